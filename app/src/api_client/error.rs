@@ -1,0 +1,47 @@
+use crate::api::Problem;
+
+/// Why an API call did not produce its result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The server refused, saying why (RFC 9457 problem details).
+    #[error("{}", .0.detail)]
+    Problem(Box<Problem>),
+    /// The access token was refused and the session could not be renewed.
+    #[error("Your session has ended. Please sign in again.")]
+    SessionExpired,
+    /// No answer: offline, or the server is unreachable.
+    #[error("Could not reach the server. Check your connection and try again.")]
+    Network(String),
+    /// An answer that is not what the API promises.
+    #[error("The server sent an answer this page does not understand.")]
+    Decode(String),
+}
+
+impl From<Problem> for ClientError {
+    fn from(problem: Problem) -> Self {
+        Self::Problem(Box::new(problem))
+    }
+}
+
+impl ClientError {
+    /// The problem's stable code, when the server sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Problem(problem) => Some(problem.code.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The server's message for one form field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Problem(problem) => problem.field_message(field).map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// A sentence to show a person.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}

@@ -1,0 +1,327 @@
+//! The one API client of the SPA. It keeps the access token in memory only,
+//! attaches it as `Authorization: Bearer`, and when the API answers 401
+//! because the token expired or was refused, renews it through
+//! `/api/auth/refresh` once for every request that failed together (single
+//! flight), then replays each of them once.
+
+mod error;
+mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
+
+use futures::{
+    future::{LocalBoxFuture, Shared},
+    FutureExt as _,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::api::{
+    paths,
+    types::{
+        LoginRequest, MessageResponse, RegisterRequest, ResendVerificationRequest, TokenResponse,
+        UpdateProfileRequest, User, VerifyEmailRequest,
+    },
+    Problem,
+};
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::FetchTransport;
+pub use error::ClientError;
+pub use transport::{HttpRequest, HttpResponse, Method, Transport};
+
+/// What the client tells the UI about the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A new access token: after login, a refresh, or a restored session.
+    Renewed(TokenResponse),
+    /// The session is over.
+    Ended(EndReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The user signed out (here or everywhere).
+    SignedOut,
+    /// The server no longer accepts the session (expired or revoked).
+    Expired,
+}
+
+type RefreshFuture = Shared<LocalBoxFuture<'static, Result<TokenResponse, ClientError>>>;
+type Listener = Rc<dyn Fn(SessionEvent)>;
+
+/// Cheap to clone: clones share the token and the refresh in flight.
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    transport: Box<dyn Transport>,
+    access_token: RefCell<Option<String>>,
+    /// Bumped whenever the token changes, so a request can tell whether
+    /// the token it was sent with has been replaced since.
+    generation: Cell<u64>,
+    refresh_in_flight: RefCell<Option<RefreshFuture>>,
+    listener: RefCell<Option<Listener>>,
+}
+
+impl ApiClient {
+    pub fn new(transport: impl Transport + 'static) -> Self {
+        Self {
+            inner: Rc::new(Inner {
+                transport: Box::new(transport),
+                access_token: RefCell::new(None),
+                generation: Cell::new(0),
+                refresh_in_flight: RefCell::new(None),
+                listener: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// Called on every change of session; the UI keeps its state with it.
+    pub fn on_session_event(&self, listener: impl Fn(SessionEvent) + 'static) {
+        *self.inner.listener.borrow_mut() = Some(Rc::new(listener));
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.inner.access_token.borrow().is_some()
+    }
+
+    pub async fn register(
+        &self,
+        request: &RegisterRequest,
+    ) -> Result<MessageResponse, ClientError> {
+        self.send_json(Method::Post, paths::REGISTER, Some(request))
+            .await
+    }
+
+    pub async fn verify_email(
+        &self,
+        request: &VerifyEmailRequest,
+    ) -> Result<MessageResponse, ClientError> {
+        self.send_json(Method::Post, paths::VERIFY_EMAIL, Some(request))
+            .await
+    }
+
+    pub async fn resend_verification(
+        &self,
+        request: &ResendVerificationRequest,
+    ) -> Result<MessageResponse, ClientError> {
+        self.send_json(Method::Post, paths::RESEND_VERIFICATION, Some(request))
+            .await
+    }
+
+    pub async fn login(&self, request: &LoginRequest) -> Result<TokenResponse, ClientError> {
+        let tokens: TokenResponse = self
+            .send_json(Method::Post, paths::LOGIN, Some(request))
+            .await?;
+        self.inner.adopt(&tokens);
+        Ok(tokens)
+    }
+
+    /// Renews the access token from the refresh cookie. Concurrent callers
+    /// (a proactive renewal, a session restore, requests that got 401) share
+    /// one request to the server.
+    pub async fn refresh(&self) -> Result<TokenResponse, ClientError> {
+        let in_flight = {
+            let mut slot = self.inner.refresh_in_flight.borrow_mut();
+            match slot.as_ref() {
+                Some(shared) => shared.clone(),
+                None => {
+                    let inner = Rc::clone(&self.inner);
+                    let shared = async move {
+                        let outcome = Inner::refresh_once(&inner).await;
+                        inner.refresh_in_flight.borrow_mut().take();
+                        outcome
+                    }
+                    .boxed_local()
+                    .shared();
+                    *slot = Some(shared.clone());
+                    shared
+                }
+            }
+        };
+        in_flight.await
+    }
+
+    /// Ends this session on the server and forgets the token, whatever the
+    /// server answers: the user asked to be signed out.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let outcome = self
+            .send_json::<(), ()>(Method::Post, paths::LOGOUT, None)
+            .await;
+        self.inner.forget(EndReason::SignedOut);
+        outcome
+    }
+
+    /// Ends every session of the user.
+    pub async fn logout_all(&self) -> Result<(), ClientError> {
+        self.send_json::<(), ()>(Method::Post, paths::LOGOUT_ALL, None)
+            .await?;
+        self.inner.forget(EndReason::SignedOut);
+        Ok(())
+    }
+
+    /// Forgets the token without telling the server: another tab signed out
+    /// and the session is already gone.
+    pub fn forget_session(&self) {
+        self.inner.forget(EndReason::SignedOut);
+    }
+
+    pub async fn me(&self) -> Result<User, ClientError> {
+        self.send_json::<(), User>(Method::Get, paths::ME, None)
+            .await
+    }
+
+    pub async fn update_profile(
+        &self,
+        request: &UpdateProfileRequest,
+    ) -> Result<User, ClientError> {
+        self.send_json(Method::Patch, paths::ME, Some(request))
+            .await
+    }
+
+    /// Any API call: JSON in and out, the bearer token attached, and one
+    /// renewal-and-replay when the token is refused.
+    pub async fn send_json<Req, Res>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Req>,
+    ) -> Result<Res, ClientError>
+    where
+        Req: Serialize + ?Sized,
+        Res: DeserializeOwned,
+    {
+        let body = body
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|error| ClientError::Decode(error.to_string()))?;
+        let sent_with = self.inner.generation.get();
+        let response = self.inner.dispatch(method, path, body.clone()).await?;
+
+        if !wants_renewal(path, &response) {
+            return decode(response);
+        }
+        // If another request renewed the token since this one left, the
+        // new token is already here; otherwise renew (or join the renewal).
+        if self.inner.generation.get() == sent_with {
+            self.refresh().await.map_err(|error| match error {
+                ClientError::Network(_) => error,
+                _ => ClientError::SessionExpired,
+            })?;
+        }
+        if !self.has_token() {
+            return Err(ClientError::SessionExpired);
+        }
+        // One replay only: a second refusal is the answer.
+        let replayed = self.inner.dispatch(method, path, body).await?;
+        decode(replayed)
+    }
+}
+
+impl Inner {
+    async fn dispatch(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<HttpResponse, ClientError> {
+        let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+        if body.is_some() {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        if let Some(token) = self.access_token.borrow().as_ref() {
+            headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+        }
+        self.transport
+            .send(HttpRequest {
+                method,
+                path: path.to_owned(),
+                headers,
+                body,
+            })
+            .await
+            .map_err(ClientError::Network)
+    }
+
+    async fn refresh_once(inner: &Rc<Self>) -> Result<TokenResponse, ClientError> {
+        let response = inner.dispatch(Method::Post, paths::REFRESH, None).await?;
+        match decode::<TokenResponse>(response) {
+            Ok(tokens) => {
+                inner.adopt(&tokens);
+                Ok(tokens)
+            }
+            // The server refused the session: it is over.
+            Err(ClientError::Problem(problem)) if (400..500).contains(&problem.status) => {
+                inner.forget(EndReason::Expired);
+                Err(ClientError::Problem(problem))
+            }
+            // Offline or a server fault: the session may well be fine.
+            Err(error) => Err(error),
+        }
+    }
+
+    fn adopt(&self, tokens: &TokenResponse) {
+        *self.access_token.borrow_mut() = Some(tokens.access_token.clone());
+        self.generation.set(self.generation.get() + 1);
+        self.notify(SessionEvent::Renewed(tokens.clone()));
+    }
+
+    fn forget(&self, reason: EndReason) {
+        let had_token = self.access_token.borrow_mut().take().is_some();
+        self.generation.set(self.generation.get() + 1);
+        if had_token || reason == EndReason::Expired {
+            self.notify(SessionEvent::Ended(reason));
+        }
+    }
+
+    fn notify(&self, event: SessionEvent) {
+        // Cloned out first: the listener may call back into the client.
+        let listener = self.listener.borrow().clone();
+        if let Some(listener) = listener {
+            listener(event);
+        }
+    }
+}
+
+/// A 401 that a fresh access token could cure. The auth endpoints answer
+/// 401 for other reasons (bad password, dead refresh cookie): never retried.
+fn wants_renewal(path: &str, response: &HttpResponse) -> bool {
+    if response.status != 401 || path.starts_with(paths::AUTH_PREFIX) && path != paths::LOGOUT_ALL {
+        return false;
+    }
+    serde_json::from_str::<Problem>(&response.body)
+        .map(|problem| matches!(problem.code.as_str(), "token_expired" | "invalid_token"))
+        .unwrap_or(false)
+}
+
+fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<T, ClientError> {
+    if (200..300).contains(&response.status) {
+        let body = if response.body.trim().is_empty() {
+            "null"
+        } else {
+            response.body.as_str()
+        };
+        return serde_json::from_str(body).map_err(|error| ClientError::Decode(error.to_string()));
+    }
+    match serde_json::from_str::<Problem>(&response.body) {
+        Ok(problem) => Err(problem.into()),
+        Err(_) => Err(Problem::new(
+            response.status,
+            "unexpected_response",
+            "Unexpected response",
+            format!("The server answered with status {}.", response.status),
+        )
+        .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,444 @@
+//! The retry and single-flight rules, against a fake server on one thread.
+
+use std::{
+    cell::{Cell, RefCell},
+    future::Future,
+    pin::Pin,
+    rc::Rc,
+    task::{Context, Poll},
+};
+
+use futures::{channel::oneshot, executor::block_on, future::join_all, FutureExt as _};
+use serde_json::{json, Value};
+
+use super::*;
+use crate::api::{types::Role, FieldError};
+
+/// Answers like the real API: `/api/me` and friends accept only the current
+/// token; refresh issues `t1`, `t2`, … unless told to refuse.
+#[derive(Default)]
+struct FakeServer {
+    log: RefCell<Vec<HttpRequest>>,
+    current_token: RefCell<String>,
+    refreshes: Cell<usize>,
+    refuse_refresh: Cell<bool>,
+    refresh_offline: Cell<bool>,
+    /// Refresh succeeds, but the session is revoked a moment later.
+    revoke_after_refresh: Cell<bool>,
+    /// The next request to this path waits for the gate to open.
+    gate: RefCell<Option<(String, oneshot::Receiver<()>)>>,
+}
+
+#[derive(Clone, Default)]
+struct Fake(Rc<FakeServer>);
+
+impl Fake {
+    fn client(&self) -> ApiClient {
+        ApiClient::new(self.clone())
+    }
+
+    fn hold_next(&self, path: &str) -> oneshot::Sender<()> {
+        let (open, gate) = oneshot::channel();
+        *self.0.gate.borrow_mut() = Some((path.to_owned(), gate));
+        open
+    }
+
+    /// Makes every token issued so far stale, as time would.
+    fn expire_tokens(&self) {
+        *self.0.current_token.borrow_mut() = "nobody-has-this".into();
+    }
+
+    fn requests_to(&self, path: &str) -> Vec<HttpRequest> {
+        self.0
+            .log
+            .borrow()
+            .iter()
+            .filter(|request| request.path == path)
+            .cloned()
+            .collect()
+    }
+
+    fn refreshes(&self) -> usize {
+        self.0.refreshes.get()
+    }
+
+    async fn answer(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        self.0.log.borrow_mut().push(request.clone());
+        // Every answer takes a turn of the executor, so that concurrent
+        // requests are really in flight together.
+        YieldOnce::default().await;
+        let gate = {
+            let mut slot = self.0.gate.borrow_mut();
+            match slot.take() {
+                Some((path, gate)) if path == request.path => Some(gate),
+                other => {
+                    *slot = other;
+                    None
+                }
+            }
+        };
+        if let Some(gate) = gate {
+            let _ = gate.await;
+        }
+
+        let server = &self.0;
+        let response = match (request.method, request.path.as_str()) {
+            (Method::Post, paths::LOGIN) => {
+                *server.current_token.borrow_mut() = "t0".into();
+                ok(&tokens("t0"))
+            }
+            (Method::Post, paths::REFRESH) => {
+                server.refreshes.set(server.refreshes.get() + 1);
+                if server.refresh_offline.get() {
+                    return Err("offline".into());
+                }
+                if server.refuse_refresh.get() {
+                    problem(401, "invalid_refresh_token")
+                } else {
+                    let token = format!("t{}", server.refreshes.get());
+                    *server.current_token.borrow_mut() = if server.revoke_after_refresh.get() {
+                        "revoked".into()
+                    } else {
+                        token.clone()
+                    };
+                    ok(&tokens(&token))
+                }
+            }
+            (Method::Post, paths::LOGOUT) => HttpResponse {
+                status: 204,
+                body: String::new(),
+            },
+            (_, "/api/wrong-password") => problem(401, "invalid_credentials"),
+            (_, "/api/forbidden") => problem(403, "forbidden"),
+            (_, "/api/not-json") => HttpResponse {
+                status: 502,
+                body: "<html>Bad Gateway</html>".into(),
+            },
+            (_, "/api/invalid") => HttpResponse {
+                status: 422,
+                body: serde_json::to_string(
+                    &Problem::new(422, "validation_failed", "Unprocessable Entity", "Fix it.")
+                        .with_errors(vec![FieldError::new("name", "Enter your name.")]),
+                )
+                .unwrap(),
+            },
+            _ => {
+                let expected = format!("Bearer {}", server.current_token.borrow());
+                if request.header("Authorization") == Some(expected.as_str()) {
+                    ok(&json!({
+                        "method": request.method.as_str(),
+                        "path": request.path,
+                        "body": request.body,
+                    }))
+                } else {
+                    problem(401, "token_expired")
+                }
+            }
+        };
+        Ok(response)
+    }
+}
+
+impl Transport for Fake {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, String>> {
+        self.answer(request).boxed_local()
+    }
+}
+
+#[derive(Default)]
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            context.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+fn tokens(access_token: &str) -> TokenResponse {
+    TokenResponse {
+        access_token: access_token.into(),
+        token_type: "Bearer".into(),
+        expires_in: 900,
+        user: User {
+            id: "u1".into(),
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            role: Role::User,
+            email_verified: true,
+            created_at: "2026-11-23T00:00:00Z".into(),
+        },
+    }
+}
+
+fn ok(body: &impl Serialize) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        body: serde_json::to_string(body).unwrap(),
+    }
+}
+
+fn problem(status: u16, code: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        body: serde_json::to_string(&Problem::new(status, code, "Refused", "Refused.")).unwrap(),
+    }
+}
+
+fn login(client: &ApiClient) {
+    block_on(client.login(&LoginRequest {
+        email: "ada@example.com".into(),
+        password: "pw".into(),
+    }))
+    .unwrap();
+}
+
+fn events(client: &ApiClient) -> Rc<RefCell<Vec<SessionEvent>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&seen);
+    client.on_session_event(move |event| sink.borrow_mut().push(event));
+    seen
+}
+
+async fn echo(client: &ApiClient, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
+    let method = if body.is_some() {
+        Method::Patch
+    } else {
+        Method::Get
+    };
+    client.send_json(method, path, body).await
+}
+
+#[test]
+fn attaches_the_bearer_token_only_when_signed_in() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let _ = block_on(echo(&client, "/api/things", None));
+    assert_eq!(
+        fake.requests_to("/api/things")[0].header("Authorization"),
+        None
+    );
+
+    login(&client);
+    let answer = block_on(echo(&client, "/api/things", None)).unwrap();
+    assert_eq!(answer["path"], "/api/things");
+    let sent = fake.requests_to("/api/things");
+    assert_eq!(
+        sent.last().unwrap().header("Authorization"),
+        Some("Bearer t0")
+    );
+    assert_eq!(fake.refreshes(), 1, "the signed-out 401 tried one renewal");
+}
+
+#[test]
+fn an_expired_token_is_renewed_once_and_the_request_replayed_unchanged() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    fake.expire_tokens();
+
+    let body = json!({"name": "Ada King"});
+    let answer = block_on(echo(&client, "/api/me", Some(&body))).unwrap();
+
+    assert_eq!(fake.refreshes(), 1);
+    let sent = fake.requests_to("/api/me");
+    assert_eq!(sent.len(), 2, "the original and one replay");
+    let (original, replay) = (&sent[0], &sent[1]);
+    assert_eq!(replay.method, original.method);
+    assert_eq!(replay.body, original.body);
+    assert_eq!(
+        replay.header("Content-Type"),
+        original.header("Content-Type")
+    );
+    assert_eq!(original.header("Authorization"), Some("Bearer t0"));
+    assert_eq!(replay.header("Authorization"), Some("Bearer t1"));
+    assert_eq!(answer["body"], body.to_string());
+}
+
+#[test]
+fn requests_that_fail_together_share_one_refresh() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    fake.expire_tokens();
+
+    let paths: Vec<String> = (0..5).map(|n| format!("/api/item/{n}")).collect();
+    let answers = block_on(join_all(paths.iter().map(|path| echo(&client, path, None))));
+
+    assert_eq!(fake.refreshes(), 1);
+    for (path, answer) in paths.iter().zip(answers) {
+        assert_eq!(answer.unwrap()["path"], *path);
+        let sent = fake.requests_to(path);
+        assert_eq!(sent.len(), 2, "{path}: one failure, one replay");
+        assert_eq!(sent[1].header("Authorization"), Some("Bearer t1"));
+    }
+}
+
+#[test]
+fn other_refusals_are_returned_as_they_are() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    for (path, code) in [
+        ("/api/wrong-password", "invalid_credentials"),
+        ("/api/forbidden", "forbidden"),
+    ] {
+        let error = block_on(echo(&client, path, None)).unwrap_err();
+        assert_eq!(error.code(), Some(code));
+        assert_eq!(fake.requests_to(path).len(), 1, "not replayed");
+    }
+    assert_eq!(fake.refreshes(), 0);
+}
+
+#[test]
+fn auth_endpoints_never_trigger_a_renewal() {
+    let fake = Fake::default();
+    let client = fake.client();
+    fake.0.refuse_refresh.set(true);
+    let error = block_on(client.refresh()).unwrap_err();
+    assert_eq!(error.code(), Some("invalid_refresh_token"));
+    assert_eq!(
+        fake.refreshes(),
+        1,
+        "a refused refresh is not itself refreshed"
+    );
+}
+
+#[test]
+fn a_failed_refresh_ends_the_session_for_every_waiting_request() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let seen = events(&client);
+    login(&client);
+    fake.expire_tokens();
+    fake.0.refuse_refresh.set(true);
+
+    let answers = block_on(join_all((0..3).map(|n| {
+        let path = format!("/api/item/{n}");
+        let client = client.clone();
+        async move { echo(&client, &path, None).await }
+    })));
+
+    assert_eq!(fake.refreshes(), 1);
+    for answer in answers {
+        assert_eq!(answer.unwrap_err(), ClientError::SessionExpired);
+    }
+    assert!(!client.has_token());
+    let ended: Vec<_> = seen
+        .borrow()
+        .iter()
+        .filter(|event| matches!(event, SessionEvent::Ended(_)))
+        .cloned()
+        .collect();
+    assert_eq!(ended, [SessionEvent::Ended(EndReason::Expired)]);
+}
+
+#[test]
+fn a_replay_that_fails_again_is_not_retried() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    fake.expire_tokens();
+    fake.0.revoke_after_refresh.set(true);
+    let answer = block_on(echo(&client, "/api/me", None));
+    assert_eq!(answer.unwrap_err().code(), Some("token_expired"));
+    assert_eq!(fake.refreshes(), 1);
+    assert_eq!(fake.requests_to("/api/me").len(), 2);
+}
+
+#[test]
+fn a_request_refused_after_a_renewal_replays_without_another() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    fake.expire_tokens();
+
+    // The request leaves with the stale token and its answer is held back
+    // until a renewal has completed.
+    let open = fake.hold_next("/api/slow");
+    let slow = echo(&client, "/api/slow", None);
+    let renew = async {
+        client.refresh().await.unwrap();
+        let _ = open.send(());
+    };
+    let (answer, ()) = block_on(futures::future::join(slow, renew));
+
+    assert_eq!(answer.unwrap()["path"], "/api/slow");
+    assert_eq!(fake.refreshes(), 1);
+    let sent = fake.requests_to("/api/slow");
+    assert_eq!(sent[0].header("Authorization"), Some("Bearer t0"));
+    assert_eq!(sent[1].header("Authorization"), Some("Bearer t1"));
+}
+
+#[test]
+fn an_explicit_refresh_and_a_401_share_one_network_call() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    fake.expire_tokens();
+    let (explicit, answer) = block_on(futures::future::join(
+        client.refresh(),
+        echo(&client, "/api/me", None),
+    ));
+    assert_eq!(explicit.unwrap().access_token, "t1");
+    assert!(answer.is_ok());
+    assert_eq!(fake.refreshes(), 1);
+}
+
+#[test]
+fn an_offline_refresh_does_not_sign_out() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let seen = events(&client);
+    login(&client);
+    fake.expire_tokens();
+    fake.0.refresh_offline.set(true);
+    let error = block_on(echo(&client, "/api/me", None)).unwrap_err();
+    assert!(matches!(error, ClientError::Network(_)), "{error:?}");
+    assert!(client.has_token());
+    assert!(!seen
+        .borrow()
+        .iter()
+        .any(|event| matches!(event, SessionEvent::Ended(_))));
+}
+
+#[test]
+fn problems_decode_with_their_field_messages() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let error = block_on(echo(&client, "/api/invalid", None)).unwrap_err();
+    assert_eq!(error.code(), Some("validation_failed"));
+    assert_eq!(
+        error.field_message("name").as_deref(),
+        Some("Enter your name.")
+    );
+    assert_eq!(error.field_message("email"), None);
+
+    let error = block_on(echo(&client, "/api/not-json", None)).unwrap_err();
+    assert_eq!(error.code(), Some("unexpected_response"));
+    assert!(error.message().contains("502"));
+}
+
+#[test]
+fn login_and_logout_drive_the_session_events() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let seen = events(&client);
+    login(&client);
+    assert!(client.has_token());
+    block_on(client.logout()).unwrap();
+    assert!(!client.has_token());
+    let seen = seen.borrow();
+    assert!(matches!(&seen[0], SessionEvent::Renewed(tokens) if tokens.access_token == "t0"));
+    assert_eq!(seen[1], SessionEvent::Ended(EndReason::SignedOut));
+    assert_eq!(seen.len(), 2);
+    // 204 decodes into `()`.
+    assert_eq!(fake.requests_to(paths::LOGOUT).len(), 1);
+}

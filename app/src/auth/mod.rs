@@ -1,0 +1,169 @@
+//! Who is signed in, as the whole UI sees it. The access token itself stays
+//! inside the API client, in memory only; this context holds the user and
+//! the state of the session. In the browser it also restores the session
+//! on load, renews the token before it expires, and keeps tabs in step.
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+mod next;
+
+use leptos::prelude::*;
+
+use crate::{
+    api::types::{LoginRequest, TokenResponse, User},
+    api_client::{ApiClient, ClientError},
+};
+
+pub use next::{login_path_returning_to, safe_next};
+
+/// A cookie the server sets beside the HttpOnly refresh cookie, with the
+/// same lifetime and no secret in it: it only tells the page that a session
+/// may exist, so that visitors who never signed in skip the restore call.
+pub const SESSION_HINT_COOKIE: &str = "session_hint";
+
+/// Whether `document.cookie` says a session may exist.
+pub fn has_session_hint(cookies: &str) -> bool {
+    cookies
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| name == SESSION_HINT_COOKIE && !value.is_empty())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthStatus {
+    /// The page has loaded and is asking the server whether a session
+    /// exists: show neither protected content nor the login page yet.
+    Restoring,
+    SignedIn(User),
+    SignedOut,
+}
+
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub status: RwSignal<AuthStatus>,
+    /// Why the user was signed out without asking, for the login page.
+    pub notice: RwSignal<Option<String>>,
+    client: StoredValue<Option<ApiClient>, LocalStorage>,
+}
+
+impl Auth {
+    pub fn user(&self) -> Option<User> {
+        self.status.with(|status| match status {
+            AuthStatus::SignedIn(user) => Some(user.clone()),
+            _ => None,
+        })
+    }
+
+    /// The API client; `None` while rendering on the server.
+    pub fn client(&self) -> Option<ApiClient> {
+        self.client.with_value(Clone::clone)
+    }
+
+    fn require_client(&self) -> Result<ApiClient, ClientError> {
+        self.client()
+            .ok_or_else(|| ClientError::Network("The page is still loading.".into()))
+    }
+
+    pub async fn login(&self, request: &LoginRequest) -> Result<TokenResponse, ClientError> {
+        let tokens = self.require_client()?.login(request).await?;
+        self.notice.set(None);
+        self.tell_other_tabs(TabMessage::SignedIn);
+        Ok(tokens)
+    }
+
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let outcome = self.require_client()?.logout().await;
+        self.tell_other_tabs(TabMessage::SignedOut);
+        outcome
+    }
+
+    pub async fn logout_everywhere(&self) -> Result<(), ClientError> {
+        self.require_client()?.logout_all().await?;
+        self.tell_other_tabs(TabMessage::SignedOut);
+        Ok(())
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
+    fn tell_other_tabs(&self, message: TabMessage) {
+        #[cfg(target_arch = "wasm32")]
+        browser::broadcast(message);
+    }
+}
+
+/// What tabs tell each other. Never a token: the other tabs fetch their own
+/// from the shared refresh cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TabMessage {
+    SignedIn,
+    SignedOut,
+}
+
+impl TabMessage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed-in",
+            Self::SignedOut => "signed-out",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "signed-in" => Some(Self::SignedIn),
+            "signed-out" => Some(Self::SignedOut),
+            _ => None,
+        }
+    }
+}
+
+/// Creates the auth context for the app; in the browser, starts the
+/// session machinery.
+pub fn provide_auth() -> Auth {
+    let auth = Auth {
+        status: RwSignal::new(AuthStatus::Restoring),
+        notice: RwSignal::new(None),
+        client: StoredValue::new_local(None),
+    };
+    provide_context(auth);
+    #[cfg(target_arch = "wasm32")]
+    browser::start(auth);
+    auth
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+/// When to renew an access token that lives `expires_in` seconds: at about
+/// 80% of its life, so that a working user rarely meets a 401.
+pub fn renewal_delay_ms(expires_in: u64) -> u64 {
+    expires_in.saturating_mul(800)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renews_at_four_fifths_of_the_lifetime() {
+        assert_eq!(renewal_delay_ms(900), 720_000);
+        assert_eq!(renewal_delay_ms(5), 4_000);
+        assert_eq!(renewal_delay_ms(0), 0);
+    }
+
+    #[test]
+    fn reads_the_session_hint() {
+        assert!(has_session_hint("a=b; session_hint=1"));
+        assert!(has_session_hint("session_hint=1"));
+        assert!(!has_session_hint(""));
+        assert!(!has_session_hint("session_hint="));
+        assert!(!has_session_hint("other_session_hint=1"));
+    }
+
+    #[test]
+    fn tab_messages_round_trip() {
+        for message in [TabMessage::SignedIn, TabMessage::SignedOut] {
+            assert_eq!(TabMessage::parse(message.as_str()), Some(message));
+        }
+        assert_eq!(TabMessage::parse("token"), None);
+    }
+}

@@ -1,0 +1,191 @@
+//! Form building blocks: labelled fields that show the shared validation
+//! rules' verdict once a field has been visited (or the form submitted),
+//! the server's verdict next to the field it concerns, and a submit button
+//! that shows when the request is under way.
+
+use leptos::prelude::*;
+
+/// One input's state: its text, whether the user has left it once, and the
+/// server's message about it (cleared as soon as the user edits the field).
+#[derive(Clone, Copy)]
+pub struct Field {
+    pub value: RwSignal<String>,
+    pub touched: RwSignal<bool>,
+    pub server_error: RwSignal<Option<String>>,
+}
+
+impl Default for Field {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Field {
+    pub fn new() -> Self {
+        Self {
+            value: RwSignal::new(String::new()),
+            touched: RwSignal::new(false),
+            server_error: RwSignal::new(None),
+        }
+    }
+
+    /// The message to show: the server's, or the rule's once the field has
+    /// been visited or the form submitted.
+    pub fn error(
+        self,
+        submitted: RwSignal<bool>,
+        rule: fn(&str) -> Result<(), &'static str>,
+    ) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            if let Some(message) = self.server_error.get() {
+                return Some(message);
+            }
+            if !(self.touched.get() || submitted.get()) {
+                return None;
+            }
+            self.value
+                .with(|value| rule(value).err().map(str::to_owned))
+        })
+    }
+}
+
+#[component]
+pub fn TextField(
+    /// The input's id and name.
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    /// `text`, `email` or `password`.
+    #[prop(into, default = "text".to_owned())]
+    input_type: String,
+    #[prop(into)] autocomplete: String,
+    field: Field,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional, into)] hint: Option<String>,
+    /// Offer a button that shows the password as text.
+    #[prop(optional)]
+    revealable: bool,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let has_hint = hint.is_some();
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.with(Option::is_some) {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let revealed = RwSignal::new(false);
+    let shown_type = move || {
+        if revealable && revealed.get() {
+            "text".to_owned()
+        } else {
+            input_type.clone()
+        }
+    };
+
+    let input = view! {
+        <input
+            id=id.clone()
+            name=id.clone()
+            type=shown_type
+            autocomplete=autocomplete
+            prop:value=move || field.value.get()
+            on:input=move |event| {
+                field.value.set(event_target_value(&event));
+                field.server_error.set(None);
+            }
+            on:blur=move |_| field.touched.set(true)
+            aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+            aria-describedby=described_by
+        />
+    };
+
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            {if revealable {
+                view! {
+                    <div class="password-row">
+                        {input}
+                        <button
+                            type="button"
+                            class="button secondary"
+                            aria-controls=id.clone()
+                            aria-pressed=move || revealed.get().to_string()
+                            on:click=move |_| revealed.update(|shown| *shown = !*shown)
+                        >
+                            {move || if revealed.get() { "Hide" } else { "Show" }}
+                        </button>
+                    </div>
+                }
+                    .into_any()
+            } else {
+                input.into_any()
+            }}
+            {move || error.get().map(|message| view! { <p class="error" id=error_id.clone()>{message}</p> })}
+        </div>
+    }
+}
+
+/// A submit button that is disabled, with a spinner, while `pending`.
+#[component]
+pub fn SubmitButton(
+    #[prop(into)] label: String,
+    #[prop(into)] pending_label: String,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class="button" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {move || pending.get().then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+            {move || if pending.get() { pending_label.clone() } else { label.clone() }}
+        </button>
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Success,
+    Error,
+    Info,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Self::Success => "banner success",
+            Self::Error => "banner error",
+            Self::Info => "banner info",
+        }
+    }
+}
+
+/// A message for the whole form or page. The live region is always in the
+/// document, so screen readers announce a message when it appears.
+#[component]
+pub fn Announcement(#[prop(into)] message: Signal<Option<(Tone, String)>>) -> impl IntoView {
+    view! {
+        <div aria-live="polite" aria-atomic="true">
+            {move || {
+                message
+                    .get()
+                    .map(|(tone, text)| {
+                        view! {
+                            <div class=tone.class() role=if tone == Tone::Error { "alert" } else { "status" }>
+                                <p>{text}</p>
+                            </div>
+                        }
+                    })
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,70 @@
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_navigate};
+
+use crate::{
+    api::paths::pages,
+    auth::{use_auth, AuthStatus},
+};
+
+/// The banner on every page: the product name and navigation that follows
+/// the session (nothing session-specific until the session is known).
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let signing_out = RwSignal::new(false);
+    let sign_out = move |_| {
+        signing_out.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let _ = auth.logout().await;
+            signing_out.set(false);
+            navigate(pages::LOGIN, Default::default());
+        });
+    };
+
+    view! {
+        <header class="site-header">
+            <A href=pages::HOME attr:class="brand">"Accounts"</A>
+            <nav aria-label="Main">
+                <ul class="nav-links">
+                    <li><A href=pages::HOME exact=true>"Home"</A></li>
+                    {move || match auth.status.get() {
+                        AuthStatus::Restoring => ().into_any(),
+                        AuthStatus::SignedIn(user) => view! {
+                            <li><A href=pages::ACCOUNT>"Account"</A></li>
+                            <li class="nav-user" data-testid="nav-user">{user.name}</li>
+                            <li>
+                                <button
+                                    type="button"
+                                    class="link-button"
+                                    disabled=move || signing_out.get()
+                                    on:click=sign_out.clone()
+                                >
+                                    "Sign out"
+                                </button>
+                            </li>
+                        }
+                            .into_any(),
+                        AuthStatus::SignedOut => view! {
+                            <li><A href=pages::LOGIN>"Sign in"</A></li>
+                            <li><A href=pages::REGISTER>"Register"</A></li>
+                        }
+                            .into_any(),
+                    }}
+                </ul>
+            </nav>
+        </header>
+    }
+}
+
+/// A neutral placeholder while something loads.
+#[component]
+pub fn Loading(#[prop(into, default = "Loading…".to_owned())] label: String) -> impl IntoView {
+    view! {
+        <div class="loading" role="status" data-testid="loading">
+            <span class="spinner" aria-hidden="true"></span>
+            <span>{label}</span>
+        </div>
+    }
+}

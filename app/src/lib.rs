@@ -1,0 +1,15 @@
+//! The part of the product that both the browser and the server compile:
+//! the API contract (paths, request/response types, problem details),
+//! validation rules, and the Leptos UI.
+
+pub mod api;
+pub mod api_client;
+pub mod auth;
+pub mod components;
+pub mod dev_tools;
+pub mod pages;
+pub mod validation;
+
+mod shell;
+
+pub use shell::{shell, App};

@@ -1,0 +1,140 @@
+use leptos::{prelude::*, task::spawn_local};
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+    NavigateOptions,
+};
+
+use crate::{
+    api::{paths::pages, types::LoginRequest},
+    api_client::ClientError,
+    auth::{safe_next, use_auth, AuthStatus},
+    components::form::{Announcement, Field, SubmitButton, TextField, Tone},
+    pages::verify_email::ResendVerification,
+    validation::check_email,
+};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let next = Memo::new(move |_| safe_next(query.with(|query| query.get("next")).as_deref()));
+    let navigate = use_navigate();
+
+    // Already signed in (or just signed in): go where the user was headed.
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| {
+            if matches!(auth.status.get(), AuthStatus::SignedIn(_)) {
+                navigate(
+                    &next.get_untracked(),
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    });
+
+    let email = Field::new();
+    let password = Field::new();
+    let submitted = RwSignal::new(false);
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ClientError>);
+
+    let email_error = email.error(submitted, |value| check_email(value).map(|_| ()));
+    let password_error = password.error(submitted, |value| {
+        if value.is_empty() {
+            Err("Enter your password.")
+        } else {
+            Ok(())
+        }
+    });
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        submitted.set(true);
+        failure.set(None);
+        if email_error.get_untracked().is_some() || password_error.get_untracked().is_some() {
+            return;
+        }
+        let request = LoginRequest {
+            email: email.value.get_untracked(),
+            password: password.value.get_untracked(),
+        };
+        pending.set(true);
+        spawn_local(async move {
+            let outcome = auth.login(&request).await;
+            pending.set(false);
+            match outcome {
+                // The effect above navigates once the state says signed in.
+                Ok(_) => {}
+                Err(error) => {
+                    email.server_error.set(error.field_message("email"));
+                    password.server_error.set(error.field_message("password"));
+                    failure.set(Some(error));
+                }
+            }
+        });
+    };
+
+    let announcement = Signal::derive(move || {
+        if let Some(error) = failure.get() {
+            let text = match error.code() {
+                Some("invalid_credentials") => {
+                    "The email address or password is incorrect.".to_owned()
+                }
+                Some("email_not_verified") => {
+                    "Please confirm your email address first: follow the link we sent you."
+                        .to_owned()
+                }
+                Some("validation_failed") => "Please correct the fields below.".to_owned(),
+                _ => error.message(),
+            };
+            return Some((Tone::Error, text));
+        }
+        auth.notice.get().map(|notice| (Tone::Info, notice))
+    });
+    let unverified = move || {
+        failure
+            .with(|error| error.as_ref().and_then(ClientError::code) == Some("email_not_verified"))
+    };
+
+    view! {
+        <Title text="Sign in"/>
+        <section class="narrow">
+            <h1 class="page-title">"Sign in"</h1>
+            <div class="card stack">
+                <Announcement message=announcement/>
+                <Show when=unverified>
+                    <ResendVerification initial_email=email.value.get_untracked()/>
+                </Show>
+                <form class="form" novalidate=true on:submit=on_submit>
+                    <TextField
+                        id="email"
+                        label="Email address"
+                        input_type="email"
+                        autocomplete="username"
+                        field=email
+                        error=email_error
+                    />
+                    <TextField
+                        id="password"
+                        label="Password"
+                        input_type="password"
+                        autocomplete="current-password"
+                        field=password
+                        error=password_error
+                        revealable=true
+                    />
+                    <div class="form-footer">
+                        <SubmitButton label="Sign in" pending_label="Signing in…" pending=pending/>
+                        <A href=pages::REGISTER>"Create an account"</A>
+                    </div>
+                </form>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,74 @@
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::{
+    auth::provide_auth,
+    components::layout::SiteHeader,
+    dev_tools::{dev_tools_enabled, META_NAME},
+    pages::{
+        account::AccountPage, dev_mailbox::DevMailboxPage, home::HomePage, login::LoginPage,
+        not_found::NotFoundPage, register::RegisterPage, verify_email::VerifyEmailPage,
+    },
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <meta name=META_NAME content=if dev_tools_enabled() { "on" } else { "off" }/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_auth();
+
+    // Effects run only in the browser, after hydration: the marker lets
+    // tests (and curious people) tell a live page from static HTML.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/accounts.css"/>
+        <Meta name="description" content="Email and password accounts, done right."/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Accounts".to_owned() } else { format!("{page} · Accounts") }
+        }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <SiteHeader/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("/register") view=RegisterPage/>
+                    <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/dev/mailbox") view=DevMailboxPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,206 @@
+//! Input rules that both the server and the browser apply. The server is the
+//! authority (it also rates password strength); the browser runs the same
+//! rules as people type, so they rarely meet a server-side rejection.
+
+use crate::api::{
+    types::{LoginRequest, RegisterRequest},
+    FieldError,
+};
+
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+pub const NAME_MAX_CHARS: usize = 100;
+
+/// Addresses are compared trimmed and lower-cased.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// The normalized address, or why it is not one.
+pub fn check_email(raw: &str) -> Result<String, &'static str> {
+    let email = normalize_email(raw);
+    if email.is_empty() {
+        return Err("Enter your email address.");
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err("An email address has at most 254 characters.");
+    }
+    let options = email_address::Options::default()
+        .without_display_text()
+        .without_domain_literal();
+    let parsed = email_address::EmailAddress::parse_with_options(&email, options)
+        .map_err(|_| "Enter an email address like name@example.com.")?;
+    // Addresses on bare hosts ("me@localhost") are valid syntax but never
+    // deliverable for a public service.
+    if !parsed.domain().contains('.') || parsed.domain().ends_with('.') {
+        return Err("Enter an email address like name@example.com.");
+    }
+    Ok(email)
+}
+
+/// Length only: strength is rated by the server, which knows more.
+pub fn check_password(password: &str) -> Result<(), &'static str> {
+    let length = password.chars().count();
+    if length == 0 {
+        Err("Choose a password.")
+    } else if length < PASSWORD_MIN_CHARS {
+        Err("Use at least 8 characters.")
+    } else if length > PASSWORD_MAX_CHARS {
+        Err("Use at most 128 characters.")
+    } else {
+        Ok(())
+    }
+}
+
+/// The trimmed name, or why it cannot be used.
+pub fn check_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim();
+    let length = name.chars().count();
+    if length == 0 {
+        Err("Enter your name.")
+    } else if length > NAME_MAX_CHARS {
+        Err("Use at most 100 characters.")
+    } else if name.chars().any(char::is_control) {
+        Err("Use letters, digits, spaces and punctuation only.")
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+/// A registration whose fields passed every shared rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRegistration {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+pub fn validate_registration(
+    request: &RegisterRequest,
+) -> Result<ValidRegistration, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let email = check_email(&request.email)
+        .map_err(|message| errors.push(FieldError::new("email", message)))
+        .ok();
+    let password_ok = check_password(&request.password)
+        .map_err(|message| errors.push(FieldError::new("password", message)))
+        .is_ok();
+    let name = check_name(&request.name)
+        .map_err(|message| errors.push(FieldError::new("name", message)))
+        .ok();
+    match (email, password_ok, name) {
+        (Some(email), true, Some(name)) => Ok(ValidRegistration {
+            email,
+            password: request.password.clone(),
+            name,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Login asks only that both fields are filled in; whether they match an
+/// account is for the server to say, in one message for both cases.
+pub fn validate_login(request: &LoginRequest) -> Result<(String, String), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let email = normalize_email(&request.email);
+    if email.is_empty() {
+        errors.push(FieldError::new("email", "Enter your email address."));
+    }
+    if request.password.is_empty() {
+        errors.push(FieldError::new("password", "Enter your password."));
+    }
+    if errors.is_empty() {
+        Ok((email, request.password.clone()))
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            check_email("  Ada.Lovelace@Example.COM "),
+            Ok("ada.lovelace@example.com".into())
+        );
+    }
+
+    #[test]
+    fn bad_emails_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a b@example.com",
+            "Ada <ada@example.com>",
+            "a@[127.0.0.1]",
+            "a@example.",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad:?} was accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(check_email(&long).is_err());
+    }
+
+    #[test]
+    fn password_length_counts_characters_not_bytes() {
+        assert!(check_password("").is_err());
+        assert!(check_password("1234567").is_err());
+        assert!(check_password("12345678").is_ok());
+        assert!(check_password(&"é".repeat(128)).is_ok());
+        assert!(check_password(&"é".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(check_name("  Ada  "), Ok("Ada".into()));
+        assert!(check_name("   ").is_err());
+        assert!(check_name(&"x".repeat(100)).is_ok());
+        assert!(check_name(&"x".repeat(101)).is_err());
+        assert!(check_name("Ada\u{0}").is_err());
+    }
+
+    #[test]
+    fn registration_reports_every_bad_field() {
+        let errors = validate_registration(&RegisterRequest {
+            email: "nope".into(),
+            password: "short".into(),
+            name: " ".into(),
+        })
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["email", "password", "name"]);
+    }
+
+    #[test]
+    fn a_good_registration_is_normalized() {
+        let valid = validate_registration(&RegisterRequest {
+            email: " Ada@Example.com".into(),
+            password: "correct horse battery staple".into(),
+            name: " Ada Lovelace ".into(),
+        })
+        .unwrap();
+        assert_eq!(valid.email, "ada@example.com");
+        assert_eq!(valid.name, "Ada Lovelace");
+    }
+
+    #[test]
+    fn login_needs_both_fields() {
+        let errors = validate_login(&LoginRequest::default()).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(
+            validate_login(&LoginRequest {
+                email: " A@B.io ".into(),
+                password: "x".into()
+            }),
+            Ok(("a@b.io".into(), "x".into()))
+        );
+    }
+}

@@ -1,0 +1,218 @@
+import {
+  test,
+  expect,
+  createVerifiedUser,
+  PASSWORD,
+  signIn,
+  uniqueEmail,
+  waitForHydration,
+} from "./fixtures";
+
+test("register, follow the mailed link, sign in and see the profile", async ({ page }) => {
+  const email = uniqueEmail("Grace");
+  await page.goto("/register");
+  await waitForHydration(page);
+  await page.getByLabel("Name").fill("Grace Hopper");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("registered")).toContainText(email);
+  await expect(page.getByRole("status").filter({ hasText: "check your inbox" })).toBeVisible();
+
+  // Two clicks from the development mailbox.
+  await page.goto("/dev/mailbox");
+  await waitForHydration(page);
+  const message = page.getByTestId("mail").filter({ hasText: email });
+  await message.getByRole("link").first().click();
+  await expect(page.getByText("Your email address is verified")).toBeVisible();
+  await page.getByRole("link", { name: "Sign in" }).last().click();
+
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, email);
+  await page.getByRole("link", { name: "Account", exact: true }).click();
+  await expect(page.getByTestId("profile-email")).toHaveText(email);
+  await expect(page.getByTestId("profile-name")).toHaveText("Grace Hopper");
+});
+
+test.describe("refusals", () => {
+  test.use({ expectedConsoleErrors: [/status of 4(01|03|22)/] });
+
+  test("a wrong password says so", async ({ page, request }) => {
+    const user = await createVerifiedUser(request, "Wrong");
+    await page.goto("/login");
+    await waitForHydration(page);
+    await page.getByLabel("Email address").fill(user.email);
+    await page.getByLabel("Password", { exact: true }).fill("Not-The-Password-1");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toHaveText("The email address or password is incorrect.");
+    await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+  });
+
+  test("signing in before verifying explains what to do", async ({ page, request }) => {
+    const email = uniqueEmail("Early");
+    await request.post("/api/auth/register", { data: { email, password: PASSWORD, name: "Early" } });
+    await page.goto("/login");
+    await waitForHydration(page);
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("confirm your email address");
+    // And offers a new link right there.
+    await page.getByRole("button", { name: "Send a new link" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "new link" })).toBeVisible();
+  });
+
+  test("the server's verdict on a weak password appears under the password", async ({ page }) => {
+    await page.goto("/register");
+    await waitForHydration(page);
+    await page.getByLabel("Name").fill("Weak");
+    await page.getByLabel("Email address").fill(uniqueEmail("Weak"));
+    await page.getByLabel("Password", { exact: true }).fill("password123");
+    const responded = page.waitForResponse("**/api/auth/register");
+    await page.getByRole("button", { name: "Create account" }).click();
+    expect((await responded).status()).toBe(422);
+    await expect(page.locator("#password-error")).toContainText("too easy to guess");
+    await expect(page.getByLabel("Password", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  });
+});
+
+test("field errors appear next to their fields", async ({ page }) => {
+  await page.goto("/register");
+  await waitForHydration(page);
+  const email = page.getByLabel("Email address");
+  await email.fill("not-an-email");
+  await email.blur();
+  await expect(email).toHaveAttribute("aria-invalid", "true");
+  const describedBy = await email.getAttribute("aria-describedby");
+  await expect(page.locator(`#${describedBy}`)).toHaveText("Enter an email address like name@example.com.");
+
+  // Submitting shows every rule at once, without asking the server.
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#name-error")).toHaveText("Enter your name.");
+  await expect(page.locator("#password-error")).toHaveText("Choose a password.");
+
+  // Fixing a field clears its message as the user types.
+  await email.fill("grace@example.com");
+  await expect(email).toHaveAttribute("aria-invalid", "false");
+  await expect(page.locator("#email-error")).toHaveCount(0);
+});
+
+test("a reload keeps the user signed in", async ({ page, request }) => {
+  const user = await createVerifiedUser(request, "Reload");
+  await signIn(page, user.email);
+  await page.goto("/account");
+  await expect(page.getByTestId("profile-email")).toHaveText(user.email);
+  await page.reload();
+  await expect(page.getByTestId("profile-email")).toHaveText(user.email);
+  await expect(page).toHaveURL(/\/account$/);
+});
+
+test("a signed-out visit to the account page returns there after signing in", async ({ page, request }) => {
+  const user = await createVerifiedUser(request, "Return");
+  await page.goto("/account");
+  await expect(page).toHaveURL(/\/login\?next=\/account$/);
+  await signIn(page, user.email);
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("profile-email")).toHaveText(user.email);
+});
+
+test("a protected page never flashes the login form for a signed-in user", async ({ page, request }) => {
+  const user = await createVerifiedUser(request, "Flash");
+  await signIn(page, user.email);
+  // Hold the session restore back so the in-between state can be seen.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/auth/refresh", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/account");
+  await expect(page.getByTestId("loading")).toBeVisible();
+  await expect(page.getByLabel("Password", { exact: true })).toHaveCount(0);
+  await expect(page).toHaveURL(/\/account$/);
+  release();
+  await expect(page.getByTestId("profile-email")).toHaveText(user.email);
+});
+
+test("after login no token is readable by scripts", async ({ page, request, context }) => {
+  const user = await createVerifiedUser(request, "Storage");
+  const login = page.waitForResponse("**/api/auth/login");
+  await signIn(page, user.email);
+  const { access_token: accessToken } = await (await login).json();
+  const refreshCookie = (await context.cookies()).find((cookie) => cookie.name === "refresh_token");
+  expect(refreshCookie?.httpOnly).toBe(true);
+  expect(refreshCookie?.sameSite).toBe("Strict");
+
+  const visible = await page.evaluate(() => ({
+    local: JSON.stringify({ ...localStorage }),
+    session: JSON.stringify({ ...sessionStorage }),
+    cookies: document.cookie,
+  }));
+  for (const secret of [accessToken as string, refreshCookie!.value]) {
+    expect(secret.length).toBeGreaterThan(20);
+    expect(visible.local).not.toContain(secret);
+    expect(visible.session).not.toContain(secret);
+    expect(visible.cookies).not.toContain(secret);
+  }
+  expect(visible.cookies).toBe("session_hint=1");
+});
+
+test("signing out in one tab signs out the others within a second", async ({ context, request }) => {
+  const user = await createVerifiedUser(request, "Tabs");
+  const first = await context.newPage();
+  await signIn(first, user.email);
+  const second = await context.newPage();
+  await second.goto("/account");
+  await expect(second.getByTestId("profile-email")).toHaveText(user.email);
+
+  await first.getByRole("button", { name: "Sign out" }).click();
+  await expect(second.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible({
+    timeout: 1_000,
+  });
+  await expect(second).toHaveURL(/\/login\?next=\/account$/);
+});
+
+test("signing in in one tab restores the session in the others", async ({ context, request }) => {
+  const user = await createVerifiedUser(request, "Join");
+  const waiting = await context.newPage();
+  await waiting.goto("/");
+  await waitForHydration(waiting);
+  await expect(waiting.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+
+  const active = await context.newPage();
+  await signIn(active, user.email);
+  await expect(waiting.getByTestId("greeting")).toHaveText(`Welcome back, ${user.name}!`);
+});
+
+test("signing in and out works from the keyboard alone", async ({ page, request }) => {
+  const user = await createVerifiedUser(request, "Keys");
+  await page.goto("/login");
+  await waitForHydration(page);
+  /** Presses Tab until the focused element matches, as a keyboard user would. */
+  const tabTo = async (matches: (element: { id: string; text: string }) => boolean, what: string) => {
+    for (let step = 0; step < 20; step += 1) {
+      await page.keyboard.press("Tab");
+      const focused = await page.evaluate(() => ({
+        id: document.activeElement?.id ?? "",
+        text: document.activeElement?.textContent?.trim() ?? "",
+      }));
+      if (matches(focused)) return;
+    }
+    throw new Error(`could not reach ${what} with Tab`);
+  };
+  await tabTo(({ id }) => id === "email", "the email field");
+  await page.keyboard.type(user.email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(user.password);
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("nav-user")).toHaveText(user.name);
+
+  await tabTo(({ text }) => text === "Account", "the account link");
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("profile-email")).toHaveText(user.email);
+  await tabTo(({ text }) => text === "Sign out everywhere", "the sign-out-everywhere button");
+  await expect(page.getByRole("button", { name: "Sign out everywhere" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+});

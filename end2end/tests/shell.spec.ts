@@ -1,0 +1,59 @@
+import { test, expect, waitForHydration } from "./fixtures";
+
+test("the home page is rendered on the server", async ({ request }) => {
+  const response = await request.get("/");
+  expect(response.status()).toBe(200);
+  const html = await response.text();
+  expect(html).toContain("Your account, done right");
+  expect(html).toContain('aria-label="Main"');
+});
+
+test("the page hydrates and reacts to clicks", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your account, done right");
+  await waitForHydration(page);
+
+  const probe = page.getByTestId("hydration-probe");
+  await expect(probe).toHaveText("Try me");
+  await probe.click();
+  await expect(probe).toHaveText("Clicked once");
+  await probe.click();
+  await expect(probe).toHaveText("Clicked 2 times");
+});
+
+test("the header navigation and skip link work from the keyboard", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+});
+
+test("an unknown page says so with a 404", async ({ page, consoleErrors }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await waitForHydration(page);
+  // Chromium reports the 404 document load itself; that one is expected.
+  const expected = /status of 404/;
+  expect(consoleErrors.filter((error) => expected.test(error))).toHaveLength(1);
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((error) => !expected.test(error)));
+});
+
+test("unknown API paths answer problem+json, not the app", async ({ request }) => {
+  const response = await request.get("/api/no-such-endpoint");
+  expect(response.status()).toBe(404);
+  expect(response.headers()["content-type"]).toBe("application/problem+json");
+  const body = await response.json();
+  expect(body.code).toBe("not_found");
+});
+
+test("static assets are served compressed", async ({ request }) => {
+  const home = await request.get("/");
+  const html = await home.text();
+  const wasm = html.match(/\/pkg\/[\w.-]+\.wasm/)?.[0] ?? "/pkg/accounts_bg.wasm";
+  const response = await request.get(wasm, { headers: { "Accept-Encoding": "gzip, br" } });
+  expect(response.status()).toBe(200);
+  expect(["br", "gzip"]).toContain(response.headers()["content-encoding"]);
+});

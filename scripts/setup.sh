@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Installs everything the app and its tests need, at pinned versions, and
+# skips whatever is already installed at that version. Safe to run again.
+#
+#   scripts/setup.sh           what building and running the app needs
+#   scripts/setup.sh --tests   that, plus the browser and PostgreSQL for tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION="0.3.10"
+# The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION="$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+MIN_NODE_MAJOR=20
+
+for_tests=false
+[[ "${1:-}" == "--tests" ]] && for_tests=true
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+skip() { printf '    %s\n' "$*"; }
+
+as_root() {
+  if [[ "$(id -u)" == 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    echo "error: '$*' needs root and sudo is not installed" >&2
+    return 1
+  fi
+}
+
+apt_updated=false
+apt_install() {
+  if ! $apt_updated; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=true
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step "Rust: wasm32 target, rustfmt, clippy"
+installed_targets="$(rustup target list --installed)"
+if grep -qx wasm32-unknown-unknown <<<"$installed_targets"; then
+  skip "wasm32-unknown-unknown present"
+else
+  rustup target add wasm32-unknown-unknown
+fi
+installed_components="$(rustup component list --installed)"
+for component in rustfmt clippy; do
+  if grep -q "^$component" <<<"$installed_components"; then
+    skip "$component present"
+  else
+    rustup component add "$component"
+  fi
+done
+
+step "cargo-leptos $CARGO_LEPTOS_VERSION"
+if [[ "$(cargo leptos --version 2>/dev/null || true)" == *" $CARGO_LEPTOS_VERSION" ]]; then
+  skip "present"
+else
+  # no_downloads: use wasm-bindgen, wasm-opt and friends from PATH.
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+step "wasm-bindgen CLI $WASM_BINDGEN_VERSION"
+if [[ -z "$WASM_BINDGEN_VERSION" ]]; then
+  echo "error: no wasm-bindgen in Cargo.lock" >&2
+  exit 1
+fi
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+  skip "present"
+else
+  # Not --locked: one of its locked dependencies is gone from crates.io.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+step "Node.js $MIN_NODE_MAJOR+ and the end2end packages (Playwright, binaryen's wasm-opt)"
+node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)"
+if [[ -z "$node_major" ]]; then
+  apt_install nodejs npm
+  node_major="$(node --version | sed -E 's/^v([0-9]+).*/\1/')"
+fi
+if ((node_major < MIN_NODE_MAJOR)); then
+  echo "error: Node.js $MIN_NODE_MAJOR or newer is needed (found $(node --version))." >&2
+  exit 1
+fi
+lock_sum="$(sha256sum end2end/package-lock.json | cut -d' ' -f1)"
+stamp=end2end/node_modules/.setup-lock-sum
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_sum" ]]; then
+  skip "node_modules match package-lock.json"
+else
+  (cd end2end && npm ci --no-audit --no-fund)
+  echo "$lock_sum" >"$stamp"
+fi
+
+if $for_tests; then
+  step "Chromium (Debian's; Playwright cannot download its own browser here)"
+  if [[ -x /usr/bin/chromium ]]; then
+    skip "$(/usr/bin/chromium --version 2>/dev/null || echo present)"
+  else
+    apt_install chromium
+  fi
+
+  step "PostgreSQL for the database tests"
+  if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
+    skip "TEST_DATABASE_URL is set"
+  elif (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    skip "a server answers on 127.0.0.1:5432"
+  elif [[ "${SKIP_POSTGRES_INSTALL:-}" == 1 ]]; then
+    skip "SKIP_POSTGRES_INSTALL=1: the PostgreSQL tests will be skipped"
+  else
+    command -v pg_ctlcluster >/dev/null || apt_install postgresql
+    cluster_version="$(ls /etc/postgresql | sort -V | tail -1)"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start || true
+    # Let the tests connect over TCP as postgres/postgres.
+    as_root runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'"
+  fi
+fi
+
+step "Setup complete"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs every check and test:
+# formatting, clippy (server and wasm builds), unit and API tests on SQLite
+# and PostgreSQL, and the Playwright suite in Chromium against a release build.
+#
+#   scripts/test.sh                 everything (what CI runs)
+#   scripts/test.sh lint unit e2e   only the named stages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --tests
+source scripts/env.sh
+
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit e2e)
+wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+if wants lint; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+
+  step "clippy: server build (ssr)"
+  cargo clippy --locked -p server -p app --all-targets -- -D warnings
+
+  step "clippy: browser build (hydrate, wasm32)"
+  cargo clippy --locked -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+fi
+
+if wants unit; then
+  step "unit and API tests"
+  if [[ -z "${TEST_DATABASE_URL:-}" ]] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    export TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+  fi
+  if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
+    echo "PostgreSQL tests run against ${TEST_DATABASE_URL%%\?*}"
+  else
+    echo "PostgreSQL tests SKIPPED: no server on 127.0.0.1:5432 and TEST_DATABASE_URL unset."
+  fi
+  cargo test --locked -p app -p server --lib --test api
+fi
+
+if wants e2e; then
+  # Runs the Playwright suite against a release build whose server uses
+  # the given database.
+  run_e2e() {
+    local label="$1" database_url="$2"
+    step "end-to-end on $label: Playwright in Chromium against a release build"
+    e2e_dir="$PWD/target/e2e"
+    rm -rf "$e2e_dir"
+    mkdir -p "$e2e_dir"
+    LEPTOS_SITE_ADDR="127.0.0.1:3100" \
+      APP_ENV=development \
+      APP_URL="http://127.0.0.1:3100" \
+      DATA_DIR="$e2e_dir" \
+      DATABASE_URL="${database_url//@E2E_DIR@/$e2e_dir}" \
+      cargo leptos end-to-end --release
+    # cargo-leptos exits 0 when its build fails before Playwright starts:
+    # only a fresh report with passing tests and no failures counts.
+    node -e '
+      const report = require(process.argv[1]);
+      const { expected = 0, unexpected = 0, flaky = 0 } = report.stats ?? {};
+      console.log(`Playwright: ${expected} passed, ${unexpected + flaky} failed`);
+      process.exit(expected > 0 && unexpected + flaky === 0 ? 0 : 1);
+    ' "$e2e_dir/playwright-results.json" || {
+      echo "error: the end-to-end suite on $label did not run or did not pass" >&2
+      exit 1
+    }
+  }
+
+  run_e2e SQLite "sqlite://@E2E_DIR@/app.db?mode=rwc"
+
+  if [[ -z "${TEST_DATABASE_URL:-}" ]] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    export TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+  fi
+  if [[ -n "${TEST_DATABASE_URL:-}" ]] && command -v psql >/dev/null; then
+    e2e_database_url="${TEST_DATABASE_URL%/*}/accounts_e2e"
+    psql "$TEST_DATABASE_URL" -qX -c "DROP DATABASE IF EXISTS accounts_e2e WITH (FORCE)" -c "CREATE DATABASE accounts_e2e"
+    run_e2e PostgreSQL "$e2e_database_url"
+  else
+    echo "End-to-end tests on PostgreSQL SKIPPED: no TEST_DATABASE_URL or no psql."
+  fi
+fi
+
+step "all checks passed"

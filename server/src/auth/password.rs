@@ -1,0 +1,189 @@
+//! Password hashing with Argon2id, off the async workers and with bounded
+//! concurrency: each hash takes ~19 MiB and tens of milliseconds of CPU, so a
+//! burst of logins must queue rather than stall every other request or
+//! exhaust memory.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use argon2::{
+    password_hash::{
+        rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+    },
+    Algorithm, Argon2, Params, Version,
+};
+use tokio::sync::Semaphore;
+
+/// OWASP's minimum for Argon2id: 19 MiB, two passes, one lane.
+const MEMORY_KIB: u32 = 19_456;
+const ITERATIONS: u32 = 2;
+const PARALLELISM: u32 = 1;
+
+/// zxcvbn's scale: 3 means "safely unguessable: moderate protection from
+/// offline slow-hash scenarios", the least it recommends.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
+
+#[derive(Clone)]
+pub struct Passwords {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    argon2: Argon2<'static>,
+    permits: Semaphore,
+    /// Verified against when the email is unknown, so that a wrong email
+    /// costs the same time as a wrong password.
+    dummy_hash: String,
+}
+
+impl Passwords {
+    /// `concurrency` bounds how many hashes run at once.
+    pub fn new(concurrency: usize) -> anyhow::Result<Self> {
+        let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+            .map_err(|error| anyhow::anyhow!("invalid Argon2 parameters: {error}"))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let dummy_hash = hash_with(&argon2, "a password nobody has")?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                argon2,
+                permits: Semaphore::new(concurrency.max(1)),
+                dummy_hash,
+            }),
+        })
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        self.run_blocking(move |inner| hash_with(&inner.argon2, &password))
+            .await?
+    }
+
+    /// Whether `password` matches `stored`; with no stored hash, still does
+    /// the work of a verification and answers `false`.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> anyhow::Result<bool> {
+        self.run_blocking(move |inner| {
+            let known = stored.is_some();
+            let phc = stored.unwrap_or_else(|| inner.dummy_hash.clone());
+            let parsed = PasswordHash::new(&phc)
+                .map_err(|error| anyhow::anyhow!("stored password hash is malformed: {error}"))?;
+            let matches = inner
+                .argon2
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            Ok(known && matches)
+        })
+        .await?
+    }
+
+    /// Why the password is too easy to guess, if it is. `context` holds what
+    /// the user typed elsewhere (email, name), which a password must not lean on.
+    pub async fn weakness(
+        &self,
+        password: String,
+        context: Vec<String>,
+    ) -> anyhow::Result<Option<String>> {
+        self.run_blocking(move |_| {
+            let inputs: Vec<&str> = context.iter().map(String::as_str).collect();
+            weakness(&password, &inputs)
+        })
+        .await
+    }
+
+    async fn run_blocking<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        F: FnOnce(&Inner) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .context("password hashing is shutting down")?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .context("password hashing task failed")
+    }
+}
+
+fn hash_with(argon2: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| anyhow::anyhow!("could not hash a password: {error}"))
+}
+
+/// zxcvbn's verdict in words a person can act on.
+pub fn weakness(password: &str, context: &[&str]) -> Option<String> {
+    let entropy = zxcvbn::zxcvbn(password, context);
+    if entropy.score() >= MIN_STRENGTH {
+        return None;
+    }
+    let mut message = String::from("This password is too easy to guess.");
+    if let Some(feedback) = entropy.feedback() {
+        if let Some(warning) = feedback.warning() {
+            message = format!("This password is too easy to guess: {warning}");
+        }
+        if let Some(suggestion) = feedback.suggestions().first() {
+            message.push(' ');
+            message.push_str(&suggestion.to_string());
+        }
+    }
+    Some(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_phc_strings_that_verify() {
+        let passwords = Passwords::new(2).unwrap();
+        let hash = passwords
+            .hash("correct horse battery staple".into())
+            .await
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(passwords
+            .verify("correct horse battery staple".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!passwords.verify("wrong".into(), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_never_verifies() {
+        let passwords = Passwords::new(1).unwrap();
+        assert!(!passwords
+            .verify("a password nobody has".into(), None)
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_stored_hash_is_an_error_not_a_match() {
+        let passwords = Passwords::new(1).unwrap();
+        assert!(passwords
+            .verify("x".into(), Some("not a hash".into()))
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn weak_passwords_are_explained() {
+        assert!(weakness("password1", &[]).is_some());
+        assert!(weakness("qwertyuiop", &[]).is_some());
+        let message = weakness(
+            "ada.lovelace",
+            &["ada.lovelace@example.com", "Ada Lovelace"],
+        );
+        assert!(message.is_some());
+        assert_eq!(weakness("correct horse battery staple", &[]), None);
+        assert_eq!(weakness("tK9#vQ2!mZ7x", &[]), None);
+    }
+}

@@ -1,0 +1,184 @@
+//! Sessions revoked before their access tokens expire. Checking a token must
+//! not cost a database query, so the set lives in memory: rebuilt from the
+//! database at start, updated by this instance as it revokes, and (on
+//! PostgreSQL) by every other instance through LISTEN/NOTIFY.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use sqlx::postgres::PgListener;
+
+use crate::{
+    clock::unix_now,
+    db::{Backend, Database},
+    store::sessions,
+};
+
+/// The PostgreSQL notification channel; the payload is a session id.
+pub const CHANNEL: &str = "session_revoked";
+
+/// How long after a revocation its entry is kept beyond the access token
+/// lifetime, to absorb clock differences between instances.
+const RETENTION_MARGIN_SECS: i64 = 60;
+
+#[derive(Clone)]
+pub struct RevokedSessions {
+    /// Session id → when the entry may be forgotten (Unix seconds): by then
+    /// every access token issued for the session has expired.
+    entries: Arc<RwLock<HashMap<String, i64>>>,
+    retention_secs: i64,
+}
+
+impl RevokedSessions {
+    pub fn new(access_token_ttl: Duration) -> Self {
+        let ttl = i64::try_from(access_token_ttl.as_secs()).unwrap_or(i64::MAX / 4);
+        Self {
+            entries: Arc::default(),
+            retention_secs: ttl + RETENTION_MARGIN_SECS,
+        }
+    }
+
+    pub fn contains(&self, session_id: &str) -> bool {
+        self.entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains_key(session_id)
+    }
+
+    pub fn remember(&self, session_id: String, revoked_at: i64) {
+        self.entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(session_id, revoked_at + self.retention_secs);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets sessions whose access tokens have all expired.
+    pub fn prune(&self, now: i64) {
+        self.entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|_, forget_at| *forget_at > now);
+    }
+
+    /// Loads every revocation recent enough to still matter.
+    pub async fn reload(&self, db: &Database) -> Result<(), sqlx::Error> {
+        let since = unix_now() - self.retention_secs;
+        for (session_id, revoked_at) in sessions::revoked_since(db.pool(), since).await? {
+            self.remember(session_id, revoked_at);
+        }
+        Ok(())
+    }
+
+    /// Records revocations this instance made and tells the other instances.
+    pub async fn publish(&self, db: &Database, session_ids: &[String]) {
+        let now = unix_now();
+        for session_id in session_ids {
+            self.remember(session_id.clone(), now);
+        }
+        if db.backend() != Backend::Postgres {
+            return;
+        }
+        for session_id in session_ids {
+            let notified = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(session_id)
+                .execute(db.pool())
+                .await;
+            if let Err(error) = notified {
+                // The revocation itself is stored; other instances pick it up
+                // when their listener reconnects and reloads.
+                tracing::error!(%error, session_id, "could not announce a session revocation");
+            }
+        }
+    }
+}
+
+/// Keeps the set current: prunes it every minute and, on PostgreSQL, applies
+/// other instances' revocations as they are announced.
+pub fn spawn_maintenance(revoked: RevokedSessions, db: Database, database_url: String) {
+    let pruned = revoked.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            pruned.prune(unix_now());
+        }
+    });
+
+    if db.backend() == Backend::Postgres {
+        tokio::spawn(listen(revoked, db, database_url));
+    }
+}
+
+async fn listen(revoked: RevokedSessions, db: Database, database_url: String) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let mut listener = match PgListener::connect(&database_url).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "revocation listener could not connect; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(CHANNEL).await {
+            tracing::warn!(%error, "revocation listener could not LISTEN; retrying");
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        backoff = Duration::from_millis(100);
+        // Anything announced while we were not listening is in the database.
+        if let Err(error) = revoked.reload(&db).await {
+            tracing::warn!(%error, "could not reload revoked sessions");
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    revoked.remember(notification.payload().to_owned(), unix_now());
+                }
+                // The connection dropped: reconnect and reload.
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "revocation listener failed; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_until_every_token_has_expired() {
+        let revoked = RevokedSessions::new(Duration::from_secs(900));
+        revoked.remember("s1".into(), 1_000);
+        assert!(revoked.contains("s1"));
+        assert!(!revoked.contains("s2"));
+        revoked.prune(1_000 + 900);
+        assert!(
+            revoked.contains("s1"),
+            "tokens issued just before may still be valid"
+        );
+        revoked.prune(1_000 + 900 + RETENTION_MARGIN_SECS);
+        assert!(!revoked.contains("s1"));
+        assert!(revoked.is_empty());
+    }
+}

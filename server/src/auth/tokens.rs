@@ -1,0 +1,44 @@
+//! Opaque bearer secrets (refresh tokens, email links). Only their SHA-256
+//! is stored, so a database leak does not hand out working tokens.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use sha2::{Digest as _, Sha256};
+
+/// 256 bits: beyond guessing, and more than the 128 bits email links need.
+const TOKEN_BYTES: usize = 32;
+
+/// A fresh random token, URL-safe so it fits in cookies and query strings.
+pub fn generate() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The form a token is stored and looked up in.
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_256_bits_and_differ() {
+        let first = generate();
+        let second = generate();
+        assert_ne!(first, second);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&first).unwrap().len(), 32);
+        assert!(first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn hashes_are_sha256_hex() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

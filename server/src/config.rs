@@ -1,0 +1,446 @@
+//! Configuration, read once at start-up from the environment (and from a
+//! `.env` file in development). A bad value stops the server with a message
+//! that names the variable, rather than surfacing later as a strange failure.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use url::Url;
+
+/// A configuration value that could not be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid {variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            variable,
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn is_development(self) -> bool {
+        self == Self::Development
+    }
+}
+
+impl FromStr for Environment {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Self::Development),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(format!(
+                "expected `development` or `production`, got `{other}`"
+            )),
+        }
+    }
+}
+
+/// Everything the server needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    /// The public URL of the web app; links in emails point here and its
+    /// origin is the one browsers are trusted from.
+    pub app_url: Url,
+    pub database_url: String,
+    /// Where the default SQLite database and other local state live.
+    pub data_dir: PathBuf,
+    pub site_addr: SocketAddr,
+    pub jwt_secret: JwtSecretSource,
+    pub access_token_ttl: Duration,
+    /// A session's absolute lifetime; rotation never extends it.
+    pub refresh_token_ttl: Duration,
+    /// How long an already-rotated refresh token is still honoured, for tabs
+    /// of one browser racing on one cookie jar.
+    pub refresh_reuse_grace: Duration,
+    /// Origins, besides the app's own, allowed to call refresh and logout.
+    pub allowed_origins: Vec<String>,
+    pub mail: MailSettings,
+}
+
+/// Where the key that signs access tokens comes from.
+#[derive(Clone)]
+pub enum JwtSecretSource {
+    /// `JWT_SECRET`, already checked to be long and varied enough.
+    Provided(Vec<u8>),
+    /// Development without `JWT_SECRET`: a random key kept in the data
+    /// directory, so that restarts keep sessions valid.
+    GeneratedInDataDir,
+}
+
+impl fmt::Debug for JwtSecretSource {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Provided(_) => formatter.write_str("Provided([redacted])"),
+            Self::GeneratedInDataDir => formatter.write_str("GeneratedInDataDir"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// Where messages are written as `.eml` files when there is no SMTP server.
+    pub outbox_dir: PathBuf,
+    /// `smtp://` or `smtps://` URL of a relay; unset means "write to the outbox".
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
+const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+const DEFAULT_DATA_DIR: &str = "data";
+const DEFAULT_ACCESS_TOKEN_TTL_SECS: u64 = 15 * 60;
+const DEFAULT_REFRESH_TOKEN_TTL_SECS: u64 = 30 * 24 * 60 * 60;
+const DEFAULT_REFRESH_REUSE_GRACE_SECS: u64 = 10;
+const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
+/// HS256 keys shorter than the hash output weaken the signature.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case in production.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any source of variables, so tests need not touch
+    /// the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let environment = match var("APP_ENV") {
+            Some(value) => value
+                .parse()
+                .map_err(|reason| ConfigError::new("APP_ENV", reason))?,
+            None => Environment::Development,
+        };
+
+        let app_url = parse_app_url(&var("APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()))?;
+
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
+
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => validate_database_url(url)?,
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("app.db").display()),
+        };
+
+        let site_addr = var("LEPTOS_SITE_ADDR")
+            .unwrap_or_else(|| DEFAULT_SITE_ADDR.into())
+            .parse()
+            .map_err(|_| {
+                ConfigError::new(
+                    "LEPTOS_SITE_ADDR",
+                    "expected an address such as 127.0.0.1:3000",
+                )
+            })?;
+
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(secret) => JwtSecretSource::Provided(check_jwt_secret(secret)?),
+            None if environment.is_development() => JwtSecretSource::GeneratedInDataDir,
+            None => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "is required in production (at least 32 random bytes, e.g. `openssl rand -base64 48`)",
+                ))
+            }
+        };
+
+        let seconds = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            let Some(value) = var(name) else {
+                return Ok(Duration::from_secs(default));
+            };
+            match value.trim().parse::<u64>() {
+                Ok(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
+                _ => Err(ConfigError::new(
+                    name,
+                    format!(
+                        "expected a whole number of seconds from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )),
+            }
+        };
+        let access_token_ttl = seconds(
+            "ACCESS_TOKEN_TTL_SECS",
+            DEFAULT_ACCESS_TOKEN_TTL_SECS,
+            1..=24 * 60 * 60,
+        )?;
+        let refresh_token_ttl = seconds(
+            "REFRESH_TOKEN_TTL_SECS",
+            DEFAULT_REFRESH_TOKEN_TTL_SECS,
+            60..=365 * 24 * 60 * 60,
+        )?;
+        let refresh_reuse_grace = seconds(
+            "REFRESH_REUSE_GRACE_SECS",
+            DEFAULT_REFRESH_REUSE_GRACE_SECS,
+            0..=300,
+        )?;
+
+        let allowed_origins = match var("ALLOWED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(parse_origin)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+
+        let smtp_url = var("SMTP_URL")
+            .map(|url| match Url::parse(url.trim()) {
+                Ok(parsed) if matches!(parsed.scheme(), "smtp" | "smtps") => Ok(url),
+                _ => Err(ConfigError::new(
+                    "SMTP_URL",
+                    "expected smtp://[user:password@]host[:port] or smtps://…",
+                )),
+            })
+            .transpose()?;
+        let mail_from = var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "MAIL_FROM",
+                "expected an address such as `Accounts <no-reply@example.com>`",
+            ));
+        }
+        let mail = MailSettings {
+            outbox_dir: var("MAIL_OUTBOX_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("outbox")),
+            smtp_url,
+            from: mail_from,
+        };
+
+        Ok(Self {
+            environment,
+            app_url,
+            database_url,
+            data_dir,
+            site_addr,
+            jwt_secret,
+            access_token_ttl,
+            refresh_token_ttl,
+            refresh_reuse_grace,
+            allowed_origins,
+            mail,
+        })
+    }
+
+    /// The absolute URL of a page of the app, e.g. `/verify-email`, under
+    /// `APP_URL` even when that has a path of its own.
+    pub fn page_url(&self, page: &str) -> Url {
+        let mut base = self.app_url.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        base.set_query(None);
+        base.join(page.trim_start_matches('/'))
+            .unwrap_or_else(|_| self.app_url.clone())
+    }
+
+    /// The origin (scheme, host and port) of [`Settings::app_url`].
+    pub fn app_origin(&self) -> String {
+        self.app_url.origin().ascii_serialization()
+    }
+}
+
+fn parse_app_url(value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim())
+        .map_err(|error| ConfigError::new("APP_URL", format!("not a URL ({error})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::new(
+            "APP_URL",
+            "expected an http:// or https:// URL with a host",
+        ));
+    }
+    Ok(url)
+}
+
+/// Refuses secrets that are short or visibly not random ("aaaa…",
+/// "abababab…"): HS256 is only as strong as its key.
+fn check_jwt_secret(secret: String) -> Result<Vec<u8>, ConfigError> {
+    let bytes = secret.into_bytes();
+    if bytes.len() < MIN_JWT_SECRET_BYTES {
+        return Err(ConfigError::new(
+            "JWT_SECRET",
+            format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
+        ));
+    }
+    let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
+    if distinct < 10 {
+        return Err(ConfigError::new(
+            "JWT_SECRET",
+            "looks weak (too few distinct characters); generate one with `openssl rand -base64 48`",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn parse_origin(value: &str) -> Result<String, ConfigError> {
+    match Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(url.origin().ascii_serialization())
+        }
+        _ => Err(ConfigError::new(
+            "ALLOWED_ORIGINS",
+            format!("`{value}` is not an origin such as https://app.example.com"),
+        )),
+    }
+}
+
+fn validate_database_url(url: String) -> Result<String, ConfigError> {
+    let scheme = url.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
+    match scheme {
+        "sqlite" | "postgres" | "postgresql" => Ok(url),
+        _ => Err(ConfigError::new(
+            "DATABASE_URL",
+            "expected a sqlite:// or postgres:// URL",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_to_development_on_embedded_sqlite() {
+        let settings = settings(&[]).unwrap();
+        assert_eq!(settings.environment, Environment::Development);
+        assert_eq!(settings.database_url, "sqlite://data/app.db?mode=rwc");
+        assert_eq!(settings.app_origin(), "http://127.0.0.1:3000");
+        assert_eq!(settings.site_addr.port(), 3000);
+    }
+
+    #[test]
+    fn accepts_production_and_postgres() {
+        let settings = settings(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "Xq3v9LmP2rT8wZ5yB1nK7cH4jD6fG0sA"),
+            ("APP_URL", "https://accounts.example.com/"),
+            ("DATABASE_URL", "postgres://app@db/app"),
+        ])
+        .unwrap();
+        assert_eq!(settings.environment, Environment::Production);
+        assert_eq!(settings.app_origin(), "https://accounts.example.com");
+        assert!(settings.database_url.starts_with("postgres://"));
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        let error = settings(&[("APP_ENV", "production")]).unwrap_err();
+        assert_eq!(error.variable, "JWT_SECRET");
+        let secret = "Xq3v9LmP2rT8wZ5yB1nK7cH4jD6fG0sA";
+        let settings = settings(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).unwrap();
+        assert!(
+            matches!(settings.jwt_secret, JwtSecretSource::Provided(ref key) if key == secret.as_bytes())
+        );
+        assert!(!format!("{settings:?}").contains(secret));
+    }
+
+    #[test]
+    fn token_lifetimes_and_origins_are_read() {
+        let settings = settings(&[
+            ("ACCESS_TOKEN_TTL_SECS", "5"),
+            ("REFRESH_TOKEN_TTL_SECS", "3600"),
+            ("REFRESH_REUSE_GRACE_SECS", "0"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://a.example.com/, http://localhost:8080",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(settings.access_token_ttl, Duration::from_secs(5));
+        assert_eq!(settings.refresh_token_ttl, Duration::from_secs(3600));
+        assert_eq!(settings.refresh_reuse_grace, Duration::ZERO);
+        assert_eq!(
+            settings.allowed_origins,
+            ["https://a.example.com", "http://localhost:8080"]
+        );
+    }
+
+    #[test]
+    fn development_defaults_cover_tokens_and_mail() {
+        let settings = settings(&[]).unwrap();
+        assert!(matches!(
+            settings.jwt_secret,
+            JwtSecretSource::GeneratedInDataDir
+        ));
+        assert_eq!(settings.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(settings.refresh_token_ttl, Duration::from_secs(2_592_000));
+        assert_eq!(settings.refresh_reuse_grace, Duration::from_secs(10));
+        assert_eq!(settings.mail.outbox_dir, PathBuf::from("data/outbox"));
+        assert!(settings.mail.smtp_url.is_none());
+    }
+
+    #[test]
+    fn page_urls_stay_under_app_url() {
+        let at_root = settings(&[("APP_URL", "https://example.com")]).unwrap();
+        assert_eq!(
+            at_root.page_url("/login").as_str(),
+            "https://example.com/login"
+        );
+        let under_path = settings(&[("APP_URL", "https://example.com/accounts")]).unwrap();
+        assert_eq!(
+            under_path.page_url("/verify-email").as_str(),
+            "https://example.com/accounts/verify-email"
+        );
+    }
+
+    #[test]
+    fn blank_values_count_as_unset() {
+        let settings = settings(&[("APP_ENV", "  "), ("DATABASE_URL", "")]).unwrap();
+        assert_eq!(settings.environment, Environment::Development);
+        assert!(settings.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("APP_ENV", "staging"),
+            ("APP_URL", "not a url"),
+            ("APP_URL", "ftp://example.com"),
+            ("DATABASE_URL", "mysql://localhost/app"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("JWT_SECRET", "too-short"),
+            ("JWT_SECRET", &"ab".repeat(32)),
+            ("ACCESS_TOKEN_TTL_SECS", "0"),
+            ("ACCESS_TOKEN_TTL_SECS", "fifteen"),
+            ("REFRESH_TOKEN_TTL_SECS", "-5"),
+            ("REFRESH_REUSE_GRACE_SECS", "100000"),
+            ("ALLOWED_ORIGINS", "https://ok.example, nonsense"),
+            ("SMTP_URL", "http://mail.example.com"),
+            ("MAIL_FROM", "not an address"),
+        ] {
+            let error = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(error.variable, name, "{value}");
+            assert!(error.to_string().contains(name));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The refresh token cookie: HttpOnly (no script can read it), Secure,
+//! SameSite=Strict, and scoped to the auth endpoints so that no other
+//! request carries it.
+//!
+//! Beside it lives a hint that holds no secret, only "a session may exist",
+//! readable by the page so that a visitor who never signed in is not sent
+//! on a refresh that can only fail.
+
+use app::api::paths;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+pub const REFRESH_COOKIE: &str = "refresh_token";
+pub const SESSION_HINT_COOKIE: &str = app::auth::SESSION_HINT_COOKIE;
+
+pub fn refresh_token(jar: &CookieJar) -> Option<String> {
+    jar.get(REFRESH_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// Sets the cookie to expire with the session, never later.
+pub fn with_refresh_token(jar: CookieJar, token: String, session_remaining_secs: i64) -> CookieJar {
+    let max_age = time::Duration::seconds(session_remaining_secs.max(0));
+    let mut cookie = base(token);
+    cookie.set_max_age(max_age);
+    let mut hint = hint("1".into());
+    hint.set_max_age(max_age);
+    jar.add(cookie).add(hint)
+}
+
+pub fn without_refresh_token(jar: CookieJar) -> CookieJar {
+    let mut cookie = base(String::new());
+    let mut hint = hint(String::new());
+    for cookie in [&mut cookie, &mut hint] {
+        cookie.set_max_age(time::Duration::ZERO);
+        cookie.set_expires(time::OffsetDateTime::UNIX_EPOCH);
+    }
+    jar.add(cookie).add(hint)
+}
+
+fn hint(value: String) -> Cookie<'static> {
+    Cookie::build((SESSION_HINT_COOKIE, value))
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build()
+}
+
+fn base(value: String) -> Cookie<'static> {
+    Cookie::build((REFRESH_COOKIE, value))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .path(paths::AUTH_PREFIX)
+        .build()
+}

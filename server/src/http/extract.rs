@@ -1,0 +1,185 @@
+//! Extractors whose rejections speak problem+json like the rest of the API.
+
+use app::api::types::Role;
+use axum::{
+    extract::{rejection::JsonRejection, ConnectInfo, FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, HeaderMap, StatusCode},
+    Json,
+};
+use serde::de::DeserializeOwned;
+
+use super::ApiContext;
+use crate::{auth::jwt::Rejection, config::Settings, error::ApiError};
+
+/// `axum::Json`, but a body that is not JSON, not the expected shape, or too
+/// large becomes a 4xx problem rather than axum's plain-text rejection.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(rejection_to_problem(rejection)),
+        }
+    }
+}
+
+fn rejection_to_problem(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "Send the body as JSON with `Content-Type: application/json`.".into(),
+        ),
+        JsonRejection::JsonSyntaxError(error) => ApiError::bad_request(
+            "malformed_body",
+            format!("The body is not valid JSON: {}", error.body_text()),
+        ),
+        JsonRejection::JsonDataError(error) => ApiError::bad_request(
+            "invalid_body",
+            format!(
+                "The body does not have the expected shape: {}",
+                error.body_text()
+            ),
+        ),
+        rejection if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge
+        }
+        rejection => ApiError::bad_request("unreadable_body", rejection.body_text()),
+    }
+}
+
+/// The caller of a protected endpoint, proven by a valid access token whose
+/// session has not been revoked. No database query: the token carries the
+/// claims and revocations are held in memory.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub session_id: String,
+    pub role: Role,
+}
+
+impl FromRequestParts<ApiContext> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
+            ApiError::bearer(
+                "invalid_token",
+                "Send an access token as `Authorization: Bearer <token>`.",
+            )
+        })?;
+        let claims = context
+            .access_tokens
+            .verify(token)
+            .map_err(|rejection| match rejection {
+                Rejection::Expired => {
+                    ApiError::bearer("token_expired", "The access token has expired; refresh it.")
+                }
+                Rejection::Invalid => {
+                    ApiError::bearer("invalid_token", "The access token is invalid.")
+                }
+            })?;
+        if context.revoked.contains(&claims.sid) {
+            return Err(ApiError::bearer(
+                "invalid_token",
+                "This session has been signed out.",
+            ));
+        }
+        Ok(Self {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            role: Role::parse(&claims.role).unwrap_or_default(),
+        })
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// What a session records about the device that opened it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+        let ip_address = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string());
+        Ok(Self {
+            user_agent,
+            ip_address,
+        })
+    }
+}
+
+/// Refuses requests a browser sent from a page of another origin. Requests
+/// without `Origin` (non-browser clients, same-origin GETs) pass: the
+/// SameSite=Strict cookie already keeps cross-site browsers out, and this is
+/// the second lock on the door.
+pub fn ensure_allowed_origin(headers: &HeaderMap, settings: &Settings) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    let allowed = origin.eq_ignore_ascii_case(&settings.app_origin())
+        || settings
+            .allowed_origins
+            .iter()
+            .any(|allowed| origin.eq_ignore_ascii_case(allowed));
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "origin_not_allowed",
+            "Requests from this origin may not use the session cookie.",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn reads_bearer_tokens_case_insensitively() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        for (value, expected) in [
+            ("Bearer abc", Some("abc")),
+            ("bearer   abc ", Some("abc")),
+            ("Basic abc", None),
+            ("Bearer", None),
+            ("Bearer ", None),
+        ] {
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(bearer_token(&headers), expected, "{value}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The server: configuration, database, the JSON API under `/api`, and the
+//! server-rendered Leptos app, assembled by [`startup::Application`].
+
+// Leptos views are deeply nested types; their layout needs more than the default.
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod housekeeping;
+pub mod http;
+pub mod mail;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,101 @@
+//! The messages the app sends, as plain text with an HTML alternative.
+
+use super::Email;
+
+pub fn verify_email(to_address: &str, name: &str, link: &str) -> Email {
+    let text = format!(
+        "Hello {name},\n\n\
+         Please confirm your email address by opening this link:\n\n\
+         {link}\n\n\
+         The link works once and expires in 24 hours. If you did not create \
+         an account, ignore this message.\n"
+    );
+    let html = layout(&format!(
+        "<p>Hello {name},</p>\
+         <p>Please confirm your email address:</p>\
+         <p><a href=\"{link}\">Verify my email address</a></p>\
+         <p>The link works once and expires in 24 hours. If you did not create \
+         an account, ignore this message.</p>",
+        name = escape(name),
+        link = escape(link),
+    ));
+    Email {
+        to_address: to_address.to_owned(),
+        to_name: name.to_owned(),
+        subject: "Verify your email address".into(),
+        text,
+        html,
+        link: link.to_owned(),
+    }
+}
+
+/// Sent instead of a verification link when someone registers an address
+/// that already has an account: the owner learns of it, the requester
+/// learns nothing.
+pub fn already_registered(to_address: &str, name: &str, login_link: &str) -> Email {
+    let text = format!(
+        "Hello {name},\n\n\
+         Someone (perhaps you) tried to create an account with this email \
+         address, which already has one. You can sign in here:\n\n\
+         {login_link}\n\n\
+         If it was not you, you can ignore this message; nothing has changed.\n"
+    );
+    let html = layout(&format!(
+        "<p>Hello {name},</p>\
+         <p>Someone (perhaps you) tried to create an account with this email \
+         address, which already has one.</p>\
+         <p><a href=\"{link}\">Sign in</a></p>\
+         <p>If it was not you, you can ignore this message; nothing has changed.</p>",
+        name = escape(name),
+        link = escape(login_link),
+    ));
+    Email {
+        to_address: to_address.to_owned(),
+        to_name: name.to_owned(),
+        subject: "You already have an account".into(),
+        text,
+        html,
+        link: login_link.to_owned(),
+    }
+}
+
+fn layout(body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><body style=\"font-family: system-ui, sans-serif; \
+         line-height: 1.5\">{body}</body></html>"
+    )
+}
+
+/// Names are user input and must not become markup.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        let email = verify_email(
+            "a@example.com",
+            "<script>x</script>",
+            "https://x/verify?token=1&a=b",
+        );
+        assert!(!email.html.contains("<script>"));
+        assert!(email.html.contains("&lt;script&gt;"));
+        assert!(email.html.contains("token=1&amp;a=b"));
+        assert!(email.text.contains("https://x/verify?token=1&a=b"));
+    }
+}

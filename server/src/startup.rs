@@ -1,0 +1,198 @@
+//! Assembling the application: database, API, web app and middleware, bound
+//! to a listener. Tests build it the same way on port 0.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, HeaderName, HeaderValue, Request},
+    response::IntoResponse,
+    Router,
+};
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{
+    auth::{jwt::AccessTokens, password::Passwords, revocation, secret},
+    config::Settings,
+    db::Database,
+    error::ApiError,
+    housekeeping,
+    http::{self, ApiContext},
+    mail::Mailer,
+    web,
+};
+
+/// Larger request bodies are refused with 413 before they are read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Database,
+}
+
+impl Application {
+    /// Connects to and migrates the database, then binds `settings.site_addr`.
+    pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        let db = Database::connect(&settings.database_url).await?;
+        db.migrate().await?;
+
+        let listener = TcpListener::bind(settings.site_addr)
+            .await
+            .with_context(|| format!("could not listen on {}", settings.site_addr))?;
+
+        let dev_tools = settings.environment.is_development();
+        let context = api_context(settings, db.clone()).await?;
+        let router = http::router(context).merge(web::router(leptos_options, dev_tools));
+
+        Ok(Self {
+            listener,
+            router: with_middleware(router),
+            db,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiContext> {
+    let signing_key = secret::resolve(&settings.jwt_secret, &settings.data_dir)?;
+    let origin = settings.app_origin();
+    let access_tokens = AccessTokens::new(
+        &signing_key,
+        origin.clone(),
+        format!("{origin}/api"),
+        settings.access_token_ttl,
+    );
+
+    let revoked = revocation::RevokedSessions::new(settings.access_token_ttl);
+    revoked
+        .reload(&db)
+        .await
+        .context("could not load revoked sessions")?;
+    revocation::spawn_maintenance(revoked.clone(), db.clone(), settings.database_url.clone());
+    housekeeping::spawn(db.clone());
+
+    // One hash per core at a time: more would only queue inside the CPU.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let passwords = Passwords::new(cores)?;
+    let mailer = Mailer::start(&settings.mail)?;
+
+    Ok(ApiContext {
+        settings: Arc::new(settings),
+        db,
+        passwords,
+        access_tokens,
+        revoked,
+        mailer,
+    })
+}
+
+fn with_middleware(router: Router) -> Router {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id,
+            )
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(trace)
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CatchPanicLayer::custom(|_panic| {
+                ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+            }))
+            .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+            .layer(security_header(
+                header::REFERRER_POLICY,
+                "strict-origin-when-cross-origin",
+            ))
+            .layer(CompressionLayer::new())
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Completes on Ctrl-C or SIGTERM, whichever comes first.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// How long graceful shutdown may take before the process exits anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

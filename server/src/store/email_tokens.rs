@@ -1,0 +1,72 @@
+use sqlx::{Any, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+        }
+    }
+}
+
+pub async fn insert<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    user_id: &str,
+    purpose: Purpose,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Uses up a live token in one statement, so two requests racing with the
+/// same link cannot both succeed. Returns the user it was issued to.
+pub async fn consume<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE email_tokens SET used_at = $1 \
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 \
+         RETURNING user_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Deletes tokens that expired or were used before `before`.
+pub async fn delete_spent_before<'e>(
+    db: impl Executor<'e, Database = Any>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "DELETE FROM email_tokens WHERE expires_at < $1 OR (used_at IS NOT NULL AND used_at < $2)",
+    )
+    .bind(before)
+    .bind(before)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,175 @@
+use sqlx::{Any, AnyPool, Executor};
+
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub expires_at: i64,
+    pub user_agent: Option<&'a str>,
+    pub ip_address: Option<&'a str>,
+}
+
+/// A refresh token as found by its hash, with the session it belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshTokenRecord {
+    pub session_id: String,
+    pub user_id: String,
+    /// When this token was exchanged for a newer one, if it was.
+    pub rotated_at: Option<i64>,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Opens a session with its first refresh token, atomically.
+pub async fn create(
+    db: &AnyPool,
+    session: NewSession<'_>,
+    refresh_token_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut transaction = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(session.id)
+    .bind(session.user_id)
+    .bind(now)
+    .bind(session.expires_at)
+    .bind(now)
+    .bind(session.user_agent)
+    .bind(session.ip_address)
+    .execute(&mut *transaction)
+    .await?;
+    insert_token(&mut *transaction, refresh_token_hash, session.id, now).await?;
+    transaction.commit().await
+}
+
+async fn insert_token<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    session_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(session_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_refresh_token<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+) -> Result<Option<RefreshTokenRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.session_id, s.user_id, t.rotated_at, s.expires_at, s.revoked_at \
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+         WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// Exchanges a current refresh token for a new one. The conditional UPDATE
+/// is the compare-and-set: of several concurrent rotations of one token,
+/// exactly one sees a row change and goes on to store its successor; the
+/// others get `false`.
+pub async fn rotate(
+    db: &AnyPool,
+    session_id: &str,
+    old_hash: &str,
+    new_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut transaction = db.begin().await?;
+    let claimed = sqlx::query(
+        "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
+    )
+    .bind(now)
+    .bind(old_hash)
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected()
+        == 1;
+    if !claimed {
+        transaction.rollback().await?;
+        return Ok(false);
+    }
+    insert_token(&mut *transaction, new_hash, session_id, now).await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(session_id)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(true)
+}
+
+/// Revokes one session; `true` if it was live until now.
+pub async fn revoke<'e>(
+    db: impl Executor<'e, Database = Any>,
+    session_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(session_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Revokes every live session of a user; returns their ids.
+pub async fn revoke_all_of_user<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+         WHERE user_id = $3 AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Sessions revoked at or after `since`, with when.
+pub async fn revoked_since<'e>(
+    db: impl Executor<'e, Database = Any>,
+    since: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
+        .bind(since)
+        .fetch_all(db)
+        .await
+}
+
+/// Deletes sessions (with their refresh tokens) that ended before `before`:
+/// expired, or revoked long enough ago that no access token of theirs is
+/// still valid.
+pub async fn delete_ended_before<'e>(
+    db: impl Executor<'e, Database = Any>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "DELETE FROM sessions WHERE expires_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $2)",
+    )
+    .bind(before)
+    .bind(before)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

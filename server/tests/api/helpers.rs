@@ -1,0 +1,465 @@
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::Once,
+    time::{Duration, Instant},
+};
+
+use app::api::types::MailboxMessage;
+use leptos::prelude::LeptosOptions;
+use serde_json::{json, Value};
+use server::{config::Settings, db::Database, startup::Application};
+use sqlx::{any::install_default_drivers, AnyConnection, Connection as _, Executor as _};
+use tempfile::TempDir;
+
+/// Runs one async test body against each database backend.
+///
+/// `both_backends!(name)` expects `async fn name(backend: Backend)` in scope.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_admin_url().is_some() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        }
+    )+};
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where PostgreSQL test databases are created; unset means "skip".
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// The key test servers sign with, so tests can forge tokens of their own.
+pub const TEST_JWT_SECRET: &str = "test-secret-7f3a9c1e5b2d8046-long-enough-for-hs256";
+pub const STRONG_PASSWORD: &str = "Plum-Quartz-Harbor-91";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: Database,
+    pub database_url: String,
+    pub outbox: PathBuf,
+    /// The variables this server was started with.
+    pub vars: HashMap<String, String>,
+    /// Keeps the data directory (and the SQLite file) alive.
+    _data_dir: std::sync::Arc<TempDir>,
+    _postgres: Option<std::sync::Arc<PostgresDatabase>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// POSTs with only the refresh cookie (and optionally an Origin), as a
+    /// browser would to the auth endpoints.
+    pub async fn post_with_cookie(
+        &self,
+        path: &str,
+        refresh_token: Option<&str>,
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path));
+        if let Some(token) = refresh_token {
+            request = request.header("cookie", format!("refresh_token={token}"));
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_with_cookie("/api/auth/refresh", Some(refresh_token), None)
+            .await
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/auth/register",
+            &json!({"email": email, "password": password, "name": name}),
+        )
+        .await
+    }
+
+    /// Every message in the outbox for `to`, oldest first.
+    pub fn mail_to(&self, to: &str) -> Vec<MailboxMessage> {
+        let mut messages = server::mail::outbox::read(&self.outbox, usize::MAX).unwrap_or_default();
+        messages.retain(|message| message.to == to);
+        messages.reverse();
+        messages
+    }
+
+    /// Waits (mail is sent in the background) until `to` has `count` messages.
+    pub async fn wait_for_mail(&self, to: &str, count: usize) -> Vec<MailboxMessage> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let messages = self.mail_to(to);
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} message(s) to {to}, found {}",
+                messages.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The token of the newest verification link sent to `to`.
+    pub async fn verification_token(&self, to: &str, nth: usize) -> String {
+        let messages = self.wait_for_mail(to, nth).await;
+        let message = &messages[nth - 1];
+        let link = message
+            .links
+            .iter()
+            .find(|link| link.contains("/verify-email?token="))
+            .unwrap_or_else(|| panic!("no verification link in {message:?}"));
+        let url = url::Url::parse(link).expect("the link is a URL");
+        url.query_pairs()
+            .find(|(name, _)| name == "token")
+            .map(|(_, value)| value.into_owned())
+            .expect("the link carries a token")
+    }
+
+    /// Registers and verifies an account; returns its email address.
+    pub async fn verified_user(&self, name: &str) -> String {
+        let email = unique_email(name);
+        let response = self.register(&email, STRONG_PASSWORD, name).await;
+        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+        let token = self.verification_token(&email, 1).await;
+        let response = self
+            .post_json("/api/auth/verify-email", &json!({"token": token}))
+            .await;
+        assert_eq!(response.status(), 200);
+        email
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in a fresh verified user.
+    pub async fn signed_in(&self, name: &str) -> Session {
+        let email = self.verified_user(name).await;
+        self.sign_in(&email).await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let response = self.login(email, STRONG_PASSWORD).await;
+        assert_eq!(response.status(), 200);
+        let refresh_token = set_cookie(&response)
+            .expect("login sets the refresh cookie")
+            .value;
+        let body: Value = response.json().await.unwrap();
+        Session {
+            email: email.to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token,
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Starts another server on the same database and data directory, as a
+    /// second instance behind a load balancer would run.
+    pub async fn another_instance(&self) -> TestApp {
+        let vars = self.vars.clone();
+        let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("settings");
+        let application = Application::build(settings, leptos_options())
+            .await
+            .expect("the second instance starts");
+        let address = format!("http://{}", application.local_addr());
+        let database = application.database().clone();
+        tokio::spawn(application.run_until_stopped(std::future::pending()));
+        TestApp {
+            address,
+            client: self.client.clone(),
+            database,
+            database_url: self.database_url.clone(),
+            outbox: self.outbox.clone(),
+            vars: self.vars.clone(),
+            _data_dir: self._data_dir.clone(),
+            _postgres: self._postgres.clone(),
+        }
+    }
+
+    /// Runs a statement against the app's database, for setting up states
+    /// that would otherwise take hours (expired links and sessions).
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(self.database.pool())
+            .await
+            .expect("test SQL runs");
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.database.pool())
+            .await
+            .expect("test SQL runs")
+    }
+}
+
+/// A signed-in user as a client holds it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+}
+
+pub fn unique_email(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_lowercase();
+    format!(
+        "{slug}.{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// The refresh cookie a response sets, parsed.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub value: String,
+    pub attributes: Vec<String>,
+}
+
+impl SetCookie {
+    pub fn has(&self, attribute: &str) -> bool {
+        self.attributes
+            .iter()
+            .any(|present| present.eq_ignore_ascii_case(attribute))
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.iter().find_map(|attribute| {
+            let (key, value) = attribute.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+}
+
+pub fn set_cookie(response: &reqwest::Response) -> Option<SetCookie> {
+    cookie_named(response, "refresh_token")
+}
+
+pub fn cookie_named(response: &reqwest::Response, name: &str) -> Option<SetCookie> {
+    let prefix = format!("{name}=");
+    let cookies: Vec<_> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter(|value| value.starts_with(&prefix))
+        .collect();
+    assert!(cookies.len() <= 1, "several {name} cookies: {cookies:?}");
+    let mut parts = cookies.first()?.split(';').map(str::trim);
+    let value = parts.next()?.trim_start_matches(&prefix).to_owned();
+    Some(SetCookie {
+        value,
+        attributes: parts.map(str::to_owned).collect(),
+    })
+}
+
+/// Asserts an RFC 9457 problem with the given status and code.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "for code {code}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "problem lacks {field}: {body}");
+    }
+    body
+}
+
+/// Starts the server with defaults plus `overrides`, on a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    init_logging();
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+
+    let postgres = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PostgresDatabase::create().await),
+    };
+    let database_url = match &postgres {
+        Some(database) => database.url.clone(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.path().join("app.db").display()
+        ),
+    };
+
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("APP_ENV".into(), "development".into()),
+        ("APP_URL".into(), "http://127.0.0.1:3000".into()),
+        ("DATA_DIR".into(), data_dir.path().display().to_string()),
+        ("DATABASE_URL".into(), database_url.clone()),
+        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+        ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
+    ]);
+    for (name, value) in overrides {
+        vars.insert((*name).into(), (*value).into());
+    }
+    let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings");
+    let outbox = settings.mail.outbox_dir.clone();
+
+    let application = Application::build(settings, leptos_options())
+        .await
+        .expect("the application starts");
+    let address = format!("http://{}", application.local_addr());
+    let database = application.database().clone();
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client"),
+        database,
+        database_url,
+        outbox,
+        vars,
+        _data_dir: std::sync::Arc::new(data_dir),
+        _postgres: postgres.map(std::sync::Arc::new),
+    }
+}
+
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("accounts")
+        .site_root("target/site")
+        .build()
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            server::telemetry::init(server::config::Environment::Development);
+        }
+    });
+}
+
+/// A database of its own on the PostgreSQL server, dropped with the test.
+pub struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    async fn create() -> Self {
+        install_default_drivers();
+        let admin_url = postgres_admin_url().expect("TEST_DATABASE_URL is set");
+        let name = format!("accounts_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = AnyConnection::connect(&admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("create the test database");
+        let url = replace_database_name(&admin_url, &name);
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime, which cannot block on itself:
+        // a short-lived thread with its own runtime does the cleanup.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                if let Ok(mut admin) = AnyConnection::connect(&admin_url).await {
+                    let _ = admin
+                        .execute(
+                            format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
+                        )
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn replace_database_name(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}

@@ -1,0 +1,15 @@
+//! Black-box tests of the HTTP API: each test starts the real server on a
+//! random port with a fresh database, once on SQLite and once on PostgreSQL
+//! (when `TEST_DATABASE_URL` names a server to create databases on).
+
+mod helpers;
+
+mod access_tokens;
+mod bodies;
+mod foundation;
+mod login;
+mod logout;
+mod mail;
+mod refresh;
+mod registration;
+mod smtp_sink;
