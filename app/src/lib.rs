@@ -6,6 +6,8 @@ pub mod api;
 pub mod api_client;
 pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+mod csp;
 pub mod dev_tools;
 pub mod pages;
 pub mod validation;

@@ -17,6 +17,8 @@ use crate::{
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::csp::send_for_current_response();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -57,3 +57,28 @@ test("static assets are served compressed", async ({ request }) => {
   expect(response.status()).toBe(200);
   expect(["br", "gzip"]).toContain(response.headers()["content-encoding"]);
 });
+
+test.describe("Content-Security-Policy", () => {
+  // Chromium reports the refused script itself, as it should.
+  test.use({ expectedConsoleErrors: [/Content Security Policy/] });
+
+  test("the hydration script runs under the policy and an injected one does not", async ({ page }) => {
+    const response = await page.goto("/");
+    const policy = response?.headers()["content-security-policy"] ?? "";
+    expect(policy).toMatch(/script-src 'self' 'nonce-[\w-]{22,}'/);
+    await waitForHydration(page);
+
+    const outcome = await page.evaluate(async () => {
+      const violation = new Promise<string>((resolve) =>
+        document.addEventListener("securitypolicyviolation", (event) => resolve(event.effectiveDirective), {
+          once: true,
+        }),
+      );
+      const script = document.createElement("script");
+      script.textContent = "document.body.dataset.injected = 'ran'";
+      document.body.append(script);
+      return { directive: await violation, injected: document.body.dataset.injected ?? "blocked" };
+    });
+    expect(outcome).toEqual({ directive: "script-src-elem", injected: "blocked" });
+  });
+});

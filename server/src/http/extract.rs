@@ -23,10 +23,25 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(rejection_to_problem(rejection)),
-        }
+        // Every request body is an object. Serde's derive would also accept
+        // an array for a struct (fields by position), so `[]` would pass as
+        // "every field missing"; reading an object first refuses it as the
+        // wrong shape it is.
+        let object =
+            match Json::<serde_json::Map<String, serde_json::Value>>::from_request(request, state)
+                .await
+            {
+                Ok(Json(object)) => object,
+                Err(rejection) => return Err(rejection_to_problem(rejection)),
+            };
+        T::deserialize(serde_json::Value::Object(object))
+            .map(Self)
+            .map_err(|error| {
+                ApiError::bad_request(
+                    "invalid_body",
+                    format!("The body does not have the expected shape: {error}"),
+                )
+            })
     }
 }
 

@@ -11,7 +11,12 @@ mod users;
 use std::sync::Arc;
 
 use app::api::paths;
-use axum::{routing::any, Router};
+use axum::{
+    http::{header, HeaderValue},
+    routing::any,
+    Router,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     auth::{jwt::AccessTokens, password::Passwords, revocation::RevokedSessions},
@@ -50,6 +55,17 @@ pub fn router(context: ApiContext) -> Router {
         .route(&format!("{prefix}/{{*rest}}"), any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(context)
+        // JSON is never a document: should a response be opened as one, it
+        // may run and embed nothing. Answers carry account data, so no cache
+        // (shared or private) keeps them.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 async fn not_found() -> ApiError {

@@ -81,7 +81,13 @@ async fn wrong_field_types_are_400(backend: Backend) {
         assert_problem(response, 400, "invalid_body").await;
     }
     for path in JSON_ENDPOINTS {
-        for body in [json!("text"), json!(42), json!(true)] {
+        for body in [
+            json!("text"),
+            json!(42),
+            json!(true),
+            json!([]),
+            json!(["a@example.com"]),
+        ] {
             let response = app.post_json(path, &body).await;
             assert_problem(response, 400, "invalid_body").await;
         }

@@ -14,6 +14,9 @@ both_backends!(
     wrong_methods_are_problem_json_405s,
     the_home_page_is_server_rendered,
     responses_carry_a_request_id_and_security_headers,
+    pages_carry_a_fresh_nonce_content_security_policy,
+    api_responses_are_never_cached_or_run_as_documents,
+    not_found_pages_carry_a_content_security_policy,
     sqlite_runs_in_wal_mode_with_a_busy_timeout,
 );
 
@@ -111,6 +114,56 @@ async fn responses_carry_a_request_id_and_security_headers(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+}
+
+async fn pages_carry_a_fresh_nonce_content_security_policy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page_nonce = |policy: &str| {
+        let start = policy.find("'nonce-").expect("a nonce in the policy") + "'nonce-".len();
+        policy[start..].split('\'').next().unwrap().to_owned()
+    };
+
+    let first = app.get("/").await;
+    let policy = first.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let nonce = page_nonce(&policy);
+    assert!(nonce.len() >= 22, "a 128-bit nonce, not {nonce:?}");
+    let html = first.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the header's nonce"
+    );
+
+    let second = app.get("/").await;
+    let second_policy = second.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert_ne!(page_nonce(second_policy), nonce, "one nonce per response");
+}
+
+async fn api_responses_are_never_cached_or_run_as_documents(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for response in [app.get("/api/health").await, app.get("/api/nope").await] {
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+}
+
+async fn not_found_pages_carry_a_content_security_policy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("'nonce-"), "{policy}");
 }
 
 async fn sqlite_runs_in_wal_mode_with_a_busy_timeout(backend: Backend) {
