@@ -15,6 +15,14 @@ stages=("$@")
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+# A full run from scratch grows target/ to about TARGET_SIZE_GIB; running out
+# of disk midway fails with a confusing linker or I/O error, so say it first.
+TARGET_SIZE_GIB=5
+free_gib="$(df -P --block-size=1G . | awk 'NR == 2 { print $4 }')"
+if [[ -n "$free_gib" ]] && ((free_gib < TARGET_SIZE_GIB)); then
+  echo "warning: ${free_gib} GiB free on $(df -P . | awk 'NR == 2 { print $6 }'); a build from scratch needs about ${TARGET_SIZE_GIB} GiB (cargo clean in other checkouts frees space)" >&2
+fi
+
 if wants lint; then
   step "cargo fmt --check"
   cargo fmt --all -- --check
