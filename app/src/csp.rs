@@ -40,9 +40,12 @@ pub fn send_for_current_response() {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
-    let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+    // `cargo leptos watch` sets this for the server it starts; it cannot
+    // change while the process runs, so it is read once, not per page.
+    static LIVE_RELOAD: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| std::env::var_os("LEPTOS_WATCH").is_some());
     // The nonce is URL-safe base64, so the header value is always valid.
-    if let Ok(value) = http::HeaderValue::from_str(&policy(&nonce, live_reload)) {
+    if let Ok(value) = http::HeaderValue::from_str(&policy(&nonce, *LIVE_RELOAD)) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
