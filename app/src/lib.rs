@@ -10,6 +10,7 @@ pub mod components;
 mod csp;
 pub mod dev_tools;
 pub mod pages;
+pub mod routes;
 pub mod validation;
 
 mod shell;

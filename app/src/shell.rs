@@ -1,9 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-};
+use leptos_router::components::{Route, Router, Routes};
 
 use crate::{
     auth::provide_auth,
@@ -13,6 +10,7 @@ use crate::{
         account::AccountPage, dev_mailbox::DevMailboxPage, home::HomePage, login::LoginPage,
         not_found::NotFoundPage, register::RegisterPage, verify_email::VerifyEmailPage,
     },
+    routes::Page,
 };
 
 /// The HTML document the server renders around the app.
@@ -63,12 +61,12 @@ pub fn App() -> impl IntoView {
             <SiteHeader/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("") view=HomePage/>
-                    <Route path=path!("/register") view=RegisterPage/>
-                    <Route path=path!("/verify-email") view=VerifyEmailPage/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/account") view=AccountPage/>
-                    <Route path=path!("/dev/mailbox") view=DevMailboxPage/>
+                    <Route path=Page::Home.route() view=HomePage/>
+                    <Route path=Page::Register.route() view=RegisterPage/>
+                    <Route path=Page::VerifyEmail.route() view=VerifyEmailPage/>
+                    <Route path=Page::Login.route() view=LoginPage/>
+                    <Route path=Page::Account.route() view=AccountPage/>
+                    <Route path=Page::DevMailbox.route2() view=DevMailboxPage/>
                 </Routes>
             </main>
         </Router>

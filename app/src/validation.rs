@@ -4,6 +4,7 @@
 
 use crate::api::{
     types::{LoginRequest, RegisterRequest},
+    values::{DisplayName, Email},
     FieldError,
 };
 
@@ -71,23 +72,23 @@ pub fn check_name(raw: &str) -> Result<String, &'static str> {
 /// A registration whose fields passed every shared rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidRegistration {
-    pub email: String,
+    pub email: Email,
     pub password: String,
-    pub name: String,
+    pub name: DisplayName,
 }
 
 pub fn validate_registration(
     request: &RegisterRequest,
 ) -> Result<ValidRegistration, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let email = check_email(&request.email)
-        .map_err(|message| errors.push(FieldError::new("email", message)))
+    let email = Email::parse(&request.email)
+        .map_err(|invalid| errors.push(FieldError::new("email", invalid.0)))
         .ok();
     let password_ok = check_password(&request.password)
         .map_err(|message| errors.push(FieldError::new("password", message)))
         .is_ok();
-    let name = check_name(&request.name)
-        .map_err(|message| errors.push(FieldError::new("name", message)))
+    let name = DisplayName::parse(&request.name)
+        .map_err(|invalid| errors.push(FieldError::new("name", invalid.0)))
         .ok();
     match (email, password_ok, name) {
         (Some(email), true, Some(name)) => Ok(ValidRegistration {
@@ -187,8 +188,8 @@ mod tests {
             name: " Ada Lovelace ".into(),
         })
         .unwrap();
-        assert_eq!(valid.email, "ada@example.com");
-        assert_eq!(valid.name, "Ada Lovelace");
+        assert_eq!(valid.email.as_str(), "ada@example.com");
+        assert_eq!(valid.name.as_str(), "Ada Lovelace");
     }
 
     #[test]

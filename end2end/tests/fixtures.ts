@@ -54,7 +54,7 @@ export async function verificationLink(request: APIRequestContext, email: string
   await expect
     .poll(async () => {
       const response = await request.get("/api/dev/mailbox");
-      const messages = (await response.json()) as MailboxMessage[];
+      const { messages } = (await response.json()) as { messages: MailboxMessage[] };
       link = messages
         .find((message) => message.to === email)
         ?.links.find((candidate) => candidate.includes("/verify-email?token="));

@@ -1,13 +1,27 @@
 //! The one error type of the API. Every failure a handler can meet becomes an
 //! [`ApiError`], and every `ApiError` leaves the server as an RFC 9457
-//! `application/problem+json` response with a stable `code`.
+//! `application/problem+json` response whose `code` is one of the shared
+//! [`ProblemCode`]s, with the status that code always has.
 
-use app::api::{problem::PROBLEM_JSON, FieldError, Problem};
+use std::borrow::Cow;
+
+use app::api::{problem::PROBLEM_JSON, FieldError, Problem, ProblemCode};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
+
+/// The RFC 6750 challenge a 401 from a bearer endpoint carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credentials were sent: `WWW-Authenticate: Bearer` (§3.1 says no
+    /// error code then).
+    Bare,
+    /// A token was sent and is no good: `error="invalid_token"`, which tells
+    /// a client that a fresh token may help.
+    InvalidToken,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -15,39 +29,13 @@ pub enum ApiError {
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
 
-    /// A request the server understood but will not act on, with the code
-    /// saying why (for example `malformed_body` or `invalid_token`).
-    #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
-
-    /// Missing or unusable credentials. `bearer` adds the RFC 6750
-    /// `WWW-Authenticate` challenge for endpoints that read a Bearer token.
-    #[error("{detail}")]
-    Unauthorized {
-        code: &'static str,
-        detail: String,
-        bearer: bool,
+    /// A request refused for the reason `code` names.
+    #[error("{code}: {detail}")]
+    Refused {
+        code: ProblemCode,
+        detail: Cow<'static, str>,
+        challenge: Option<Challenge>,
     },
-
-    #[error("{detail}")]
-    Forbidden { code: &'static str, detail: String },
-
-    #[error("no such resource")]
-    NotFound,
-
-    #[error("method not allowed")]
-    MethodNotAllowed,
-
-    #[error("request body too large")]
-    PayloadTooLarge,
-
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-
-    /// A dependency (usually the database) did not answer in time. The
-    /// client may retry; nothing was lost.
-    #[error("{0}")]
-    Unavailable(String),
 
     /// A bug or an unexpected failure: logged in full, reported vaguely.
     #[error(transparent)]
@@ -55,77 +43,78 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
+    pub fn new(code: ProblemCode, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::Refused {
             code,
             detail: detail.into(),
+            challenge: None,
         }
     }
 
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Forbidden {
+    /// A 401 from a bearer endpoint for a token that was sent and refused.
+    pub fn bad_token(code: ProblemCode, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::Refused {
             code,
             detail: detail.into(),
+            challenge: Some(Challenge::InvalidToken),
         }
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            detail: detail.into(),
-            bearer: false,
+    /// A 401 from a bearer endpoint called without a token.
+    pub fn authentication_required() -> Self {
+        Self::Refused {
+            code: ProblemCode::AuthenticationRequired,
+            detail: "Send an access token as `Authorization: Bearer <token>`.".into(),
+            challenge: Some(Challenge::Bare),
         }
     }
 
-    pub fn bearer(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            detail: detail.into(),
-            bearer: true,
+    pub fn not_found() -> Self {
+        Self::new(ProblemCode::NotFound, "There is no such resource.")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            ProblemCode::MethodNotAllowed,
+            "This resource does not support that method.",
+        )
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            ProblemCode::PayloadTooLarge,
+            "The request body is larger than the server accepts.",
+        )
+    }
+
+    /// A dependency (usually the database) did not answer in time. The
+    /// client may retry; nothing was lost.
+    pub fn unavailable(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ProblemCode::ServiceUnavailable, detail)
+    }
+
+    pub fn code(&self) -> ProblemCode {
+        match self {
+            Self::Validation(_) => ProblemCode::ValidationFailed,
+            Self::Refused { code, .. } => *code,
+            Self::Internal(_) => ProblemCode::InternalError,
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     pub fn to_problem(&self) -> Problem {
-        let status = self.status();
-        let title = status.canonical_reason().unwrap_or("Error");
-        let problem = |code: &str, detail: &str| Problem::new(status.as_u16(), code, title, detail);
         match self {
-            Self::Validation(errors) => problem(
-                "validation_failed",
+            Self::Validation(errors) => Problem::new(
+                ProblemCode::ValidationFailed,
                 "Some fields are invalid; see `errors`.",
             )
             .with_errors(errors.clone()),
-            Self::BadRequest { code, detail }
-            | Self::Unauthorized { code, detail, .. }
-            | Self::Forbidden { code, detail } => problem(code, detail),
-            Self::NotFound => problem("not_found", "There is no such resource."),
-            Self::MethodNotAllowed => problem(
-                "method_not_allowed",
-                "This resource does not support that method.",
-            ),
-            Self::PayloadTooLarge => problem(
-                "payload_too_large",
-                "The request body is larger than the server accepts.",
-            ),
-            Self::UnsupportedMediaType(detail) => problem("unsupported_media_type", detail),
-            Self::Unavailable(detail) => problem("service_unavailable", detail),
-            Self::Internal(_) => problem(
-                "internal_error",
+            Self::Refused { code, detail, .. } => Problem::new(*code, detail.clone()),
+            Self::Internal(_) => Problem::new(
+                ProblemCode::InternalError,
                 "Something went wrong on our side. It has been logged.",
             ),
         }
@@ -136,23 +125,31 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             Self::Internal(error) => tracing::error!(error = ?error, "internal error"),
-            Self::Unavailable(detail) => tracing::warn!(detail, "dependency unavailable"),
+            Self::Refused {
+                code: ProblemCode::ServiceUnavailable,
+                detail,
+                ..
+            } => tracing::warn!(detail = %detail, "dependency unavailable"),
             _ => {}
         }
         let mut response = (self.status(), Json(self.to_problem())).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        match &self {
-            Self::Unauthorized { bearer: true, .. } => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-                );
-            }
-            Self::Unavailable(_) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            _ => {}
+        if let Self::Refused {
+            challenge: Some(challenge),
+            ..
+        } = &self
+        {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(match challenge {
+                    Challenge::Bare => "Bearer",
+                    Challenge::InvalidToken => r#"Bearer error="invalid_token""#,
+                }),
+            );
+        }
+        if self.code() == ProblemCode::ServiceUnavailable {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
@@ -163,7 +160,7 @@ impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if is_transient(&error) {
             tracing::warn!(error = %error, "transient database error");
-            return Self::Unavailable("The database is busy; please retry.".into());
+            return Self::unavailable("The database is busy; please retry.");
         }
         Self::Internal(anyhow::Error::new(error).context("database error"))
     }
@@ -191,14 +188,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unauthorized_bearer_errors_carry_a_challenge() {
-        let response = ApiError::bearer("token_expired", "expired").into_response();
+    fn a_refused_token_carries_the_invalid_token_challenge() {
+        let response = ApiError::bad_token(ProblemCode::TokenExpired, "expired").into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             response.headers()[header::WWW_AUTHENTICATE],
             r#"Bearer error="invalid_token""#
         );
         assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn a_missing_token_gets_a_bare_challenge() {
+        let response = ApiError::authentication_required().into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+
+    #[test]
+    fn the_status_is_the_codes() {
+        for &code in ProblemCode::ALL {
+            assert_eq!(ApiError::new(code, "x").status().as_u16(), code.status());
+        }
+        assert_eq!(
+            ApiError::Validation(Vec::new()).status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 
     #[test]
@@ -213,6 +228,6 @@ mod tests {
     fn pool_exhaustion_is_a_503() {
         let error = ApiError::from(sqlx::Error::PoolTimedOut);
         assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(error.to_problem().code, "service_unavailable");
+        assert_eq!(error.to_problem().code, ProblemCode::ServiceUnavailable);
     }
 }

@@ -1,8 +1,10 @@
 //! The JSON API contract, shared so that the server and the SPA cannot drift
-//! apart.
+//! apart: the endpoints, their bodies, the typed values inside them and the
+//! problems they answer with.
 
-pub mod paths;
+pub mod endpoints;
 pub mod problem;
 pub mod types;
+pub mod values;
 
-pub use problem::{FieldError, Problem};
+pub use problem::{FieldError, Problem, ProblemCode};

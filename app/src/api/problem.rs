@@ -1,26 +1,111 @@
-//! RFC 9457 problem details, the body of every API error.
+//! RFC 9457 problem details, the body of every API error, and the one list
+//! of problem codes: the server answers with these, the client branches on
+//! them and the OpenAPI document lists them, so a code cannot be misspelled
+//! on one side only.
 
 use serde::{Deserialize, Serialize};
 
 /// The media type of every error body the API returns.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem. `code` is a stable snake_case identifier that
-/// clients branch on; `title` and `detail` are for people.
+macro_rules! problem_codes {
+    ($($(#[$doc:meta])* $variant:ident = ($code:literal, $status:literal, $title:literal),)*) => {
+        /// Why a request failed: a stable identifier that clients branch on.
+        /// Each code has exactly one HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum ProblemCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ProblemCode {
+            /// Every code, in the order of the list above.
+            pub const ALL: &'static [ProblemCode] = &[$(ProblemCode::$variant,)*];
+
+            /// The snake_case form used on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $code,)* }
+            }
+
+            /// The HTTP status every response with this code carries.
+            pub const fn status(self) -> u16 {
+                match self { $(Self::$variant => $status,)* }
+            }
+
+            /// A short, fixed summary for people.
+            pub const fn title(self) -> &'static str {
+                match self { $(Self::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    /// A body that is not JSON.
+    MalformedBody = ("malformed_body", 400, "Malformed body"),
+    /// JSON of the wrong shape (not an object, or fields of the wrong type).
+    InvalidBody = ("invalid_body", 400, "Invalid body"),
+    /// A body that could not be read at all.
+    UnreadableBody = ("unreadable_body", 400, "Unreadable body"),
+    /// An emailed link that is unknown, used or expired.
+    InvalidLink = ("invalid_link", 400, "Invalid link"),
+    /// A bearer endpoint called without an access token.
+    AuthenticationRequired = ("authentication_required", 401, "Authentication required"),
+    /// An access token that is malformed, forged or of a signed-out session.
+    InvalidToken = ("invalid_token", 401, "Invalid access token"),
+    /// An access token past its expiry: refresh it.
+    TokenExpired = ("token_expired", 401, "Access token expired"),
+    /// Wrong email address or password (never says which).
+    InvalidCredentials = ("invalid_credentials", 401, "Invalid credentials"),
+    /// The refresh cookie is missing, expired or of an ended session.
+    InvalidRefreshToken = ("invalid_refresh_token", 401, "Invalid refresh token"),
+    /// A rotated refresh token came back: the session was ended.
+    RefreshTokenReused = ("refresh_token_reused", 401, "Refresh token reused"),
+    /// The account exists but its address is not confirmed yet.
+    EmailNotVerified = ("email_not_verified", 403, "Email address not verified"),
+    /// A cookie endpoint called from a page of another origin.
+    OriginNotAllowed = ("origin_not_allowed", 403, "Origin not allowed"),
+    /// No such resource (or not one the caller may know about).
+    NotFound = ("not_found", 404, "Not found"),
+    MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
+    PayloadTooLarge = ("payload_too_large", 413, "Payload too large"),
+    /// A body sent without `Content-Type: application/json`.
+    UnsupportedMediaType = ("unsupported_media_type", 415, "Unsupported media type"),
+    /// Some fields are invalid; `errors` says which and why.
+    ValidationFailed = ("validation_failed", 422, "Validation failed"),
+    /// A bug on the server's side; it has been logged.
+    InternalError = ("internal_error", 500, "Internal error"),
+    /// A dependency (usually the database) is not answering; retry later.
+    ServiceUnavailable = ("service_unavailable", 503, "Service unavailable"),
+}
+
+impl std::fmt::Display for ProblemCode {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// An RFC 9457 problem. `code` is the stable identifier; `title` and
+/// `detail` are for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Problem {
+    /// A relative URI naming the kind of problem: `/problems/{code}`.
     #[serde(rename = "type")]
     pub type_uri: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: String,
+    pub code: ProblemCode,
+    /// Present with `validation_failed`: one entry per invalid field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
 /// One invalid field of a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -38,17 +123,17 @@ impl FieldError {
 impl Problem {
     /// The `type` URI for a code: a relative reference, resolved by clients
     /// against the API's own origin.
-    pub fn type_for(code: &str) -> String {
+    pub fn type_for(code: ProblemCode) -> String {
         format!("/problems/{code}")
     }
 
-    pub fn new(status: u16, code: &str, title: &str, detail: impl Into<String>) -> Self {
+    pub fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             type_uri: Self::type_for(code),
-            title: title.to_owned(),
-            status,
+            title: code.title().to_owned(),
+            status: code.status(),
             detail: detail.into(),
-            code: code.to_owned(),
+            code,
             errors: Vec::new(),
         }
     }
@@ -73,21 +158,40 @@ mod tests {
 
     #[test]
     fn serializes_type_and_omits_empty_errors() {
-        let problem = Problem::new(404, "not_found", "Not Found", "No such thing.");
+        let problem = Problem::new(ProblemCode::NotFound, "No such thing.");
         let json = serde_json::to_value(&problem).unwrap();
         assert_eq!(json["type"], "/problems/not_found");
+        assert_eq!(json["code"], "not_found");
         assert_eq!(json["status"], 404);
         assert!(json.get("errors").is_none());
     }
 
     #[test]
-    fn finds_field_messages() {
-        let problem = Problem::new(422, "validation_failed", "Invalid", "Fix it.")
+    fn finds_field_messages_and_round_trips() {
+        let problem = Problem::new(ProblemCode::ValidationFailed, "Fix it.")
             .with_errors(vec![FieldError::new("email", "bad")]);
         assert_eq!(problem.field_message("email"), Some("bad"));
         assert_eq!(problem.field_message("name"), None);
         let json = serde_json::to_string(&problem).unwrap();
         let back: Problem = serde_json::from_str(&json).unwrap();
         assert_eq!(back, problem);
+    }
+
+    #[test]
+    fn every_code_serializes_as_its_wire_name_with_a_client_or_server_status() {
+        for &code in ProblemCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, code.as_str());
+            let back: ProblemCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, code);
+            assert!((400..600).contains(&code.status()), "{code}");
+            assert!(!code.title().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_bad_link_and_a_bad_token_are_different_problems() {
+        assert_eq!(ProblemCode::InvalidLink.status(), 400);
+        assert_eq!(ProblemCode::InvalidToken.status(), 401);
     }
 }

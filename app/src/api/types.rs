@@ -5,8 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::values::{DisplayName, Email, Role, SessionId, UserId};
+
 /// The body of the health and readiness probes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     pub status: String,
 }
@@ -22,6 +25,7 @@ impl StatusResponse {
 /// A human-readable acknowledgement, for requests whose outcome the server
 /// deliberately does not reveal (registration, resending a link).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageResponse {
     pub message: String,
 }
@@ -35,6 +39,7 @@ impl MessageResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RegisterRequest {
     pub email: String,
@@ -43,18 +48,21 @@ pub struct RegisterRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct VerifyEmailRequest {
     pub token: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ResendVerificationRequest {
     pub email: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct LoginRequest {
     pub email: String,
@@ -63,42 +71,19 @@ pub struct LoginRequest {
 
 /// Changes to the signed-in user's own profile.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct UpdateProfileRequest {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    #[default]
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "user" => Some(Self::User),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
-
 /// A user as the API shows it (never with secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
-    pub id: String,
-    pub email: String,
-    pub name: String,
+    pub id: UserId,
+    pub email: Email,
+    pub name: DisplayName,
     pub role: Role,
     pub email_verified: bool,
     /// RFC 3339.
@@ -108,6 +93,7 @@ pub struct User {
 /// What login and refresh answer: a short-lived access token for the
 /// `Authorization: Bearer` header, and who it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
@@ -119,6 +105,7 @@ pub struct TokenResponse {
 
 /// A message in the development outbox (`APP_ENV=development` only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MailboxMessage {
     pub id: String,
     pub to: String,
@@ -127,4 +114,11 @@ pub struct MailboxMessage {
     pub sent_at: String,
     pub text: String,
     pub links: Vec<String>,
+}
+
+/// The newest messages of the development outbox, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Mailbox {
+    pub messages: Vec<MailboxMessage>,
 }

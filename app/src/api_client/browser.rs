@@ -4,7 +4,8 @@
 use futures::{future::LocalBoxFuture, FutureExt as _};
 use gloo_net::http::RequestBuilder;
 
-use super::transport::{HttpRequest, HttpResponse, Method, Transport};
+use super::transport::{HttpRequest, HttpResponse, Transport};
+use crate::api::endpoints::Method;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FetchTransport;
@@ -44,8 +45,13 @@ impl Transport for FetchTransport {
             };
             let response = sent.map_err(|error| error.to_string())?;
             let status = response.status();
+            let www_authenticate = response.headers().get("www-authenticate");
             let body = response.text().await.unwrap_or_default();
-            Ok(HttpResponse { status, body })
+            Ok(HttpResponse {
+                status,
+                www_authenticate,
+                body,
+            })
         }
         .boxed_local()
     }

@@ -1,4 +1,4 @@
-use crate::api::Problem;
+use crate::api::{Problem, ProblemCode};
 
 /// Why an API call did not produce its result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +15,9 @@ pub enum ClientError {
     /// An answer that is not what the API promises.
     #[error("The server sent an answer this page does not understand.")]
     Decode(String),
+    /// An error status without a problem body (a proxy's error page, say).
+    #[error("The server answered with status {status}. Please try again.")]
+    Unexpected { status: u16 },
 }
 
 impl From<Problem> for ClientError {
@@ -25,9 +28,9 @@ impl From<Problem> for ClientError {
 
 impl ClientError {
     /// The problem's stable code, when the server sent one.
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ProblemCode> {
         match self {
-            Self::Problem(problem) => Some(problem.code.as_str()),
+            Self::Problem(problem) => Some(problem.code),
             _ => None,
         }
     }

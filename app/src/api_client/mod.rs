@@ -19,21 +19,22 @@ use futures::{
     future::{LocalBoxFuture, Shared},
     FutureExt as _,
 };
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 
 use crate::api::{
-    paths,
+    endpoints::{self, Credentials, Endpoint, PathParams},
     types::{
         LoginRequest, MessageResponse, RegisterRequest, ResendVerificationRequest, TokenResponse,
         UpdateProfileRequest, User, VerifyEmailRequest,
     },
-    Problem,
+    Problem, ProblemCode,
 };
 
+pub use crate::api::endpoints::Method;
 #[cfg(target_arch = "wasm32")]
 pub use browser::FetchTransport;
 pub use error::ClientError;
-pub use transport::{HttpRequest, HttpResponse, Method, Transport};
+pub use transport::{HttpRequest, HttpResponse, Transport};
 
 /// What the client tells the UI about the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,34 +94,46 @@ impl ApiClient {
         self.inner.access_token.borrow().is_some()
     }
 
+    /// Calls one endpoint of the API as its description says: the path
+    /// filled from `params`, the body sent as JSON (none for `()`), the
+    /// access token attached only to bearer endpoints.
+    pub async fn call<E: Endpoint>(
+        &self,
+        params: E::Params,
+        request: &E::Request,
+    ) -> Result<E::Response, ClientError> {
+        let path = params.fill(E::PATH);
+        let body = serde_json::to_value(request)
+            .map_err(|error| ClientError::Decode(error.to_string()))?;
+        let body = (!body.is_null()).then_some(body);
+        self.send_json(E::METHOD, &path, E::CREDENTIALS, body.as_ref())
+            .await
+    }
+
     pub async fn register(
         &self,
         request: &RegisterRequest,
     ) -> Result<MessageResponse, ClientError> {
-        self.send_json(Method::Post, paths::REGISTER, Some(request))
-            .await
+        self.call::<endpoints::Register>((), request).await
     }
 
     pub async fn verify_email(
         &self,
         request: &VerifyEmailRequest,
     ) -> Result<MessageResponse, ClientError> {
-        self.send_json(Method::Post, paths::VERIFY_EMAIL, Some(request))
-            .await
+        self.call::<endpoints::VerifyEmail>((), request).await
     }
 
     pub async fn resend_verification(
         &self,
         request: &ResendVerificationRequest,
     ) -> Result<MessageResponse, ClientError> {
-        self.send_json(Method::Post, paths::RESEND_VERIFICATION, Some(request))
+        self.call::<endpoints::ResendVerification>((), request)
             .await
     }
 
     pub async fn login(&self, request: &LoginRequest) -> Result<TokenResponse, ClientError> {
-        let tokens: TokenResponse = self
-            .send_json(Method::Post, paths::LOGIN, Some(request))
-            .await?;
+        let tokens = self.call::<endpoints::Login>((), request).await?;
         self.inner.adopt(&tokens);
         Ok(tokens)
     }
@@ -153,17 +166,14 @@ impl ApiClient {
     /// Ends this session on the server and forgets the token, whatever the
     /// server answers: the user asked to be signed out.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let outcome = self
-            .send_json::<(), ()>(Method::Post, paths::LOGOUT, None)
-            .await;
+        let outcome = self.call::<endpoints::Logout>((), &()).await;
         self.inner.forget(EndReason::SignedOut);
         outcome
     }
 
     /// Ends every session of the user.
     pub async fn logout_all(&self) -> Result<(), ClientError> {
-        self.send_json::<(), ()>(Method::Post, paths::LOGOUT_ALL, None)
-            .await?;
+        self.call::<endpoints::LogoutAll>((), &()).await?;
         self.inner.forget(EndReason::SignedOut);
         Ok(())
     }
@@ -175,38 +185,34 @@ impl ApiClient {
     }
 
     pub async fn me(&self) -> Result<User, ClientError> {
-        self.send_json::<(), User>(Method::Get, paths::ME, None)
-            .await
+        self.call::<endpoints::Me>((), &()).await
     }
 
     pub async fn update_profile(
         &self,
         request: &UpdateProfileRequest,
     ) -> Result<User, ClientError> {
-        self.send_json(Method::Patch, paths::ME, Some(request))
-            .await
+        self.call::<endpoints::UpdateMe>((), request).await
     }
 
-    /// Any API call: JSON in and out, the bearer token attached, and one
-    /// renewal-and-replay when the token is refused.
-    pub async fn send_json<Req, Res>(
+    /// JSON in and out; on a bearer endpoint the token attached, and one
+    /// renewal-and-replay when the answer says the token is what failed.
+    async fn send_json<Res: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
-        body: Option<&Req>,
-    ) -> Result<Res, ClientError>
-    where
-        Req: Serialize + ?Sized,
-        Res: DeserializeOwned,
-    {
-        let body = body
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|error| ClientError::Decode(error.to_string()))?;
+        credentials: Credentials,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Res, ClientError> {
+        let body = body.map(serde_json::Value::to_string);
+        let bearer = credentials == Credentials::Bearer;
         let sent_with = self.inner.generation.get();
-        let response = self.inner.dispatch(method, path, body.clone()).await?;
+        let response = self
+            .inner
+            .dispatch(method, path, bearer, body.clone())
+            .await?;
 
-        if !wants_renewal(path, &response) {
+        if !(bearer && wants_renewal(&response)) {
             return decode(response);
         }
         // If another request renewed the token since this one left, the
@@ -221,7 +227,7 @@ impl ApiClient {
             return Err(ClientError::SessionExpired);
         }
         // One replay only: a second refusal is the answer.
-        let replayed = self.inner.dispatch(method, path, body).await?;
+        let replayed = self.inner.dispatch(method, path, bearer, body).await?;
         decode(replayed)
     }
 }
@@ -231,14 +237,17 @@ impl Inner {
         &self,
         method: Method,
         path: &str,
+        bearer: bool,
         body: Option<String>,
     ) -> Result<HttpResponse, ClientError> {
         let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
         if body.is_some() {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        if let Some(token) = self.access_token.borrow().as_ref() {
-            headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+        if bearer {
+            if let Some(token) = self.access_token.borrow().as_ref() {
+                headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+            }
         }
         self.transport
             .send(HttpRequest {
@@ -252,7 +261,14 @@ impl Inner {
     }
 
     async fn refresh_once(inner: &Rc<Self>) -> Result<TokenResponse, ClientError> {
-        let response = inner.dispatch(Method::Post, paths::REFRESH, None).await?;
+        let response = inner
+            .dispatch(
+                endpoints::Refresh::METHOD,
+                endpoints::Refresh::PATH,
+                false,
+                None,
+            )
+            .await?;
         match decode::<TokenResponse>(response) {
             Ok(tokens) => {
                 inner.adopt(&tokens);
@@ -291,15 +307,29 @@ impl Inner {
     }
 }
 
-/// A 401 that a fresh access token could cure. The auth endpoints answer
-/// 401 for other reasons (bad password, dead refresh cookie): never retried.
-fn wants_renewal(path: &str, response: &HttpResponse) -> bool {
-    if response.status != 401 || path.starts_with(paths::AUTH_PREFIX) && path != paths::LOGOUT_ALL {
+/// A 401 that a fresh access token could cure, by the standard's words
+/// (RFC 6750 §3): a `Bearer` challenge with `error="invalid_token"`. A bare
+/// challenge means no token was sent; other errors are not about the token.
+fn wants_renewal(response: &HttpResponse) -> bool {
+    response.status == 401
+        && response
+            .www_authenticate
+            .as_deref()
+            .is_some_and(is_invalid_token_challenge)
+}
+
+fn is_invalid_token_challenge(challenge: &str) -> bool {
+    let challenge = challenge.trim();
+    let Some((scheme, params)) = challenge.split_once(char::is_whitespace) else {
         return false;
-    }
-    serde_json::from_str::<Problem>(&response.body)
-        .map(|problem| matches!(problem.code.as_str(), "token_expired" | "invalid_token"))
-        .unwrap_or(false)
+    };
+    scheme.eq_ignore_ascii_case("bearer")
+        && params.split(',').any(|param| {
+            param.split_once('=').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("error")
+                    && value.trim().trim_matches('"') == ProblemCode::InvalidToken.as_str()
+            })
+        })
 }
 
 fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<T, ClientError> {
@@ -313,13 +343,9 @@ fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<T, ClientError>
     }
     match serde_json::from_str::<Problem>(&response.body) {
         Ok(problem) => Err(problem.into()),
-        Err(_) => Err(Problem::new(
-            response.status,
-            "unexpected_response",
-            "Unexpected response",
-            format!("The server answered with status {}.", response.status),
-        )
-        .into()),
+        Err(_) => Err(ClientError::Unexpected {
+            status: response.status,
+        }),
     }
 }
 

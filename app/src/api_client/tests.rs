@@ -12,7 +12,11 @@ use futures::{channel::oneshot, executor::block_on, future::join_all, FutureExt 
 use serde_json::{json, Value};
 
 use super::*;
-use crate::api::{types::Role, FieldError};
+use crate::api::{
+    endpoints::{Login, Logout, Refresh},
+    types::{DisplayName, Email, Role, UserId},
+    FieldError,
+};
 
 /// Answers like the real API: `/api/me` and friends accept only the current
 /// token; refresh issues `t1`, `t2`, … unless told to refuse.
@@ -83,17 +87,17 @@ impl Fake {
 
         let server = &self.0;
         let response = match (request.method, request.path.as_str()) {
-            (Method::Post, paths::LOGIN) => {
+            (Method::Post, Login::PATH) => {
                 *server.current_token.borrow_mut() = "t0".into();
                 ok(&tokens("t0"))
             }
-            (Method::Post, paths::REFRESH) => {
+            (Method::Post, Refresh::PATH) => {
                 server.refreshes.set(server.refreshes.get() + 1);
                 if server.refresh_offline.get() {
                     return Err("offline".into());
                 }
                 if server.refuse_refresh.get() {
-                    problem(401, "invalid_refresh_token")
+                    problem(ProblemCode::InvalidRefreshToken)
                 } else {
                     let token = format!("t{}", server.refreshes.get());
                     *server.current_token.borrow_mut() = if server.revoke_after_refresh.get() {
@@ -104,36 +108,50 @@ impl Fake {
                     ok(&tokens(&token))
                 }
             }
-            (Method::Post, paths::LOGOUT) => HttpResponse {
+            (Method::Post, Logout::PATH) => HttpResponse {
                 status: 204,
+                www_authenticate: None,
                 body: String::new(),
             },
-            (_, "/api/wrong-password") => problem(401, "invalid_credentials"),
-            (_, "/api/forbidden") => problem(403, "forbidden"),
+            (_, "/api/wrong-password") => problem(ProblemCode::InvalidCredentials),
+            (_, "/api/forbidden") => problem(ProblemCode::OriginNotAllowed),
+            // A 401 with another scheme's challenge: not about the token.
+            (_, "/api/other-challenge") => HttpResponse {
+                www_authenticate: Some(r#"Basic realm="elsewhere""#.into()),
+                ..problem(ProblemCode::InvalidToken)
+            },
             (_, "/api/not-json") => HttpResponse {
                 status: 502,
+                www_authenticate: None,
                 body: "<html>Bad Gateway</html>".into(),
             },
             (_, "/api/invalid") => HttpResponse {
                 status: 422,
+                www_authenticate: None,
                 body: serde_json::to_string(
-                    &Problem::new(422, "validation_failed", "Unprocessable Entity", "Fix it.")
+                    &Problem::new(ProblemCode::ValidationFailed, "Fix it.")
                         .with_errors(vec![FieldError::new("name", "Enter your name.")]),
                 )
                 .unwrap(),
             },
-            _ => {
-                let expected = format!("Bearer {}", server.current_token.borrow());
-                if request.header("Authorization") == Some(expected.as_str()) {
+            _ => match request.header("Authorization") {
+                // RFC 6750 §3.1: no credentials, a bare challenge.
+                None => HttpResponse {
+                    www_authenticate: Some("Bearer".into()),
+                    ..problem(ProblemCode::AuthenticationRequired)
+                },
+                Some(sent) if sent == format!("Bearer {}", server.current_token.borrow()) => {
                     ok(&json!({
                         "method": request.method.as_str(),
                         "path": request.path,
                         "body": request.body,
                     }))
-                } else {
-                    problem(401, "token_expired")
                 }
-            }
+                Some(_) => HttpResponse {
+                    www_authenticate: Some(r#"Bearer error="invalid_token""#.into()),
+                    ..problem(ProblemCode::TokenExpired)
+                },
+            },
         };
         Ok(response)
     }
@@ -168,9 +186,9 @@ fn tokens(access_token: &str) -> TokenResponse {
         token_type: "Bearer".into(),
         expires_in: 900,
         user: User {
-            id: "u1".into(),
-            email: "ada@example.com".into(),
-            name: "Ada".into(),
+            id: UserId::from_uuid(Default::default()),
+            email: Email::parse("ada@example.com").unwrap(),
+            name: DisplayName::parse("Ada").unwrap(),
             role: Role::User,
             email_verified: true,
             created_at: "2026-11-23T00:00:00Z".into(),
@@ -178,17 +196,19 @@ fn tokens(access_token: &str) -> TokenResponse {
     }
 }
 
-fn ok(body: &impl Serialize) -> HttpResponse {
+fn ok(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse {
         status: 200,
+        www_authenticate: None,
         body: serde_json::to_string(body).unwrap(),
     }
 }
 
-fn problem(status: u16, code: &str) -> HttpResponse {
+fn problem(code: ProblemCode) -> HttpResponse {
     HttpResponse {
-        status,
-        body: serde_json::to_string(&Problem::new(status, code, "Refused", "Refused.")).unwrap(),
+        status: code.status(),
+        www_authenticate: None,
+        body: serde_json::to_string(&Problem::new(code, "Refused.")).unwrap(),
     }
 }
 
@@ -207,13 +227,23 @@ fn events(client: &ApiClient) -> Rc<RefCell<Vec<SessionEvent>>> {
     seen
 }
 
+/// A call to a bearer endpoint of the fake.
 async fn echo(client: &ApiClient, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
+    call(client, path, Credentials::Bearer, body).await
+}
+
+async fn call(
+    client: &ApiClient,
+    path: &str,
+    credentials: Credentials,
+    body: Option<&Value>,
+) -> Result<Value, ClientError> {
     let method = if body.is_some() {
         Method::Patch
     } else {
         Method::Get
     };
-    client.send_json(method, path, body).await
+    client.send_json(method, path, credentials, body).await
 }
 
 #[test]
@@ -234,7 +264,11 @@ fn attaches_the_bearer_token_only_when_signed_in() {
         sent.last().unwrap().header("Authorization"),
         Some("Bearer t0")
     );
-    assert_eq!(fake.refreshes(), 1, "the signed-out 401 tried one renewal");
+    assert_eq!(
+        fake.refreshes(),
+        0,
+        "a bare challenge (no token was sent) is not cured by renewing"
+    );
 }
 
 #[test]
@@ -287,8 +321,9 @@ fn other_refusals_are_returned_as_they_are() {
     let client = fake.client();
     login(&client);
     for (path, code) in [
-        ("/api/wrong-password", "invalid_credentials"),
-        ("/api/forbidden", "forbidden"),
+        ("/api/wrong-password", ProblemCode::InvalidCredentials),
+        ("/api/forbidden", ProblemCode::OriginNotAllowed),
+        ("/api/other-challenge", ProblemCode::InvalidToken),
     ] {
         let error = block_on(echo(&client, path, None)).unwrap_err();
         assert_eq!(error.code(), Some(code));
@@ -303,7 +338,7 @@ fn auth_endpoints_never_trigger_a_renewal() {
     let client = fake.client();
     fake.0.refuse_refresh.set(true);
     let error = block_on(client.refresh()).unwrap_err();
-    assert_eq!(error.code(), Some("invalid_refresh_token"));
+    assert_eq!(error.code(), Some(ProblemCode::InvalidRefreshToken));
     assert_eq!(
         fake.refreshes(),
         1,
@@ -348,7 +383,7 @@ fn a_replay_that_fails_again_is_not_retried() {
     fake.expire_tokens();
     fake.0.revoke_after_refresh.set(true);
     let answer = block_on(echo(&client, "/api/me", None));
-    assert_eq!(answer.unwrap_err().code(), Some("token_expired"));
+    assert_eq!(answer.unwrap_err().code(), Some(ProblemCode::TokenExpired));
     assert_eq!(fake.refreshes(), 1);
     assert_eq!(fake.requests_to("/api/me").len(), 2);
 }
@@ -414,7 +449,7 @@ fn problems_decode_with_their_field_messages() {
     let fake = Fake::default();
     let client = fake.client();
     let error = block_on(echo(&client, "/api/invalid", None)).unwrap_err();
-    assert_eq!(error.code(), Some("validation_failed"));
+    assert_eq!(error.code(), Some(ProblemCode::ValidationFailed));
     assert_eq!(
         error.field_message("name").as_deref(),
         Some("Enter your name.")
@@ -422,7 +457,7 @@ fn problems_decode_with_their_field_messages() {
     assert_eq!(error.field_message("email"), None);
 
     let error = block_on(echo(&client, "/api/not-json", None)).unwrap_err();
-    assert_eq!(error.code(), Some("unexpected_response"));
+    assert_eq!(error, ClientError::Unexpected { status: 502 });
     assert!(error.message().contains("502"));
 }
 
@@ -440,5 +475,89 @@ fn login_and_logout_drive_the_session_events() {
     assert_eq!(seen[1], SessionEvent::Ended(EndReason::SignedOut));
     assert_eq!(seen.len(), 2);
     // 204 decodes into `()`.
-    assert_eq!(fake.requests_to(paths::LOGOUT).len(), 1);
+    assert_eq!(fake.requests_to(Logout::PATH).len(), 1);
+}
+
+#[test]
+fn cookie_endpoints_never_renew_and_carry_no_token() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    fake.expire_tokens();
+    // The fake answers a stale token with an invalid_token challenge; on a
+    // cookie endpoint that still must not start a renewal.
+    let error = block_on(call(
+        &client,
+        "/api/auth/elsewhere",
+        Credentials::RefreshCookie,
+        None,
+    ))
+    .unwrap_err();
+    assert_eq!(error.code(), Some(ProblemCode::AuthenticationRequired));
+    assert_eq!(fake.refreshes(), 0);
+    let sent = fake.requests_to("/api/auth/elsewhere");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("Authorization"), None);
+}
+
+#[test]
+fn public_endpoints_carry_no_token() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    let _ = block_on(call(&client, "/api/public", Credentials::None, None));
+    assert_eq!(
+        fake.requests_to("/api/public")[0].header("Authorization"),
+        None
+    );
+    assert_eq!(fake.refreshes(), 0);
+}
+
+#[test]
+fn typed_calls_follow_the_endpoint_description() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let tokens = block_on(client.call::<Login>(
+        (),
+        &LoginRequest {
+            email: "ada@example.com".into(),
+            password: "pw".into(),
+        },
+    ))
+    .unwrap();
+    assert_eq!(tokens.access_token, "t0");
+    let sent = &fake.requests_to(Login::PATH)[0];
+    assert_eq!(sent.method, Login::METHOD);
+    assert_eq!(sent.header("Content-Type"), Some("application/json"));
+    // A body of `()` is no body at all.
+    block_on(client.call::<Logout>((), &())).unwrap();
+    assert_eq!(fake.requests_to(Logout::PATH)[0].body, None);
+}
+
+#[test]
+fn only_an_invalid_token_bearer_challenge_asks_for_renewal() {
+    for (challenge, renew) in [
+        (r#"Bearer error="invalid_token""#, true),
+        (
+            r#"Bearer realm="api", error="invalid_token", error_description="expired""#,
+            true,
+        ),
+        ("bearer error=invalid_token", true),
+        ("Bearer", false),
+        (r#"Bearer error="invalid_request""#, false),
+        (r#"Bearer error="insufficient_scope""#, false),
+        (r#"Basic error="invalid_token""#, false),
+        ("", false),
+    ] {
+        assert_eq!(
+            is_invalid_token_challenge(challenge),
+            renew,
+            "{challenge:?}"
+        );
+    }
+    let mut response = problem(ProblemCode::InvalidToken);
+    response.www_authenticate = Some(r#"Bearer error="invalid_token""#.into());
+    assert!(wants_renewal(&response));
+    response.status = 403;
+    assert!(!wants_renewal(&response), "only a 401 is renewed");
 }

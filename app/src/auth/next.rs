@@ -1,7 +1,7 @@
 //! Where to go after signing in. `?next=` comes from the address bar, so it
 //! is only followed when it is a path on this site: never another origin.
 
-use crate::api::paths::pages;
+use crate::routes::Page;
 
 /// `next` if it is a local path, else the home page.
 pub fn safe_next(next: Option<&str>) -> String {
@@ -11,11 +11,11 @@ pub fn safe_next(next: Option<&str>) -> String {
                 && !path.starts_with("//")
                 && !path.contains('\\')
                 && !path.chars().any(char::is_control)
-                && !path.starts_with(pages::LOGIN) =>
+                && !path.starts_with(Page::Login.path()) =>
         {
             path.to_owned()
         }
-        _ => pages::HOME.to_owned(),
+        _ => Page::Home.path().to_owned(),
     }
 }
 
@@ -30,7 +30,7 @@ pub fn login_path_returning_to(here: &str) -> String {
             other => query.push_str(&format!("%{other:02X}")),
         }
     }
-    format!("{}?{query}", pages::LOGIN)
+    format!("{}?{query}", Page::Login.path())
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
-    api::paths::pages,
     auth::{use_auth, AuthStatus},
+    routes::Page,
 };
 
 /// The banner on every page: the product name and navigation that follows
@@ -19,21 +19,21 @@ pub fn SiteHeader() -> impl IntoView {
         spawn_local(async move {
             let _ = auth.logout().await;
             signing_out.set(false);
-            navigate(pages::LOGIN, Default::default());
+            navigate(Page::Login.path(), Default::default());
         });
     };
 
     view! {
         <header class="site-header">
-            <A href=pages::HOME attr:class="brand">"Accounts"</A>
+            <A href=Page::Home.path() attr:class="brand">"Accounts"</A>
             <nav aria-label="Main">
                 <ul class="nav-links">
-                    <li><A href=pages::HOME exact=true>"Home"</A></li>
+                    <li><A href=Page::Home.path() exact=true>"Home"</A></li>
                     {move || match auth.status.get() {
                         AuthStatus::Restoring => ().into_any(),
                         AuthStatus::SignedIn(user) => view! {
-                            <li><A href=pages::ACCOUNT>"Account"</A></li>
-                            <li class="nav-user" data-testid="nav-user">{user.name}</li>
+                            <li><A href=Page::Account.path()>"Account"</A></li>
+                            <li class="nav-user" data-testid="nav-user">{user.name.to_string()}</li>
                             <li>
                                 <button
                                     type="button"
@@ -47,8 +47,8 @@ pub fn SiteHeader() -> impl IntoView {
                         }
                             .into_any(),
                         AuthStatus::SignedOut => view! {
-                            <li><A href=pages::LOGIN>"Sign in"</A></li>
-                            <li><A href=pages::REGISTER>"Register"</A></li>
+                            <li><A href=Page::Login.path()>"Sign in"</A></li>
+                            <li><A href=Page::Register.path()>"Register"</A></li>
                         }
                             .into_any(),
                     }}

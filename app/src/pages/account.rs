@@ -3,16 +3,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api::{
-        paths::pages,
-        types::{UpdateProfileRequest, User},
-    },
+    api::types::{UpdateProfileRequest, User},
     auth::use_auth,
     components::{
         form::{Announcement, Field, SubmitButton, TextField, Tone},
         guard::RequireAuth,
         layout::Loading,
     },
+    routes::Page,
     validation::check_name,
 };
 
@@ -57,9 +55,9 @@ fn AccountDetails() -> impl IntoView {
                     <div class="card stack" data-testid="profile">
                         <dl class="profile">
                             <dt>"Name"</dt>
-                            <dd data-testid="profile-name">{user.name.clone()}</dd>
+                            <dd data-testid="profile-name">{user.name.to_string()}</dd>
                             <dt>"Email"</dt>
-                            <dd data-testid="profile-email">{user.email.clone()}</dd>
+                            <dd data-testid="profile-email">{user.email.to_string()}</dd>
                             <dt>"Email verified"</dt>
                             <dd>{if user.email_verified { "Yes" } else { "No" }}</dd>
                             <dt>"Role"</dt>
@@ -73,7 +71,7 @@ fn AccountDetails() -> impl IntoView {
                             </button>
                         </div>
                     </div>
-                    <RenameForm current=user.name profile=profile announcement=announcement/>
+                    <RenameForm current=user.name.to_string() profile=profile announcement=announcement/>
                 }
                     .into_any(),
             }}
@@ -151,7 +149,7 @@ fn SessionActions(announcement: RwSignal<Option<(Tone, String)>>) -> impl IntoVi
                 };
                 pending.set(false);
                 match outcome {
-                    Ok(()) => navigate(pages::LOGIN, Default::default()),
+                    Ok(()) => navigate(Page::Login.path(), Default::default()),
                     Err(error) => announcement.set(Some((Tone::Error, error.message()))),
                 }
             });

@@ -2,8 +2,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
 use crate::{
-    api::{paths, types::MailboxMessage},
-    api_client::Method,
+    api::{endpoints, types::MailboxMessage},
     auth::use_auth,
     components::{
         form::{Announcement, Tone},
@@ -26,11 +25,8 @@ pub fn DevMailboxPage() -> impl IntoView {
     let load = move || {
         let Some(client) = auth.client() else { return };
         spawn_local(async move {
-            match client
-                .send_json::<(), Vec<MailboxMessage>>(Method::Get, paths::DEV_MAILBOX, None)
-                .await
-            {
-                Ok(list) => messages.set(Some(list)),
+            match client.call::<endpoints::DevMailbox>((), &()).await {
+                Ok(mailbox) => messages.set(Some(mailbox.messages)),
                 Err(error) => announcement.set(Some((Tone::Error, error.message()))),
             }
         });

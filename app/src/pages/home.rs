@@ -3,8 +3,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    api::paths::pages,
     auth::{use_auth, AuthStatus},
+    routes::Page,
 };
 
 #[component]
@@ -19,9 +19,9 @@ pub fn HomePage() -> impl IntoView {
         <section class="hero stack">
             {move || match auth.status.get() {
                 AuthStatus::SignedIn(user) => view! {
-                    <h1 data-testid="greeting">"Welcome back, " {user.name} "!"</h1>
+                    <h1 data-testid="greeting">"Welcome back, " {user.name.to_string()} "!"</h1>
                     <p class="lead">"You are signed in. Your session renews itself while you work."</p>
-                    <p><A href=pages::ACCOUNT attr:class="button">"Go to your account"</A></p>
+                    <p><A href=Page::Account.path() attr:class="button">"Go to your account"</A></p>
                 }
                     .into_any(),
                 status => view! {
@@ -33,8 +33,8 @@ pub fn HomePage() -> impl IntoView {
                     </p>
                     <Show when=move || status == AuthStatus::SignedOut>
                         <p class="actions">
-                            <A href=pages::REGISTER attr:class="button">"Create an account"</A>
-                            <A href=pages::LOGIN attr:class="button secondary">"Sign in"</A>
+                            <A href=Page::Register.path() attr:class="button">"Create an account"</A>
+                            <A href=Page::Login.path() attr:class="button secondary">"Sign in"</A>
                         </p>
                     </Show>
                 }

@@ -7,11 +7,12 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{paths::pages, types::LoginRequest},
+    api::{types::LoginRequest, ProblemCode},
     api_client::ClientError,
     auth::{safe_next, use_auth, AuthStatus},
     components::form::{Announcement, Field, SubmitButton, TextField, Tone},
     pages::verify_email::ResendVerification,
+    routes::Page,
     validation::check_email,
 };
 
@@ -83,14 +84,16 @@ pub fn LoginPage() -> impl IntoView {
     let announcement = Signal::derive(move || {
         if let Some(error) = failure.get() {
             let text = match error.code() {
-                Some("invalid_credentials") => {
+                Some(ProblemCode::InvalidCredentials) => {
                     "The email address or password is incorrect.".to_owned()
                 }
-                Some("email_not_verified") => {
+                Some(ProblemCode::EmailNotVerified) => {
                     "Please confirm your email address first: follow the link we sent you."
                         .to_owned()
                 }
-                Some("validation_failed") => "Please correct the fields below.".to_owned(),
+                Some(ProblemCode::ValidationFailed) => {
+                    "Please correct the fields below.".to_owned()
+                }
                 _ => error.message(),
             };
             return Some((Tone::Error, text));
@@ -98,8 +101,9 @@ pub fn LoginPage() -> impl IntoView {
         auth.notice.get().map(|notice| (Tone::Info, notice))
     });
     let unverified = move || {
-        failure
-            .with(|error| error.as_ref().and_then(ClientError::code) == Some("email_not_verified"))
+        failure.with(|error| {
+            error.as_ref().and_then(ClientError::code) == Some(ProblemCode::EmailNotVerified)
+        })
     };
 
     view! {
@@ -131,7 +135,7 @@ pub fn LoginPage() -> impl IntoView {
                     />
                     <div class="form-footer">
                         <SubmitButton label="Sign in" pending_label="Signing in…" pending=pending/>
-                        <A href=pages::REGISTER>"Create an account"</A>
+                        <A href=Page::Register.path()>"Create an account"</A>
                     </div>
                 </form>
             </div>

@@ -3,10 +3,11 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    api::{paths::pages, types::RegisterRequest},
+    api::{types::RegisterRequest, ProblemCode},
     auth::use_auth,
     components::form::{Announcement, Field, SubmitButton, TextField, Tone},
     pages::verify_email::ResendVerification,
+    routes::Page,
     validation::{check_email, check_name, check_password},
 };
 
@@ -55,7 +56,7 @@ pub fn RegisterPage() -> impl IntoView {
                     name.server_error.set(error.field_message("name"));
                     email.server_error.set(error.field_message("email"));
                     password.server_error.set(error.field_message("password"));
-                    let text = if error.code() == Some("validation_failed") {
+                    let text = if error.code() == Some(ProblemCode::ValidationFailed) {
                         "Please correct the fields below.".to_owned()
                     } else {
                         error.message()
@@ -80,7 +81,7 @@ pub fn RegisterPage() -> impl IntoView {
                             )))/>
                             <p>"We sent the link to " <strong>{address.clone()}</strong> ". It works for 24 hours."</p>
                             <ResendVerification initial_email=address/>
-                            <p><A href=pages::LOGIN>"Go to sign in"</A></p>
+                            <p><A href=Page::Login.path()>"Go to sign in"</A></p>
                         </div>
                     }
                         .into_any(),
@@ -108,7 +109,7 @@ pub fn RegisterPage() -> impl IntoView {
                             />
                             <div class="form-footer">
                                 <SubmitButton label="Create account" pending_label="Creating account…" pending=pending/>
-                                <A href=pages::LOGIN>"I already have an account"</A>
+                                <A href=Page::Login.path()>"I already have an account"</A>
                             </div>
                         </form>
                     }

@@ -3,15 +3,13 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
-    api::{
-        paths::pages,
-        types::{ResendVerificationRequest, VerifyEmailRequest},
-    },
+    api::types::{ResendVerificationRequest, VerifyEmailRequest},
     auth::use_auth,
     components::{
         form::{Announcement, Field, SubmitButton, TextField, Tone},
         layout::Loading,
     },
+    routes::Page,
     validation::check_email,
 };
 
@@ -61,13 +59,13 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     Verification::Pending => view! { <Loading label="Confirming your address…"/> }.into_any(),
                     Verification::Verified(message) => view! {
                         <Announcement message=Signal::derive(move || Some((Tone::Success, message.clone())))/>
-                        <p><A href=pages::LOGIN attr:class="button">"Sign in"</A></p>
+                        <p><A href=Page::Login.path() attr:class="button">"Sign in"</A></p>
                     }
                         .into_any(),
                     Verification::Failed(message) => view! {
                         <Announcement message=Signal::derive(move || Some((Tone::Error, message.clone())))/>
                         <ResendVerification initial_email=String::new()/>
-                        <p><A href=pages::LOGIN>"Go to sign in"</A></p>
+                        <p><A href=Page::Login.path()>"Go to sign in"</A></p>
                     }
                         .into_any(),
                 }}

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use app::api::values::{Role, SessionId, UserId};
 use jsonwebtoken::{
     decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
@@ -17,10 +18,10 @@ pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
     /// The user id.
-    pub sub: String,
+    pub sub: UserId,
     /// The session id: revoking the session revokes the token.
-    pub sid: String,
-    pub role: String,
+    pub sid: SessionId,
+    pub role: Role,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -67,17 +68,17 @@ impl AccessTokens {
     /// A signed token for one session of one user, valid from `now`.
     pub fn issue(
         &self,
-        user_id: &str,
-        session_id: &str,
-        role: &str,
+        user_id: UserId,
+        session_id: SessionId,
+        role: Role,
         now: i64,
     ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sub: user_id.to_owned(),
-            sid: session_id.to_owned(),
-            role: role.to_owned(),
+            sub: user_id,
+            sid: session_id,
+            role,
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
             jti: uuid::Uuid::new_v4().to_string(),
@@ -112,6 +113,14 @@ impl AccessTokens {
 mod tests {
     use super::*;
 
+    fn user() -> UserId {
+        UserId::from_uuid(uuid::Uuid::from_u128(1))
+    }
+
+    fn session() -> SessionId {
+        SessionId::from_uuid(uuid::Uuid::from_u128(2))
+    }
+
     const SECRET: &[u8] = b"unit-test-secret-of-more-than-32-bytes!";
 
     fn tokens() -> AccessTokens {
@@ -131,11 +140,11 @@ mod tests {
     fn issued_tokens_verify_and_carry_their_claims() {
         let tokens = tokens();
         let now = now();
-        let token = tokens.issue("user-1", "session-1", "admin", now).unwrap();
+        let token = tokens.issue(user(), session(), Role::Admin, now).unwrap();
         let claims = tokens.verify(&token).unwrap();
-        assert_eq!(claims.sub, "user-1");
-        assert_eq!(claims.sid, "session-1");
-        assert_eq!(claims.role, "admin");
+        assert_eq!(claims.sub, user());
+        assert_eq!(claims.sid, session());
+        assert_eq!(claims.role, Role::Admin);
         assert_eq!(claims.exp - claims.iat, 900);
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
@@ -145,7 +154,9 @@ mod tests {
     #[test]
     fn expiry_is_told_apart_from_forgery() {
         let tokens = tokens();
-        let stale = tokens.issue("u", "s", "user", now() - 901).unwrap();
+        let stale = tokens
+            .issue(user(), session(), Role::User, now() - 901)
+            .unwrap();
         assert_eq!(tokens.verify(&stale), Err(Rejection::Expired));
 
         let other = AccessTokens::new(
@@ -154,7 +165,7 @@ mod tests {
             "https://issuer.example/api".into(),
             Duration::from_secs(900),
         );
-        let forged = other.issue("u", "s", "user", now()).unwrap();
+        let forged = other.issue(user(), session(), Role::User, now()).unwrap();
         assert_eq!(tokens.verify(&forged), Err(Rejection::Invalid));
     }
 
@@ -171,7 +182,7 @@ mod tests {
                 audience.into(),
                 Duration::from_secs(60),
             );
-            let token = other.issue("u", "s", "user", now()).unwrap();
+            let token = other.issue(user(), session(), Role::User, now()).unwrap();
             assert_eq!(
                 tokens.verify(&token),
                 Err(Rejection::Invalid),
@@ -186,9 +197,9 @@ mod tests {
         let claims = AccessClaims {
             iss: "https://issuer.example".into(),
             aud: "https://issuer.example/api".into(),
-            sub: "u".into(),
-            sid: "s".into(),
-            role: "user".into(),
+            sub: user(),
+            sid: session(),
+            role: Role::User,
             iat: now(),
             exp: now() + 60,
             jti: "j".into(),
@@ -206,7 +217,7 @@ mod tests {
     #[test]
     fn garbage_is_invalid() {
         let tokens = tokens();
-        let token = tokens.issue("u", "s", "user", now()).unwrap();
+        let token = tokens.issue(user(), session(), Role::User, now()).unwrap();
         for bad in ["", "abc", "a.b.c", &token[..token.len() - 5]] {
             assert_eq!(tokens.verify(bad), Err(Rejection::Invalid), "{bad}");
         }

@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use app::api::values::SessionId;
 use sqlx::postgres::PgListener;
 
 use crate::{
@@ -28,7 +29,7 @@ const RETENTION_MARGIN_SECS: i64 = 60;
 pub struct RevokedSessions {
     /// Session id → when the entry may be forgotten (Unix seconds): by then
     /// every access token issued for the session has expired.
-    entries: Arc<RwLock<HashMap<String, i64>>>,
+    entries: Arc<RwLock<HashMap<SessionId, i64>>>,
     retention_secs: i64,
 }
 
@@ -41,14 +42,14 @@ impl RevokedSessions {
         }
     }
 
-    pub fn contains(&self, session_id: &str) -> bool {
+    pub fn contains(&self, session_id: SessionId) -> bool {
         self.entries
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .contains_key(session_id)
+            .contains_key(&session_id)
     }
 
-    pub fn remember(&self, session_id: String, revoked_at: i64) {
+    pub fn remember(&self, session_id: SessionId, revoked_at: i64) {
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -84,10 +85,10 @@ impl RevokedSessions {
     }
 
     /// Records revocations this instance made and tells the other instances.
-    pub async fn publish(&self, db: &Database, session_ids: &[String]) {
+    pub async fn publish(&self, db: &Database, session_ids: &[SessionId]) {
         let now = unix_now();
         for session_id in session_ids {
-            self.remember(session_id.clone(), now);
+            self.remember(*session_id, now);
         }
         if db.backend() != Backend::Postgres {
             return;
@@ -95,13 +96,13 @@ impl RevokedSessions {
         for session_id in session_ids {
             let notified = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
-                .bind(session_id)
+                .bind(session_id.to_string())
                 .execute(db.pool())
                 .await;
             if let Err(error) = notified {
                 // The revocation itself is stored; other instances pick it up
                 // when their listener reconnects and reloads.
-                tracing::error!(%error, session_id, "could not announce a session revocation");
+                tracing::error!(%error, %session_id, "could not announce a session revocation");
             }
         }
     }
@@ -148,9 +149,13 @@ async fn listen(revoked: RevokedSessions, db: Database, database_url: String) {
         }
         loop {
             match listener.try_recv().await {
-                Ok(Some(notification)) => {
-                    revoked.remember(notification.payload().to_owned(), unix_now());
-                }
+                Ok(Some(notification)) => match notification.payload().parse() {
+                    Ok(session_id) => revoked.remember(session_id, unix_now()),
+                    Err(_) => tracing::warn!(
+                        payload = notification.payload(),
+                        "ignored a revocation announcement that names no session"
+                    ),
+                },
                 // The connection dropped: reconnect and reload.
                 Ok(None) => break,
                 Err(error) => {
@@ -169,16 +174,20 @@ mod tests {
     #[test]
     fn remembers_until_every_token_has_expired() {
         let revoked = RevokedSessions::new(Duration::from_secs(900));
-        revoked.remember("s1".into(), 1_000);
-        assert!(revoked.contains("s1"));
-        assert!(!revoked.contains("s2"));
+        let (s1, s2) = (
+            SessionId::from_uuid(uuid::Uuid::from_u128(1)),
+            SessionId::from_uuid(uuid::Uuid::from_u128(2)),
+        );
+        revoked.remember(s1, 1_000);
+        assert!(revoked.contains(s1));
+        assert!(!revoked.contains(s2));
         revoked.prune(1_000 + 900);
         assert!(
-            revoked.contains("s1"),
+            revoked.contains(s1),
             "tokens issued just before may still be valid"
         );
         revoked.prune(1_000 + 900 + RETENTION_MARGIN_SECS);
-        assert!(!revoked.contains("s1"));
+        assert!(!revoked.contains(s1));
         assert!(revoked.is_empty());
     }
 }

@@ -3,27 +3,22 @@
 
 use app::{
     api::{
-        paths,
-        types::{
-            LoginRequest, MessageResponse, RegisterRequest, ResendVerificationRequest,
-            TokenResponse, VerifyEmailRequest,
-        },
-        FieldError,
+        endpoints::{Login, Logout, LogoutAll, Refresh, Register, ResendVerification, VerifyEmail},
+        types::{MessageResponse, TokenResponse},
+        values::{Email, SessionId, UserId},
+        FieldError, ProblemCode,
     },
-    validation::{check_email, validate_login, validate_registration},
+    routes::Page,
+    validation::{validate_login, validate_registration},
 };
-use axum::{
-    extract::State,
-    http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
-    routing::post,
-    Json, Router,
-};
+use axum::{extract::State, http::HeaderMap};
 use axum_extra::extract::CookieJar;
 
 use super::{
     cookies,
-    extract::{ensure_allowed_origin, ApiJson, AuthUser, ClientInfo},
+    extract::{ensure_allowed_origin, AuthUser, ClientInfo},
+    route::{ApiRouter, Payload, Reply},
+    users::user_view,
     ApiContext,
 };
 use crate::{
@@ -42,29 +37,32 @@ use crate::{
 const VERIFICATION_TTL_SECS: i64 = 24 * 60 * 60;
 const MAX_TOKEN_CHARS: usize = 512;
 
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route(paths::REGISTER, post(register))
-        .route(paths::VERIFY_EMAIL, post(verify_email))
-        .route(paths::RESEND_VERIFICATION, post(resend_verification))
-        .route(paths::LOGIN, post(login))
-        .route(paths::REFRESH, post(refresh))
-        .route(paths::LOGOUT, post(logout))
-        .route(paths::LOGOUT_ALL, post(logout_all))
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .route::<Register, _, _>(register)
+        .route::<VerifyEmail, _, _>(verify_email)
+        .route::<ResendVerification, _, _>(resend_verification)
+        .route::<Login, _, _>(login)
+        .route::<Refresh, _, _>(refresh)
+        .route::<Logout, _, _>(logout)
+        .route::<LogoutAll, _, _>(logout_all)
 }
 
 /// Answers the same whether or not the address already has an account; the
 /// owner of an existing account is told by email instead.
 async fn register(
     State(context): State<ApiContext>,
-    ApiJson(request): ApiJson<RegisterRequest>,
-) -> Result<(StatusCode, Json<MessageResponse>), ApiError> {
+    Payload(request): Payload<Register>,
+) -> Result<Reply<Register>, ApiError> {
     let registration = validate_registration(&request).map_err(ApiError::Validation)?;
     let weakness = context
         .passwords
         .weakness(
             registration.password.clone(),
-            vec![registration.email.clone(), registration.name.clone()],
+            vec![
+                registration.email.to_string(),
+                registration.name.to_string(),
+            ],
         )
         .await?;
     if let Some(message) = weakness {
@@ -76,14 +74,14 @@ async fn register(
     // Hashed even when the address is taken, so both cases take as long.
     let password_hash = context.passwords.hash(registration.password).await?;
     let now = unix_now();
-    let user_id = uuid::Uuid::new_v4().to_string();
+    let user_id = UserId::from_uuid(uuid::Uuid::new_v4());
     let token = tokens::generate();
 
     let mut transaction = context.db.pool().begin().await?;
     let inserted = users::insert(
         &mut *transaction,
         NewUser {
-            id: &user_id,
+            id: user_id,
             email: &registration.email,
             password_hash: &password_hash,
             name: &registration.name,
@@ -96,7 +94,7 @@ async fn register(
             email_tokens::insert(
                 &mut *transaction,
                 &tokens::hash(&token),
-                &user_id,
+                user_id,
                 Purpose::VerifyEmail,
                 now,
                 now + VERIFICATION_TTL_SECS,
@@ -115,7 +113,7 @@ async fn register(
             if let Some(existing) =
                 users::find_by_email(context.db.pool(), &registration.email).await?
             {
-                let login = context.settings.page_url(paths::pages::LOGIN);
+                let login = context.settings.page_url(Page::Login.path());
                 context.mailer.send(templates::already_registered(
                     &existing.email,
                     &existing.name,
@@ -126,21 +124,18 @@ async fn register(
         Err(error) => return Err(error.into()),
     }
 
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(MessageResponse::new(
-            "Check your inbox: we sent you a link to confirm your email address.",
-        )),
-    ))
+    Ok(Reply::new(MessageResponse::new(
+        "Check your inbox: we sent you a link to confirm your email address.",
+    )))
 }
 
 async fn verify_email(
     State(context): State<ApiContext>,
-    ApiJson(request): ApiJson<VerifyEmailRequest>,
-) -> Result<Json<MessageResponse>, ApiError> {
+    Payload(request): Payload<VerifyEmail>,
+) -> Result<Reply<VerifyEmail>, ApiError> {
     let invalid = || {
-        ApiError::bad_request(
-            "invalid_token",
+        ApiError::new(
+            ProblemCode::InvalidLink,
             "This link is invalid, already used or expired. Ask for a new one.",
         )
     };
@@ -157,8 +152,8 @@ async fn verify_email(
     )
     .await?
     .ok_or_else(invalid)?;
-    users::mark_verified(context.db.pool(), &user_id, now).await?;
-    Ok(Json(MessageResponse::new(
+    users::mark_verified(context.db.pool(), user_id, now).await?;
+    Ok(Reply::new(MessageResponse::new(
         "Your email address is verified. You can sign in now.",
     )))
 }
@@ -168,9 +163,9 @@ async fn verify_email(
 /// no account.
 async fn resend_verification(
     State(context): State<ApiContext>,
-    ApiJson(request): ApiJson<ResendVerificationRequest>,
-) -> Result<(StatusCode, Json<MessageResponse>), ApiError> {
-    let user = match check_email(&request.email) {
+    Payload(request): Payload<ResendVerification>,
+) -> Result<Reply<ResendVerification>, ApiError> {
+    let user = match Email::parse(&request.email) {
         Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
         Err(_) => None,
     };
@@ -180,7 +175,7 @@ async fn resend_verification(
         email_tokens::insert(
             context.db.pool(),
             &tokens::hash(&token),
-            &user.id,
+            user.id,
             Purpose::VerifyEmail,
             now,
             now + VERIFICATION_TTL_SECS,
@@ -191,50 +186,51 @@ async fn resend_verification(
             .mailer
             .send(templates::verify_email(&user.email, &user.name, &link));
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(MessageResponse::new(
-            "If that address has an unverified account, a new link is on its way.",
-        )),
-    ))
+    Ok(Reply::new(MessageResponse::new(
+        "If that address has an unverified account, a new link is on its way.",
+    )))
 }
 
 async fn login(
     State(context): State<ApiContext>,
     client: ClientInfo,
     jar: CookieJar,
-    ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Response, ApiError> {
+    Payload(request): Payload<Login>,
+) -> Result<Reply<Login>, ApiError> {
     let (email, password) = validate_login(&request).map_err(ApiError::Validation)?;
-    let user = users::find_by_email(context.db.pool(), &email).await?;
+    // An address that cannot exist matches no account, and costs the same.
+    let user = match Email::parse(&email) {
+        Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
+        Err(_) => None,
+    };
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     let password_matches = context.passwords.verify(password, stored_hash).await?;
     let user = match user {
         Some(user) if password_matches => user,
         _ => {
-            return Err(ApiError::unauthorized(
-                "invalid_credentials",
+            return Err(ApiError::new(
+                ProblemCode::InvalidCredentials,
                 "The email address or password is incorrect.",
             ))
         }
     };
     if !user.is_verified() {
-        return Err(ApiError::forbidden(
-            "email_not_verified",
+        return Err(ApiError::new(
+            ProblemCode::EmailNotVerified,
             "Confirm your email address first: follow the link we sent you, or ask for a new one.",
         ));
     }
 
     let now = unix_now();
-    let session_id = uuid::Uuid::new_v4().to_string();
+    let session_id = SessionId::from_uuid(uuid::Uuid::new_v4());
     let refresh_token = tokens::generate();
     let lifetime =
         i64::try_from(context.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX / 4);
     sessions::create(
         context.db.pool(),
         NewSession {
-            id: &session_id,
-            user_id: &user.id,
+            id: session_id,
+            user_id: user.id,
             expires_at: now + lifetime,
             user_agent: client.user_agent.as_deref(),
             ip_address: client.ip_address.as_deref(),
@@ -244,9 +240,9 @@ async fn login(
     )
     .await?;
 
-    let body = token_response(&context, &user, &session_id, now)?;
+    let body = token_response(&context, &user, session_id, now)?;
     let jar = cookies::with_refresh_token(jar, refresh_token, lifetime);
-    Ok(no_store((jar, Json(body))))
+    Ok(Reply::new(body).with_cookies(jar))
 }
 
 /// Exchanges the refresh cookie for a new access token and, normally, a new
@@ -255,21 +251,18 @@ async fn refresh(
     State(context): State<ApiContext>,
     headers: HeaderMap,
     jar: CookieJar,
-) -> Response {
-    if let Err(error) = ensure_allowed_origin(&headers, &context.settings) {
-        return error.into_response();
-    }
+) -> Result<Reply<Refresh>, (CookieJar, ApiError)> {
+    ensure_allowed_origin(&headers, &context.settings).map_err(|error| (jar.clone(), error))?;
     match rotate_refresh_token(&context, &jar).await {
-        Ok((body, Some((token, remaining)))) => no_store((
-            cookies::with_refresh_token(jar, token, remaining),
-            Json(body),
-        )),
-        Ok((body, None)) => no_store(Json(body)),
-        // A refused cookie is useless to the browser: clear it.
-        Err(error @ ApiError::Unauthorized { .. }) => {
-            no_store((cookies::without_refresh_token(jar), error))
+        Ok((body, Some((token, remaining)))) => {
+            Ok(Reply::new(body).with_cookies(cookies::with_refresh_token(jar, token, remaining)))
         }
-        Err(error) => error.into_response(),
+        Ok((body, None)) => Ok(Reply::new(body)),
+        // A refused cookie is useless to the browser: clear it.
+        Err(error) if error.status() == axum::http::StatusCode::UNAUTHORIZED => {
+            Err((cookies::without_refresh_token(jar), error))
+        }
+        Err(error) => Err((jar, error)),
     }
 }
 
@@ -280,8 +273,8 @@ async fn rotate_refresh_token(
     jar: &CookieJar,
 ) -> Result<(TokenResponse, Option<(String, i64)>), ApiError> {
     let invalid = || {
-        ApiError::unauthorized(
-            "invalid_refresh_token",
+        ApiError::new(
+            ProblemCode::InvalidRefreshToken,
             "The session is missing, expired or signed out. Sign in again.",
         )
     };
@@ -295,7 +288,7 @@ async fn rotate_refresh_token(
     if record.revoked_at.is_some() || record.expires_at <= now {
         return Err(invalid());
     }
-    let user = users::find_by_id(pool, &record.user_id)
+    let user = users::find_by_id(pool, record.user_id)
         .await?
         .ok_or_else(invalid)?;
 
@@ -306,12 +299,12 @@ async fn rotate_refresh_token(
         // Another tab of the same browser rotated it a moment ago and the
         // new cookie is already in the shared jar: answer without rotating.
         Some(rotated_at) if within_grace(rotated_at) => None,
-        Some(_) => return Err(reuse_detected(context, &record.session_id, &user.id, now).await),
+        Some(_) => return Err(reuse_detected(context, record.session_id, user.id, now).await),
         None => {
             let fresh = tokens::generate();
             let rotated = sessions::rotate(
                 pool,
-                &record.session_id,
+                record.session_id,
                 &presented_hash,
                 &tokens::hash(&fresh),
                 now,
@@ -323,12 +316,12 @@ async fn rotate_refresh_token(
                 // A concurrent request with the same cookie won the rotation.
                 None
             } else {
-                return Err(reuse_detected(context, &record.session_id, &user.id, now).await);
+                return Err(reuse_detected(context, record.session_id, user.id, now).await);
             }
         }
     };
 
-    let body = token_response(context, &user, &record.session_id, now)?;
+    let body = token_response(context, &user, record.session_id, now)?;
     Ok((body, successor))
 }
 
@@ -336,26 +329,21 @@ async fn rotate_refresh_token(
 /// of it. Whoever it is, the session ends for everyone who holds it.
 async fn reuse_detected(
     context: &ApiContext,
-    session_id: &str,
-    user_id: &str,
+    session_id: SessionId,
+    user_id: UserId,
     now: i64,
 ) -> ApiError {
     match sessions::revoke(context.db.pool(), session_id, "refresh_token_reused", now).await {
-        Ok(_) => {
-            context
-                .revoked
-                .publish(&context.db, &[session_id.to_owned()])
-                .await
-        }
+        Ok(_) => context.revoked.publish(&context.db, &[session_id]).await,
         Err(error) => return error.into(),
     }
     tracing::warn!(
-        session_id,
-        user_id,
+        %session_id,
+        %user_id,
         "rotated refresh token presented again; session revoked"
     );
-    ApiError::unauthorized(
-        "refresh_token_reused",
+    ApiError::new(
+        ProblemCode::RefreshTokenReused,
         "This session was signed out because its refresh token was used twice. Sign in again.",
     )
 }
@@ -364,12 +352,12 @@ async fn logout(
     State(context): State<ApiContext>,
     headers: HeaderMap,
     jar: CookieJar,
-) -> Result<(CookieJar, StatusCode), ApiError> {
+) -> Result<Reply<Logout>, ApiError> {
     ensure_allowed_origin(&headers, &context.settings)?;
     if let Some(token) = cookies::refresh_token(&jar) {
         let pool = context.db.pool();
         if let Some(record) = sessions::find_refresh_token(pool, &tokens::hash(&token)).await? {
-            if sessions::revoke(pool, &record.session_id, "logout", unix_now()).await? {
+            if sessions::revoke(pool, record.session_id, "logout", unix_now()).await? {
                 context
                     .revoked
                     .publish(&context.db, &[record.session_id])
@@ -377,55 +365,45 @@ async fn logout(
             }
         }
     }
-    Ok((cookies::without_refresh_token(jar), StatusCode::NO_CONTENT))
+    Ok(Reply::empty().with_cookies(cookies::without_refresh_token(jar)))
 }
 
 async fn logout_all(
     State(context): State<ApiContext>,
-    caller: AuthUser,
     jar: CookieJar,
-) -> Result<(CookieJar, StatusCode), ApiError> {
+    caller: AuthUser,
+) -> Result<Reply<LogoutAll>, ApiError> {
     let revoked =
-        sessions::revoke_all_of_user(context.db.pool(), &caller.user_id, "logout_all", unix_now())
+        sessions::revoke_all_of_user(context.db.pool(), caller.user_id, "logout_all", unix_now())
             .await?;
     context.revoked.publish(&context.db, &revoked).await;
     tracing::info!(
-        user_id = caller.user_id,
+        user_id = %caller.user_id,
         sessions = revoked.len(),
         "signed out everywhere"
     );
-    Ok((cookies::without_refresh_token(jar), StatusCode::NO_CONTENT))
+    Ok(Reply::empty().with_cookies(cookies::without_refresh_token(jar)))
 }
 
 fn token_response(
     context: &ApiContext,
     user: &UserRow,
-    session_id: &str,
+    session_id: SessionId,
     now: i64,
 ) -> Result<TokenResponse, ApiError> {
-    let access_token =
-        context
-            .access_tokens
-            .issue(&user.id, session_id, user.role().as_str(), now)?;
+    let access_token = context
+        .access_tokens
+        .issue(user.id, session_id, user.role, now)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
         expires_in: context.access_tokens.ttl().as_secs(),
-        user: user.to_api(),
+        user: user_view(user),
     })
 }
 
 fn verification_link(context: &ApiContext, token: &str) -> String {
-    let mut url = context.settings.page_url(paths::pages::VERIFY_EMAIL);
+    let mut url = context.settings.page_url(Page::VerifyEmail.path());
     url.query_pairs_mut().append_pair("token", token);
     url.into()
-}
-
-/// Tokens must not be kept by caches along the way.
-fn no_store(response: impl IntoResponse) -> Response {
-    let mut response = response.into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

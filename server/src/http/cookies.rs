@@ -6,7 +6,7 @@
 //! readable by the page so that a visitor who never signed in is not sent
 //! on a refresh that can only fail.
 
-use app::api::paths;
+use app::api::endpoints::AUTH_PREFIX;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 pub const REFRESH_COOKIE: &str = "refresh_token";
@@ -51,6 +51,6 @@ fn base(value: String) -> Cookie<'static> {
         .http_only(true)
         .secure(true)
         .same_site(SameSite::Strict)
-        .path(paths::AUTH_PREFIX)
+        .path(AUTH_PREFIX)
         .build()
 }

@@ -1,6 +1,9 @@
 //! Extractors whose rejections speak problem+json like the rest of the API.
 
-use app::api::types::Role;
+use app::api::{
+    values::{Role, SessionId, UserId},
+    ProblemCode,
+};
 use axum::{
     extract::{rejection::JsonRejection, ConnectInfo, FromRequest, FromRequestParts, Request},
     http::{header, request::Parts, HeaderMap, StatusCode},
@@ -37,8 +40,8 @@ where
         T::deserialize(serde_json::Value::Object(object))
             .map(Self)
             .map_err(|error| {
-                ApiError::bad_request(
-                    "invalid_body",
+                ApiError::new(
+                    ProblemCode::InvalidBody,
                     format!("The body does not have the expected shape: {error}"),
                 )
             })
@@ -47,24 +50,25 @@ where
 
 fn rejection_to_problem(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-            "Send the body as JSON with `Content-Type: application/json`.".into(),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            ProblemCode::UnsupportedMediaType,
+            "Send the body as JSON with `Content-Type: application/json`.",
         ),
-        JsonRejection::JsonSyntaxError(error) => ApiError::bad_request(
-            "malformed_body",
+        JsonRejection::JsonSyntaxError(error) => ApiError::new(
+            ProblemCode::MalformedBody,
             format!("The body is not valid JSON: {}", error.body_text()),
         ),
-        JsonRejection::JsonDataError(error) => ApiError::bad_request(
-            "invalid_body",
+        JsonRejection::JsonDataError(error) => ApiError::new(
+            ProblemCode::InvalidBody,
             format!(
                 "The body does not have the expected shape: {}",
                 error.body_text()
             ),
         ),
         rejection if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge
+            ApiError::payload_too_large()
         }
-        rejection => ApiError::bad_request("unreadable_body", rejection.body_text()),
+        rejection => ApiError::new(ProblemCode::UnreadableBody, rejection.body_text()),
     }
 }
 
@@ -73,8 +77,8 @@ fn rejection_to_problem(rejection: JsonRejection) -> ApiError {
 /// claims and revocations are held in memory.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub role: Role,
 }
 
@@ -85,33 +89,29 @@ impl FromRequestParts<ApiContext> for AuthUser {
         parts: &mut Parts,
         context: &ApiContext,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or_else(|| {
-            ApiError::bearer(
-                "invalid_token",
-                "Send an access token as `Authorization: Bearer <token>`.",
-            )
-        })?;
+        let token = bearer_token(&parts.headers).ok_or_else(ApiError::authentication_required)?;
         let claims = context
             .access_tokens
             .verify(token)
             .map_err(|rejection| match rejection {
-                Rejection::Expired => {
-                    ApiError::bearer("token_expired", "The access token has expired; refresh it.")
-                }
+                Rejection::Expired => ApiError::bad_token(
+                    ProblemCode::TokenExpired,
+                    "The access token has expired; refresh it.",
+                ),
                 Rejection::Invalid => {
-                    ApiError::bearer("invalid_token", "The access token is invalid.")
+                    ApiError::bad_token(ProblemCode::InvalidToken, "The access token is invalid.")
                 }
             })?;
-        if context.revoked.contains(&claims.sid) {
-            return Err(ApiError::bearer(
-                "invalid_token",
+        if context.revoked.contains(claims.sid) {
+            return Err(ApiError::bad_token(
+                ProblemCode::InvalidToken,
                 "This session has been signed out.",
             ));
         }
         Ok(Self {
             user_id: claims.sub,
             session_id: claims.sid,
-            role: Role::parse(&claims.role).unwrap_or_default(),
+            role: claims.role,
         })
     }
 }
@@ -169,8 +169,8 @@ pub fn ensure_allowed_origin(headers: &HeaderMap, settings: &Settings) -> Result
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "origin_not_allowed",
+        Err(ApiError::new(
+            ProblemCode::OriginNotAllowed,
             "Requests from this origin may not use the session cookie.",
         ))
     }

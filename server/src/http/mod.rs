@@ -1,16 +1,20 @@
 //! The JSON API: one module per resource, each with its own `router()`,
-//! merged here under the paths from `app::api::paths`.
+//! mounted from the shared endpoint descriptions (`app::api::endpoints`)
+//! through [`route::ApiRouter`], which also feeds the OpenAPI document.
 
 mod auth;
 mod cookies;
 mod dev;
+mod docs;
 mod extract;
 mod health;
+pub mod openapi;
+pub mod route;
 mod users;
 
 use std::sync::Arc;
 
-use app::api::paths;
+use app::api::endpoints::API_PREFIX;
 use axum::{
     http::{header, HeaderValue},
     routing::any,
@@ -27,6 +31,7 @@ use crate::{
 };
 
 pub use extract::{ApiJson, AuthUser};
+use route::ApiRouter;
 
 /// What every API handler may reach.
 #[derive(Clone)]
@@ -39,18 +44,26 @@ pub struct ApiContext {
     pub mailer: Mailer,
 }
 
-/// The whole API. Anything under `/api` that no route matches is a
-/// problem+json 404, never the HTML app.
-pub fn router(context: ApiContext) -> Router {
-    let prefix = paths::API_PREFIX;
-    let mut api = Router::new()
+/// Every endpoint this configuration mounts, with the OpenAPI document of
+/// exactly those.
+pub fn endpoints(development: bool) -> ApiRouter {
+    let mut api = ApiRouter::new()
         .merge(health::router())
         .merge(auth::router())
         .merge(users::router());
-    if context.settings.environment.is_development() {
+    if development {
         api = api.merge(dev::router());
     }
-    api.route(prefix, any(not_found))
+    docs::mount(api)
+}
+
+/// The whole API. Anything under `/api` that no route matches is a
+/// problem+json 404, never the HTML app.
+pub fn router(context: ApiContext) -> Router {
+    let prefix = API_PREFIX;
+    endpoints(context.settings.environment.is_development())
+        .into_router()
+        .route(prefix, any(not_found))
         .route(&format!("{prefix}/"), any(not_found))
         .route(&format!("{prefix}/{{*rest}}"), any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
@@ -69,9 +82,59 @@ pub fn router(context: ApiContext) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::NotFound
+    ApiError::not_found()
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
+    ApiError::method_not_allowed()
+}
+
+#[cfg(test)]
+mod tests {
+    use app::api::endpoints::{EndpointInfo, ALL};
+
+    use super::*;
+
+    fn key(info: &EndpointInfo) -> (&'static str, &'static str) {
+        (info.method.as_str(), info.path)
+    }
+
+    /// A route cannot be mounted without a description (the router only
+    /// takes described endpoints); this checks the other way round: every
+    /// description has its route, in development and in production.
+    #[test]
+    fn every_described_endpoint_is_mounted_once() {
+        for development in [true, false] {
+            let api = endpoints(development);
+            let mut mounted: Vec<_> = api.mounted().iter().map(|m| key(&m.info)).collect();
+            mounted.sort();
+            let mut described: Vec<_> = ALL
+                .iter()
+                .filter(|info| development || !info.development_only)
+                .map(key)
+                .collect();
+            described.sort();
+            assert_eq!(mounted, described, "development: {development}");
+        }
+    }
+
+    #[test]
+    fn the_document_lists_every_mounted_operation() {
+        let api = endpoints(true);
+        let document = serde_json::to_value(openapi::document(api.mounted())).unwrap();
+        assert_eq!(document["openapi"], "3.1.0");
+        let mut documented = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        documented.sort();
+        let mut described: Vec<_> = ALL
+            .iter()
+            .map(|info| (info.method.as_str().to_owned(), info.path.to_owned()))
+            .collect();
+        described.sort();
+        assert_eq!(documented, described);
+    }
 }

@@ -13,16 +13,19 @@ use lettre::{
 };
 use tokio::sync::mpsc;
 
+use app::api::values::{DisplayName, Email};
+
 use crate::config::MailSettings;
 
 /// Messages waiting beyond this are dropped (and logged) rather than
 /// letting a dead mail server grow memory without bound.
 const QUEUE_CAPACITY: usize = 1_024;
 
+/// One message to one person.
 #[derive(Debug, Clone)]
-pub struct Email {
-    pub to_address: String,
-    pub to_name: String,
+pub struct Letter {
+    pub to_address: Email,
+    pub to_name: DisplayName,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -33,7 +36,7 @@ pub struct Email {
 
 #[derive(Clone)]
 pub struct Mailer {
-    queue: mpsc::Sender<Email>,
+    queue: mpsc::Sender<Letter>,
 }
 
 enum Delivery {
@@ -67,14 +70,14 @@ impl Mailer {
     }
 
     /// Queues a message; never waits and never fails the caller.
-    pub fn send(&self, email: Email) {
+    pub fn send(&self, email: Letter) {
         if let Err(error) = self.queue.try_send(email) {
             tracing::error!(%error, "mail queue full or closed; message dropped");
         }
     }
 }
 
-async fn deliver_all(mut receiver: mpsc::Receiver<Email>, delivery: Delivery, from: Mailbox) {
+async fn deliver_all(mut receiver: mpsc::Receiver<Letter>, delivery: Delivery, from: Mailbox) {
     while let Some(email) = receiver.recv().await {
         let subject = email.subject.clone();
         if let Err(error) = deliver(&delivery, &from, email).await {
@@ -83,11 +86,12 @@ async fn deliver_all(mut receiver: mpsc::Receiver<Email>, delivery: Delivery, fr
     }
 }
 
-async fn deliver(delivery: &Delivery, from: &Mailbox, email: Email) -> anyhow::Result<()> {
+async fn deliver(delivery: &Delivery, from: &Mailbox, email: Letter) -> anyhow::Result<()> {
     let to = Mailbox::new(
-        Some(email.to_name.clone()),
+        Some(email.to_name.to_string()),
         email
             .to_address
+            .as_str()
             .parse()
             .context("invalid recipient address")?,
     );
@@ -101,7 +105,7 @@ async fn deliver(delivery: &Delivery, from: &Mailbox, email: Email) -> anyhow::R
         Delivery::Outbox(transport) => {
             let id = transport.send(message).await?;
             tracing::info!(
-                to = email.to_address,
+                to = %email.to_address,
                 subject = email.subject,
                 link = email.link,
                 file = format!("{id}.eml"),

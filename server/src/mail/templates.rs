@@ -1,8 +1,10 @@
 //! The messages the app sends, as plain text with an HTML alternative.
 
-use super::Email;
+use app::api::values::{DisplayName, Email};
 
-pub fn verify_email(to_address: &str, name: &str, link: &str) -> Email {
+use super::Letter;
+
+pub fn verify_email(to_address: &Email, name: &DisplayName, link: &str) -> Letter {
     let text = format!(
         "Hello {name},\n\n\
          Please confirm your email address by opening this link:\n\n\
@@ -16,12 +18,12 @@ pub fn verify_email(to_address: &str, name: &str, link: &str) -> Email {
          <p><a href=\"{link}\">Verify my email address</a></p>\
          <p>The link works once and expires in 24 hours. If you did not create \
          an account, ignore this message.</p>",
-        name = escape(name),
+        name = escape(name.as_str()),
         link = escape(link),
     ));
-    Email {
-        to_address: to_address.to_owned(),
-        to_name: name.to_owned(),
+    Letter {
+        to_address: to_address.clone(),
+        to_name: name.clone(),
         subject: "Verify your email address".into(),
         text,
         html,
@@ -32,7 +34,7 @@ pub fn verify_email(to_address: &str, name: &str, link: &str) -> Email {
 /// Sent instead of a verification link when someone registers an address
 /// that already has an account: the owner learns of it, the requester
 /// learns nothing.
-pub fn already_registered(to_address: &str, name: &str, login_link: &str) -> Email {
+pub fn already_registered(to_address: &Email, name: &DisplayName, login_link: &str) -> Letter {
     let text = format!(
         "Hello {name},\n\n\
          Someone (perhaps you) tried to create an account with this email \
@@ -46,12 +48,12 @@ pub fn already_registered(to_address: &str, name: &str, login_link: &str) -> Ema
          address, which already has one.</p>\
          <p><a href=\"{link}\">Sign in</a></p>\
          <p>If it was not you, you can ignore this message; nothing has changed.</p>",
-        name = escape(name),
+        name = escape(name.as_str()),
         link = escape(login_link),
     ));
-    Email {
-        to_address: to_address.to_owned(),
-        to_name: name.to_owned(),
+    Letter {
+        to_address: to_address.clone(),
+        to_name: name.clone(),
         subject: "You already have an account".into(),
         text,
         html,
@@ -89,8 +91,8 @@ mod tests {
     #[test]
     fn names_are_escaped_in_html() {
         let email = verify_email(
-            "a@example.com",
-            "<script>x</script>",
+            &Email::parse("a@example.com").unwrap(),
+            &DisplayName::parse("<script>x</script>").unwrap(),
             "https://x/verify?token=1&a=b",
         );
         assert!(!email.html.contains("<script>"));

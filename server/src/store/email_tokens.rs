@@ -1,3 +1,6 @@
+//! The `email_tokens` table: single-use secrets sent in emailed links.
+
+use app::api::values::UserId;
 use sqlx::{Any, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +19,7 @@ impl Purpose {
 pub async fn insert<'e>(
     db: impl Executor<'e, Database = Any>,
     token_hash: &str,
-    user_id: &str,
+    user_id: UserId,
     purpose: Purpose,
     now: i64,
     expires_at: i64,
@@ -26,7 +29,7 @@ pub async fn insert<'e>(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
-    .bind(user_id)
+    .bind(user_id.to_string())
     .bind(purpose.as_str())
     .bind(now)
     .bind(expires_at)
@@ -42,8 +45,8 @@ pub async fn consume<'e>(
     token_hash: &str,
     purpose: Purpose,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+) -> Result<Option<UserId>, sqlx::Error> {
+    let user_id: Option<String> = sqlx::query_scalar(
         "UPDATE email_tokens SET used_at = $1 \
          WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 \
          RETURNING user_id",
@@ -53,7 +56,8 @@ pub async fn consume<'e>(
     .bind(purpose.as_str())
     .bind(now)
     .fetch_optional(db)
-    .await
+    .await?;
+    user_id.map(|id| super::parse_id(&id)).transpose()
 }
 
 /// Deletes tokens that expired or were used before `before`.

@@ -9,3 +9,13 @@ pub mod users;
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// Reads an id column into its typed id.
+pub fn parse_id<T>(text: &str) -> Result<T, sqlx::Error>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse()
+        .map_err(|error| sqlx::Error::Decode(Box::new(error)))
+}

@@ -1,8 +1,13 @@
+//! The `sessions` table and the refresh tokens of each session.
+
+use app::api::values::{SessionId, UserId};
 use sqlx::{Any, AnyPool, Executor};
 
+use super::parse_id;
+
 pub struct NewSession<'a> {
-    pub id: &'a str,
-    pub user_id: &'a str,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub expires_at: i64,
     pub user_agent: Option<&'a str>,
     pub ip_address: Option<&'a str>,
@@ -11,8 +16,10 @@ pub struct NewSession<'a> {
 /// A refresh token as found by its hash, with the session it belongs to.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefreshTokenRecord {
-    pub session_id: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub session_id: SessionId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     /// When this token was exchanged for a newer one, if it was.
     pub rotated_at: Option<i64>,
     pub expires_at: i64,
@@ -31,8 +38,8 @@ pub async fn create(
         "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(session.id)
-    .bind(session.user_id)
+    .bind(session.id.to_string())
+    .bind(session.user_id.to_string())
     .bind(now)
     .bind(session.expires_at)
     .bind(now)
@@ -47,14 +54,14 @@ pub async fn create(
 async fn insert_token<'e>(
     db: impl Executor<'e, Database = Any>,
     token_hash: &str,
-    session_id: &str,
+    session_id: SessionId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
     )
     .bind(token_hash)
-    .bind(session_id)
+    .bind(session_id.to_string())
     .bind(now)
     .execute(db)
     .await?;
@@ -81,7 +88,7 @@ pub async fn find_refresh_token<'e>(
 /// others get `false`.
 pub async fn rotate(
     db: &AnyPool,
-    session_id: &str,
+    session_id: SessionId,
     old_hash: &str,
     new_hash: &str,
     now: i64,
@@ -103,7 +110,7 @@ pub async fn rotate(
     insert_token(&mut *transaction, new_hash, session_id, now).await?;
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
         .bind(now)
-        .bind(session_id)
+        .bind(session_id.to_string())
         .execute(&mut *transaction)
         .await?;
     transaction.commit().await?;
@@ -113,7 +120,7 @@ pub async fn rotate(
 /// Revokes one session; `true` if it was live until now.
 pub async fn revoke<'e>(
     db: impl Executor<'e, Database = Any>,
-    session_id: &str,
+    session_id: SessionId,
     reason: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -122,7 +129,7 @@ pub async fn revoke<'e>(
     )
     .bind(now)
     .bind(reason)
-    .bind(session_id)
+    .bind(session_id.to_string())
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -131,30 +138,35 @@ pub async fn revoke<'e>(
 /// Revokes every live session of a user; returns their ids.
 pub async fn revoke_all_of_user<'e>(
     db: impl Executor<'e, Database = Any>,
-    user_id: &str,
+    user_id: UserId,
     reason: &str,
     now: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+) -> Result<Vec<SessionId>, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
          WHERE user_id = $3 AND revoked_at IS NULL RETURNING id",
     )
     .bind(now)
     .bind(reason)
-    .bind(user_id)
+    .bind(user_id.to_string())
     .fetch_all(db)
-    .await
+    .await?;
+    ids.iter().map(|id| parse_id(id)).collect()
 }
 
 /// Sessions revoked at or after `since`, with when.
 pub async fn revoked_since<'e>(
     db: impl Executor<'e, Database = Any>,
     since: i64,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
-        .bind(since)
-        .fetch_all(db)
-        .await
+) -> Result<Vec<(SessionId, i64)>, sqlx::Error> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(db)
+            .await?;
+    rows.into_iter()
+        .map(|(id, revoked_at)| Ok((parse_id(&id)?, revoked_at)))
+        .collect()
 }
 
 /// Deletes sessions (with their refresh tokens) that ended before `before`:

@@ -1,46 +1,34 @@
-use app::api::types::{Role, User};
-use sqlx::{Any, Executor};
+//! The `users` table.
 
-use crate::clock::rfc3339;
+use app::api::values::{DisplayName, Email, Role, UserId};
+use sqlx::{Any, Executor};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
-    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub id: UserId,
+    #[sqlx(try_from = "String")]
+    pub email: Email,
     pub password_hash: String,
-    pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub name: DisplayName,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
 }
 
 impl UserRow {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or_default()
-    }
-
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
-    }
-
-    /// The public view: everything but the password hash.
-    pub fn to_api(&self) -> User {
-        User {
-            id: self.id.clone(),
-            email: self.email.clone(),
-            name: self.name.clone(),
-            role: self.role(),
-            email_verified: self.is_verified(),
-            created_at: rfc3339(self.created_at),
-        }
     }
 }
 
 pub struct NewUser<'a> {
-    pub id: &'a str,
-    pub email: &'a str,
+    pub id: UserId,
+    pub email: &'a Email,
     pub password_hash: &'a str,
-    pub name: &'a str,
+    pub name: &'a DisplayName,
 }
 
 const COLUMNS: &str = "id, email, password_hash, name, role, email_verified_at, created_at";
@@ -55,10 +43,10 @@ pub async fn insert<'e>(
         "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'user', $5, $6)",
     )
-    .bind(user.id)
-    .bind(user.email)
+    .bind(user.id.to_string())
+    .bind(user.email.as_str())
     .bind(user.password_hash)
-    .bind(user.name)
+    .bind(user.name.as_str())
     .bind(now)
     .bind(now)
     .execute(db)
@@ -68,20 +56,20 @@ pub async fn insert<'e>(
 
 pub async fn find_by_email<'e>(
     db: impl Executor<'e, Database = Any>,
-    email: &str,
+    email: &Email,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
-        .bind(email)
+        .bind(email.as_str())
         .fetch_optional(db)
         .await
 }
 
 pub async fn find_by_id<'e>(
     db: impl Executor<'e, Database = Any>,
-    id: &str,
+    id: UserId,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
+        .bind(id.to_string())
         .fetch_optional(db)
         .await
 }
@@ -89,7 +77,7 @@ pub async fn find_by_id<'e>(
 /// Marks the address verified; a second verification keeps the first time.
 pub async fn mark_verified<'e>(
     db: impl Executor<'e, Database = Any>,
-    id: &str,
+    id: UserId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -98,7 +86,7 @@ pub async fn mark_verified<'e>(
     )
     .bind(now)
     .bind(now)
-    .bind(id)
+    .bind(id.to_string())
     .execute(db)
     .await?;
     Ok(())
@@ -106,14 +94,14 @@ pub async fn mark_verified<'e>(
 
 pub async fn update_name<'e>(
     db: impl Executor<'e, Database = Any>,
-    id: &str,
-    name: &str,
+    id: UserId,
+    name: &DisplayName,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3")
-        .bind(name)
+        .bind(name.as_str())
         .bind(now)
-        .bind(id)
+        .bind(id.to_string())
         .execute(db)
         .await?;
     Ok(())

@@ -12,17 +12,21 @@ both_backends!(
     the_dev_mailbox_lists_outgoing_mail,
 );
 
-const JSON_ENDPOINTS: [&str; 4] = [
-    "/api/auth/register",
-    "/api/auth/login",
-    "/api/auth/verify-email",
-    "/api/auth/resend-verification",
-];
+/// Every endpoint that reads a JSON body and needs no credentials.
+fn json_endpoints() -> impl Iterator<Item = &'static str> {
+    app::api::endpoints::ALL
+        .iter()
+        .filter(|endpoint| {
+            endpoint.has_request_body
+                && endpoint.credentials == app::api::endpoints::Credentials::None
+        })
+        .map(|endpoint| endpoint.path)
+}
 
 async fn oversized_bodies_are_413(backend: Backend) {
     let app = spawn_app(backend).await;
     let huge = json!({"email": "a@example.com", "password": "x", "name": "n".repeat(70 * 1024)});
-    for path in JSON_ENDPOINTS {
+    for path in json_endpoints() {
         let response = app.post_json(path, &huge).await;
         assert_problem(response, 413, "payload_too_large").await;
     }
@@ -31,7 +35,7 @@ async fn oversized_bodies_are_413(backend: Backend) {
 async fn malformed_json_is_400(backend: Backend) {
     let app = spawn_app(backend).await;
     for body in ["{", "not json", "{\"email\": }", "\u{0}"] {
-        for path in JSON_ENDPOINTS {
+        for path in json_endpoints() {
             let response = app
                 .client
                 .post(app.url(path))
@@ -47,7 +51,7 @@ async fn malformed_json_is_400(backend: Backend) {
 
 async fn wrong_content_types_are_415(backend: Backend) {
     let app = spawn_app(backend).await;
-    for path in JSON_ENDPOINTS {
+    for path in json_endpoints() {
         let form = app
             .client
             .post(app.url(path))
@@ -80,7 +84,7 @@ async fn wrong_field_types_are_400(backend: Backend) {
         let response = app.post_json(path, &body).await;
         assert_problem(response, 400, "invalid_body").await;
     }
-    for path in JSON_ENDPOINTS {
+    for path in json_endpoints() {
         for body in [
             json!("text"),
             json!(42),
@@ -99,8 +103,8 @@ async fn the_dev_mailbox_lists_outgoing_mail(backend: Backend) {
     let email = unique_email("mailbox");
     app.register(&email, STRONG_PASSWORD, "Mailbox").await;
     app.wait_for_mail(&email, 1).await;
-    let messages: Vec<app::api::types::MailboxMessage> =
-        app.get("/api/dev/mailbox").await.json().await.unwrap();
+    let mailbox: app::api::types::Mailbox = app.get("/api/dev/mailbox").await.json().await.unwrap();
+    let messages = mailbox.messages;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].to, email);
     assert!(messages[0].links[0].contains("/verify-email?token="));

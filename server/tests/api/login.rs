@@ -180,5 +180,6 @@ async fn the_profile_name_can_be_changed(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_problem(anonymous, 401, "invalid_token").await;
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    assert_problem(anonymous, 401, "authentication_required").await;
 }

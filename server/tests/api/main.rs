@@ -6,6 +6,7 @@ mod helpers;
 
 mod access_tokens;
 mod bodies;
+mod contract;
 mod foundation;
 mod login;
 mod logout;

@@ -189,7 +189,7 @@ async fn verification_tokens_are_single_use_and_stored_hashed(backend: Backend) 
     let again = app
         .post_json("/api/auth/verify-email", &json!({"token": token}))
         .await;
-    assert_problem(again, 400, "invalid_token").await;
+    assert_problem(again, 400, "invalid_link").await;
 
     let response = app.login(&email, STRONG_PASSWORD).await;
     assert_eq!(response.status(), 200);
@@ -203,7 +203,7 @@ async fn unknown_and_expired_verification_tokens_are_refused(backend: Backend) {
         let response = app
             .post_json("/api/auth/verify-email", &json!({"token": token}))
             .await;
-        assert_problem(response, 400, "invalid_token").await;
+        assert_problem(response, 400, "invalid_link").await;
     }
 
     let email = unique_email("old");
@@ -214,7 +214,7 @@ async fn unknown_and_expired_verification_tokens_are_refused(backend: Backend) {
     let response = app
         .post_json("/api/auth/verify-email", &json!({"token": token}))
         .await;
-    assert_problem(response, 400, "invalid_token").await;
+    assert_problem(response, 400, "invalid_link").await;
     assert_problem(
         app.login(&email, STRONG_PASSWORD).await,
         403,

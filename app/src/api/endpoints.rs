@@ -1,0 +1,439 @@
+//! Every endpoint of the JSON API, described once: method, path pattern,
+//! path parameters, request and response types, the credentials it reads,
+//! its success status and the problems it can answer with. The server mounts
+//! its routes from these descriptions and builds its OpenAPI document from
+//! them; the SPA's client sends its requests from them. A path, a method or
+//! a body type therefore cannot differ between the two sides.
+//!
+//! These are the only places where an API path is written.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::{
+    problem::ProblemCode,
+    types::{
+        LoginRequest, Mailbox, MessageResponse, RegisterRequest, ResendVerificationRequest,
+        StatusResponse, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
+    },
+};
+
+/// Where the JSON API lives; everything else is the web app.
+pub const API_PREFIX: &str = "/api";
+
+/// The path the refresh cookie is scoped to: the browser sends it to the
+/// auth endpoints and nowhere else.
+pub const AUTH_PREFIX: &str = "/api/auth";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// What proves who the caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Credentials {
+    /// Nothing: anyone may call it.
+    None,
+    /// An access token in `Authorization: Bearer`. A 401 whose
+    /// `WWW-Authenticate` says `error="invalid_token"` may be cured by
+    /// renewing the token.
+    Bearer,
+    /// The HttpOnly refresh cookie, from a page of an allowed `Origin`.
+    /// Never renewed: the cookie is what renewal itself uses.
+    RefreshCookie,
+}
+
+/// Values that fill a path pattern's `{parameters}`.
+pub trait PathParams {
+    fn fill(&self, pattern: &'static str) -> String;
+}
+
+/// Endpoints without path parameters.
+impl PathParams for () {
+    fn fill(&self, pattern: &'static str) -> String {
+        pattern.to_owned()
+    }
+}
+
+/// With the server build, request and response bodies also describe their
+/// JSON Schema for the OpenAPI document; the browser build carries no
+/// schema code.
+#[cfg(feature = "ssr")]
+pub trait Body: Serialize + DeserializeOwned + utoipa::ToSchema + 'static {}
+#[cfg(feature = "ssr")]
+impl<T: Serialize + DeserializeOwned + utoipa::ToSchema + 'static> Body for T {}
+#[cfg(not(feature = "ssr"))]
+pub trait Body: Serialize + DeserializeOwned + 'static {}
+#[cfg(not(feature = "ssr"))]
+impl<T: Serialize + DeserializeOwned + 'static> Body for T {}
+
+/// One endpoint. `()` as `Request` means no body is sent; as `Response`,
+/// that the success answer has none (204).
+pub trait Endpoint: 'static {
+    type Params: PathParams;
+    type Request: Body;
+    type Response: Body;
+    const METHOD: Method;
+    /// The path, with `{name}` for each parameter (axum's syntax).
+    const PATH: &'static str;
+    const CREDENTIALS: Credentials;
+    /// The status of a successful answer.
+    const SUCCESS: u16;
+    /// The problems particular to this endpoint. Those that follow from its
+    /// shape (a JSON body, bearer credentials, the cookie's origin check,
+    /// the database) are implied; see [`EndpointInfo::problems`].
+    const PROBLEMS: &'static [ProblemCode];
+    /// A stable name for the operation (OpenAPI `operationId`).
+    const NAME: &'static str;
+    const SUMMARY: &'static str;
+    /// Whether the endpoint exists only with `APP_ENV=development`.
+    const DEVELOPMENT_ONLY: bool = false;
+    /// Whether the endpoint reads the database (and so can answer 503).
+    const USES_DATABASE: bool = true;
+
+    const INFO: EndpointInfo = EndpointInfo {
+        method: Self::METHOD,
+        path: Self::PATH,
+        credentials: Self::CREDENTIALS,
+        success: Self::SUCCESS,
+        specific_problems: Self::PROBLEMS,
+        name: Self::NAME,
+        summary: Self::SUMMARY,
+        development_only: Self::DEVELOPMENT_ONLY,
+        uses_database: Self::USES_DATABASE,
+        has_request_body: !is_unit::<Self::Request>(),
+        has_response_body: !is_unit::<Self::Response>(),
+    };
+}
+
+const fn is_unit<T>() -> bool {
+    // `()` is the only zero-sized body type of the API.
+    std::mem::size_of::<T>() == 0
+}
+
+/// An endpoint's description without its types, for listing and checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub credentials: Credentials,
+    pub success: u16,
+    pub specific_problems: &'static [ProblemCode],
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub development_only: bool,
+    pub uses_database: bool,
+    pub has_request_body: bool,
+    pub has_response_body: bool,
+}
+
+impl EndpointInfo {
+    /// Every problem this endpoint can answer with: its own, and those that
+    /// follow from its shape.
+    pub fn problems(&self) -> Vec<ProblemCode> {
+        use ProblemCode as P;
+        let mut problems = Vec::new();
+        if self.has_request_body {
+            problems.extend([
+                P::MalformedBody,
+                P::InvalidBody,
+                P::UnreadableBody,
+                P::PayloadTooLarge,
+                P::UnsupportedMediaType,
+            ]);
+        }
+        match self.credentials {
+            Credentials::None => {}
+            Credentials::Bearer => {
+                problems.extend([P::AuthenticationRequired, P::InvalidToken, P::TokenExpired])
+            }
+            Credentials::RefreshCookie => problems.push(P::OriginNotAllowed),
+        }
+        problems.extend_from_slice(self.specific_problems);
+        if self.uses_database {
+            problems.push(P::ServiceUnavailable);
+        }
+        let mut unique = Vec::with_capacity(problems.len());
+        for problem in problems {
+            if !unique.contains(&problem) {
+                unique.push(problem);
+            }
+        }
+        unique
+    }
+}
+
+macro_rules! endpoints {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident {
+            $method:ident $path:literal,
+            params: $params:ty,
+            credentials: $credentials:ident,
+            request: $request:ty,
+            response: $success:literal $response:ty,
+            problems: [$($problem:ident),* $(,)?],
+            $(development_only: $development_only:literal,)?
+            $(uses_database: $uses_database:literal,)?
+        }
+    )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+
+            impl Endpoint for $name {
+                type Params = $params;
+                type Request = $request;
+                type Response = $response;
+                const METHOD: Method = Method::$method;
+                const PATH: &'static str = $path;
+                const CREDENTIALS: Credentials = Credentials::$credentials;
+                const SUCCESS: u16 = $success;
+                const PROBLEMS: &'static [ProblemCode] = &[$(ProblemCode::$problem),*];
+                const NAME: &'static str = stringify!($name);
+                const SUMMARY: &'static str = first_doc_line(concat!($(stringify!($doc), "\n"),*));
+                $(const DEVELOPMENT_ONLY: bool = $development_only;)?
+                $(const USES_DATABASE: bool = $uses_database;)?
+            }
+        )*
+
+        /// Every endpoint of the API.
+        pub const ALL: &[EndpointInfo] = &[$(<$name as Endpoint>::INFO),*];
+    };
+}
+
+/// The text of the first `doc = "…"` attribute, for summaries.
+const fn first_doc_line(docs: &'static str) -> &'static str {
+    let bytes = docs.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && bytes[start] != b'"' {
+        start += 1;
+    }
+    start += 1;
+    while start < bytes.len() && bytes[start] == b' ' {
+        start += 1;
+    }
+    let mut end = start;
+    while end < bytes.len() && bytes[end] != b'"' {
+        end += 1;
+    }
+    if start >= end {
+        return "";
+    }
+    match std::str::from_utf8(bytes.split_at(end).0.split_at(start).1) {
+        Ok(text) => text,
+        Err(_) => "",
+    }
+}
+
+endpoints! {
+    /// The process is up and serving requests.
+    Health {
+        Get "/api/health",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 StatusResponse,
+        problems: [],
+        uses_database: false,
+    }
+
+    /// The process can do useful work: its database answers.
+    Ready {
+        Get "/api/ready",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 StatusResponse,
+        problems: [],
+    }
+
+    /// This document: the API's contract as OpenAPI 3.1.
+    OpenApiDocument {
+        Get "/api/openapi.json",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 serde_json::Value,
+        problems: [],
+        uses_database: false,
+    }
+
+    /// Creates an account and emails a link to confirm the address; answers the same when the address is taken.
+    Register {
+        Post "/api/auth/register",
+        params: (),
+        credentials: None,
+        request: RegisterRequest,
+        response: 202 MessageResponse,
+        problems: [ValidationFailed],
+    }
+
+    /// Confirms an email address with the token from the emailed link.
+    VerifyEmail {
+        Post "/api/auth/verify-email",
+        params: (),
+        credentials: None,
+        request: VerifyEmailRequest,
+        response: 200 MessageResponse,
+        problems: [InvalidLink],
+    }
+
+    /// Sends a new confirmation link to an unverified account; answers the same for any address.
+    ResendVerification {
+        Post "/api/auth/resend-verification",
+        params: (),
+        credentials: None,
+        request: ResendVerificationRequest,
+        response: 202 MessageResponse,
+        problems: [],
+    }
+
+    /// Signs in: an access token in the body, the refresh token in an HttpOnly cookie.
+    Login {
+        Post "/api/auth/login",
+        params: (),
+        credentials: None,
+        request: LoginRequest,
+        response: 200 TokenResponse,
+        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified],
+    }
+
+    /// Exchanges the refresh cookie for a new access token and a rotated cookie.
+    Refresh {
+        Post "/api/auth/refresh",
+        params: (),
+        credentials: RefreshCookie,
+        request: (),
+        response: 200 TokenResponse,
+        problems: [InvalidRefreshToken, RefreshTokenReused],
+    }
+
+    /// Ends the session of the refresh cookie and clears the cookie.
+    Logout {
+        Post "/api/auth/logout",
+        params: (),
+        credentials: RefreshCookie,
+        request: (),
+        response: 204 (),
+        problems: [],
+    }
+
+    /// Ends every session of the signed-in user.
+    LogoutAll {
+        Post "/api/auth/logout-all",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 204 (),
+        problems: [],
+    }
+
+    /// The signed-in user.
+    Me {
+        Get "/api/me",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 User,
+        problems: [],
+    }
+
+    /// Changes the signed-in user's own profile.
+    UpdateMe {
+        Patch "/api/me",
+        params: (),
+        credentials: Bearer,
+        request: UpdateProfileRequest,
+        response: 200 User,
+        problems: [ValidationFailed],
+    }
+
+    /// The newest messages of the mail outbox, with their links (development only).
+    DevMailbox {
+        Get "/api/dev/mailbox",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 Mailbox,
+        problems: [],
+        development_only: true,
+        uses_database: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_under_the_api_and_unique() {
+        for (index, endpoint) in ALL.iter().enumerate() {
+            assert!(endpoint.path.starts_with(API_PREFIX), "{}", endpoint.path);
+            assert!(
+                !endpoint.summary.is_empty(),
+                "{} has no summary",
+                endpoint.name
+            );
+            for other in &ALL[index + 1..] {
+                assert!(
+                    (endpoint.method, endpoint.path) != (other.method, other.path),
+                    "{} {} is described twice",
+                    endpoint.method.as_str(),
+                    endpoint.path
+                );
+                assert_ne!(endpoint.name, other.name);
+            }
+        }
+    }
+
+    #[test]
+    fn cookie_endpoints_live_where_the_cookie_is_sent() {
+        for endpoint in ALL {
+            if endpoint.credentials == Credentials::RefreshCookie {
+                assert!(endpoint.path.starts_with(AUTH_PREFIX), "{}", endpoint.path);
+            }
+        }
+    }
+
+    #[test]
+    fn implied_problems_follow_the_shape() {
+        let login = Login::INFO.problems();
+        assert!(login.contains(&ProblemCode::InvalidBody));
+        assert!(login.contains(&ProblemCode::InvalidCredentials));
+        assert!(!login.contains(&ProblemCode::InvalidToken));
+        let me = Me::INFO.problems();
+        assert!(me.contains(&ProblemCode::AuthenticationRequired));
+        assert!(!me.contains(&ProblemCode::InvalidBody));
+        assert!(Refresh::INFO
+            .problems()
+            .contains(&ProblemCode::OriginNotAllowed));
+        assert!(!Health::INFO
+            .problems()
+            .contains(&ProblemCode::ServiceUnavailable));
+        const { assert!(!Logout::INFO.has_response_body) };
+        const { assert!(Login::INFO.has_request_body) };
+    }
+
+    #[test]
+    fn summaries_come_from_the_doc_comments() {
+        assert_eq!(Me::SUMMARY, "The signed-in user.");
+    }
+}
