@@ -23,6 +23,19 @@ pub enum Challenge {
     InvalidToken,
 }
 
+impl Challenge {
+    fn header_value(self) -> HeaderValue {
+        match self {
+            Self::Bare => HeaderValue::from_static("Bearer"),
+            // RFC 6750 names this error exactly as the problem code does.
+            Self::InvalidToken => {
+                HeaderValue::from_str(&format!("Bearer error=\"{}\"", ProblemCode::InvalidToken))
+                    .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// One entry per invalid field.
@@ -140,13 +153,7 @@ impl IntoResponse for ApiError {
             ..
         } = &self
         {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(match challenge {
-                    Challenge::Bare => "Bearer",
-                    Challenge::InvalidToken => r#"Bearer error="invalid_token""#,
-                }),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, challenge.header_value());
         }
         if self.code() == ProblemCode::ServiceUnavailable {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -29,7 +29,7 @@ use crate::{
     store::{
         email_tokens::{self, Purpose},
         is_unique_violation,
-        sessions::{self, NewSession},
+        sessions::{self, EndReason, NewSession},
         users::{self, NewUser, UserRow},
     },
 };
@@ -333,7 +333,7 @@ async fn reuse_detected(
     user_id: UserId,
     now: i64,
 ) -> ApiError {
-    match sessions::revoke(context.db.pool(), session_id, "refresh_token_reused", now).await {
+    match sessions::revoke(context.db.pool(), session_id, EndReason::ReuseDetected, now).await {
         Ok(_) => context.revoked.publish(&context.db, &[session_id]).await,
         Err(error) => return error.into(),
     }
@@ -357,7 +357,7 @@ async fn logout(
     if let Some(token) = cookies::refresh_token(&jar) {
         let pool = context.db.pool();
         if let Some(record) = sessions::find_refresh_token(pool, &tokens::hash(&token)).await? {
-            if sessions::revoke(pool, record.session_id, "logout", unix_now()).await? {
+            if sessions::revoke(pool, record.session_id, EndReason::Logout, unix_now()).await? {
                 context
                     .revoked
                     .publish(&context.db, &[record.session_id])
@@ -373,9 +373,13 @@ async fn logout_all(
     jar: CookieJar,
     caller: AuthUser,
 ) -> Result<Reply<LogoutAll>, ApiError> {
-    let revoked =
-        sessions::revoke_all_of_user(context.db.pool(), caller.user_id, "logout_all", unix_now())
-            .await?;
+    let revoked = sessions::revoke_all_of_user(
+        context.db.pool(),
+        caller.user_id,
+        EndReason::LogoutAll,
+        unix_now(),
+    )
+    .await?;
     context.revoked.publish(&context.db, &revoked).await;
     tracing::info!(
         user_id = %caller.user_id,

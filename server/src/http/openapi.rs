@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use app::api::{
-    endpoints::{Credentials, Endpoint, EndpointInfo, Method, AUTH_PREFIX},
+    endpoints::{Credentials, Endpoint, EndpointInfo, Method, API_PREFIX, AUTH_PREFIX},
     FieldError, Problem, ProblemCode,
 };
 use utoipa::{
@@ -202,9 +202,9 @@ fn http_method(method: Method) -> HttpMethod {
 
 /// `/api/auth/login` → `auth`, `/api/me` → `me`.
 fn tag(path: &str) -> String {
-    path.trim_start_matches("/api/")
+    path.trim_start_matches(API_PREFIX)
         .split('/')
-        .next()
+        .find(|segment| !segment.is_empty())
         .unwrap_or("api")
         .trim_end_matches(".json")
         .to_owned()

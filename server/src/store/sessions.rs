@@ -117,18 +117,37 @@ pub async fn rotate(
     Ok(true)
 }
 
+/// Why a session ended, as recorded in `sessions.revoked_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    Logout,
+    LogoutAll,
+    /// A rotated refresh token came back after the grace period.
+    ReuseDetected,
+}
+
+impl EndReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::LogoutAll => "logout_all",
+            Self::ReuseDetected => "reuse_detected",
+        }
+    }
+}
+
 /// Revokes one session; `true` if it was live until now.
 pub async fn revoke<'e>(
     db: impl Executor<'e, Database = Any>,
     session_id: SessionId,
-    reason: &str,
+    reason: EndReason,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
     )
     .bind(now)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(session_id.to_string())
     .execute(db)
     .await?;
@@ -139,7 +158,7 @@ pub async fn revoke<'e>(
 pub async fn revoke_all_of_user<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,
-    reason: &str,
+    reason: EndReason,
     now: i64,
 ) -> Result<Vec<SessionId>, sqlx::Error> {
     let ids: Vec<String> = sqlx::query_scalar(
@@ -147,7 +166,7 @@ pub async fn revoke_all_of_user<'e>(
          WHERE user_id = $3 AND revoked_at IS NULL RETURNING id",
     )
     .bind(now)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(user_id.to_string())
     .fetch_all(db)
     .await?;

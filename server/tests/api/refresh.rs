@@ -127,7 +127,7 @@ async fn a_rotated_token_after_the_grace_window_revokes_the_session(backend: Bac
     )
     .await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM sessions WHERE revoked_reason = 'refresh_token_reused'")
+        app.count("SELECT COUNT(*) FROM sessions WHERE revoked_reason = 'reuse_detected'")
             .await,
         1
     );
