@@ -3,7 +3,7 @@
 # skips whatever is already installed at that version. Safe to run again.
 #
 #   scripts/setup.sh           what building and running the app needs
-#   scripts/setup.sh --tests   that, plus the browser and PostgreSQL for tests
+#   scripts/setup.sh --tests   that, plus the browser, PostgreSQL and schemathesis for tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ CARGO_LEPTOS_VERSION="0.3.10"
 # The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION="$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 MIN_NODE_MAJOR=20
+# SCHEMATHESIS_VERSION and SCHEMATHESIS_VENV: in env.sh, which fuzz-api.sh reads too.
+source scripts/env.sh
 
 for_tests=false
 [[ "${1:-}" == "--tests" ]] && for_tests=true
@@ -116,6 +118,21 @@ if $for_tests; then
     as_root pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start || true
     # Let the tests connect over TCP as postgres/postgres.
     as_root runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'"
+  fi
+
+  step "schemathesis $SCHEMATHESIS_VERSION for the API fuzzing, in a venv of its own"
+  if [[ "$("$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null || true)" == "schemathesis, version $SCHEMATHESIS_VERSION" ]]; then
+    skip "present in $SCHEMATHESIS_VENV"
+  else
+    # Debian ships venv's pip bootstrap (ensurepip) apart, in python3-venv.
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3 python3-venv
+    if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      echo "error: schemathesis $SCHEMATHESIS_VERSION needs Python 3.11 or newer (found $(python3 --version))." >&2
+      exit 1
+    fi
+    # --clear: start over from a venv that an interrupted install left behind.
+    python3 -m venv --clear "$SCHEMATHESIS_VENV"
+    "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
 fi
 

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, then runs every check and test:
 # formatting, clippy (server and wasm builds), unit and API tests on SQLite
-# and PostgreSQL, and the Playwright suite in Chromium against a release build.
+# and PostgreSQL, the Playwright suite in Chromium against a release build,
+# and schemathesis fuzzing of the API against that build.
 #
 #   scripts/test.sh                 everything (what CI runs)
-#   scripts/test.sh lint unit e2e   only the named stages
+#   scripts/test.sh lint unit e2e   only the named stages (of lint unit e2e fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
 source scripts/env.sh
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit e2e)
+[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit e2e fuzz)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -86,6 +87,30 @@ if wants e2e; then
     run_e2e PostgreSQL "$e2e_database_url"
   else
     echo "End-to-end tests on PostgreSQL SKIPPED: no TEST_DATABASE_URL or no psql."
+  fi
+fi
+
+if wants fuzz; then
+  # The e2e stage has just built the release server (and target/site). Without
+  # it, build here: cargo redoes only what changed, and a binary left by an
+  # earlier run may predate the code under test.
+  if ! wants e2e || [[ ! -x target/release/server ]]; then
+    step "release build for the API fuzzing"
+    cargo leptos build --release
+  fi
+
+  step "API fuzzing on SQLite: schemathesis against the release server"
+  scripts/fuzz-api.sh target/release/server
+
+  if [[ -z "${TEST_DATABASE_URL:-}" ]] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    export TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+  fi
+  if [[ -n "${TEST_DATABASE_URL:-}" ]] && command -v psql >/dev/null; then
+    step "API fuzzing on PostgreSQL: schemathesis against the release server"
+    psql "$TEST_DATABASE_URL" -qX -c "DROP DATABASE IF EXISTS accounts_fuzz WITH (FORCE)" -c "CREATE DATABASE accounts_fuzz"
+    scripts/fuzz-api.sh target/release/server "${TEST_DATABASE_URL%/*}/accounts_fuzz"
+  else
+    echo "API fuzzing on PostgreSQL SKIPPED: no TEST_DATABASE_URL or no psql."
   fi
 fi
 
