@@ -24,7 +24,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    auth::{jwt::AccessTokens, password::Passwords, revocation, secret},
+    auth::{jwt::AccessTokens, password::Passwords, revocation, secret, sessions::Sessions},
     config::Settings,
     db::Database,
     error::ApiError,
@@ -99,7 +99,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     let access_tokens = AccessTokens::new(
         &signing_key,
         origin.clone(),
-        format!("{origin}/api"),
+        format!("{origin}{}", app::api::endpoints::API_PREFIX),
         settings.access_token_ttl,
     );
 
@@ -115,6 +115,14 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let passwords = Passwords::new(cores)?;
     let mailer = Mailer::start(&settings.mail)?;
+    let seconds =
+        |duration: std::time::Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
+    let sessions = Sessions::new(
+        db.clone(),
+        revoked.clone(),
+        seconds(settings.refresh_token_ttl),
+        seconds(settings.refresh_reuse_grace),
+    );
 
     Ok(ApiContext {
         settings: Arc::new(settings),
@@ -122,6 +130,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         passwords,
         access_tokens,
         revoked,
+        sessions,
         mailer,
     })
 }

@@ -118,91 +118,62 @@ impl TryFrom<String> for Role {
 #[error("{0}")]
 pub struct Invalid(pub &'static str);
 
-/// A valid email address, trimmed and lower-cased.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ssr", schema(value_type = String, format = Email))]
-#[serde(try_from = "String", into = "String")]
-pub struct Email(String);
+macro_rules! checked_text {
+    ($(#[$doc:meta])* $name:ident, check: $check:path, format: $($format:tt)*) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "ssr", schema(value_type = String $($format)*))]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
 
-impl Email {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        check_email(raw).map(Self).map_err(Invalid)
-    }
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, Invalid> {
+                $check(raw).map(Self).map_err(Invalid)
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
 }
 
-impl TryFrom<String> for Email {
-    type Error = Invalid;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
+checked_text! {
+    /// A valid email address, trimmed and lower-cased.
+    Email, check: check_email, format: , format = Email
 }
 
-impl From<Email> for String {
-    fn from(email: Email) -> Self {
-        email.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Email {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A person's name as shown in the app: trimmed, 1 to 100 characters, no
-/// control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ssr", schema(value_type = String))]
-#[serde(try_from = "String", into = "String")]
-pub struct DisplayName(String);
-
-impl DisplayName {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        check_name(raw).map(Self).map_err(Invalid)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for DisplayName {
-    type Error = Invalid;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<DisplayName> for String {
-    fn from(name: DisplayName) -> Self {
-        name.0
-    }
-}
-
-impl fmt::Display for DisplayName {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for DisplayName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
+checked_text! {
+    /// A person's name as shown in the app: trimmed, 1 to 100 characters, no
+    /// control characters.
+    DisplayName, check: check_name, format:
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Credentials: password hashing, access tokens (JWT), opaque tokens for
-//! refresh and email links, and the in-memory list of revoked sessions.
+//! refresh and email links, the in-memory list of revoked sessions, and the
+//! session service that owns a session's life.
 
 pub mod jwt;
 pub mod password;
 pub mod revocation;
 pub mod secret;
+pub mod sessions;
 pub mod tokens;

@@ -83,29 +83,6 @@ impl RevokedSessions {
         }
         Ok(())
     }
-
-    /// Records revocations this instance made and tells the other instances.
-    pub async fn publish(&self, db: &Database, session_ids: &[SessionId]) {
-        let now = unix_now();
-        for session_id in session_ids {
-            self.remember(*session_id, now);
-        }
-        if db.backend() != Backend::Postgres {
-            return;
-        }
-        for session_id in session_ids {
-            let notified = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(session_id.to_string())
-                .execute(db.pool())
-                .await;
-            if let Err(error) = notified {
-                // The revocation itself is stored; other instances pick it up
-                // when their listener reconnects and reloads.
-                tracing::error!(%error, %session_id, "could not announce a session revocation");
-            }
-        }
-    }
 }
 
 /// Keeps the set current: prunes it every minute and, on PostgreSQL, applies

@@ -16,20 +16,20 @@ use axum_extra::extract::CookieJar;
 
 use super::{
     cookies,
-    extract::{ensure_allowed_origin, AuthUser, ClientInfo},
+    extract::{ensure_allowed_origin, AuthUser, Device},
     route::{ApiRouter, Payload, Reply},
     users::user_view,
     ApiContext,
 };
 use crate::{
-    auth::tokens,
+    auth::{sessions::Refused, tokens},
     clock::unix_now,
     error::ApiError,
     mail::templates,
     store::{
         email_tokens::{self, Purpose},
         is_unique_violation,
-        sessions::{self, EndReason, NewSession},
+        sessions::EndReason,
         users::{self, NewUser, UserRow},
     },
 };
@@ -193,7 +193,7 @@ async fn resend_verification(
 
 async fn login(
     State(context): State<ApiContext>,
-    client: ClientInfo,
+    device: Device,
     jar: CookieJar,
     Payload(request): Payload<Login>,
 ) -> Result<Reply<Login>, ApiError> {
@@ -222,26 +222,9 @@ async fn login(
     }
 
     let now = unix_now();
-    let session_id = SessionId::from_uuid(uuid::Uuid::new_v4());
-    let refresh_token = tokens::generate();
-    let lifetime =
-        i64::try_from(context.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX / 4);
-    sessions::create(
-        context.db.pool(),
-        NewSession {
-            id: session_id,
-            user_id: user.id,
-            expires_at: now + lifetime,
-            user_agent: client.user_agent.as_deref(),
-            ip_address: client.ip_address.as_deref(),
-        },
-        &tokens::hash(&refresh_token),
-        now,
-    )
-    .await?;
-
-    let body = token_response(&context, &user, session_id, now)?;
-    let jar = cookies::with_refresh_token(jar, refresh_token, lifetime);
+    let opened = context.sessions.open(user.id, &device, now).await?;
+    let body = token_response(&context, &user, opened.session_id, now)?;
+    let jar = cookies::with_refresh_token(jar, opened.refresh_token, opened.remaining_secs);
     Ok(Reply::new(body).with_cookies(jar))
 }
 
@@ -279,73 +262,24 @@ async fn rotate_refresh_token(
         )
     };
     let presented = cookies::refresh_token(jar).ok_or_else(invalid)?;
-    let presented_hash = tokens::hash(&presented);
-    let pool = context.db.pool();
-    let record = sessions::find_refresh_token(pool, &presented_hash)
-        .await?
-        .ok_or_else(invalid)?;
     let now = unix_now();
-    if record.revoked_at.is_some() || record.expires_at <= now {
-        return Err(invalid());
-    }
-    let user = users::find_by_id(pool, record.user_id)
+    let renewed = match context.sessions.renew(&presented, now).await {
+        Ok(renewed) => renewed,
+        Err(Refused::Invalid) => return Err(invalid()),
+        Err(Refused::Reused { .. }) => {
+            return Err(ApiError::new(
+                ProblemCode::RefreshTokenReused,
+                "This session was signed out because its refresh token was used twice. \
+                 Sign in again.",
+            ))
+        }
+        Err(Refused::Database(error)) => return Err(error.into()),
+    };
+    let user = users::find_by_id(context.db.pool(), renewed.user_id)
         .await?
         .ok_or_else(invalid)?;
-
-    let grace = i64::try_from(context.settings.refresh_reuse_grace.as_secs()).unwrap_or(0);
-    let within_grace = |rotated_at: i64| grace > 0 && now - rotated_at <= grace;
-
-    let successor = match record.rotated_at {
-        // Another tab of the same browser rotated it a moment ago and the
-        // new cookie is already in the shared jar: answer without rotating.
-        Some(rotated_at) if within_grace(rotated_at) => None,
-        Some(_) => return Err(reuse_detected(context, record.session_id, user.id, now).await),
-        None => {
-            let fresh = tokens::generate();
-            let rotated = sessions::rotate(
-                pool,
-                record.session_id,
-                &presented_hash,
-                &tokens::hash(&fresh),
-                now,
-            )
-            .await?;
-            if rotated {
-                Some((fresh, record.expires_at - now))
-            } else if within_grace(now) {
-                // A concurrent request with the same cookie won the rotation.
-                None
-            } else {
-                return Err(reuse_detected(context, record.session_id, user.id, now).await);
-            }
-        }
-    };
-
-    let body = token_response(context, &user, record.session_id, now)?;
-    Ok((body, successor))
-}
-
-/// A rotated token came back after the grace period: someone holds a copy
-/// of it. Whoever it is, the session ends for everyone who holds it.
-async fn reuse_detected(
-    context: &ApiContext,
-    session_id: SessionId,
-    user_id: UserId,
-    now: i64,
-) -> ApiError {
-    match sessions::revoke(context.db.pool(), session_id, EndReason::ReuseDetected, now).await {
-        Ok(_) => context.revoked.publish(&context.db, &[session_id]).await,
-        Err(error) => return error.into(),
-    }
-    tracing::warn!(
-        %session_id,
-        %user_id,
-        "rotated refresh token presented again; session revoked"
-    );
-    ApiError::new(
-        ProblemCode::RefreshTokenReused,
-        "This session was signed out because its refresh token was used twice. Sign in again.",
-    )
+    let body = token_response(context, &user, renewed.session_id, now)?;
+    Ok((body, renewed.successor))
 }
 
 async fn logout(
@@ -355,15 +289,10 @@ async fn logout(
 ) -> Result<Reply<Logout>, ApiError> {
     ensure_allowed_origin(&headers, &context.settings)?;
     if let Some(token) = cookies::refresh_token(&jar) {
-        let pool = context.db.pool();
-        if let Some(record) = sessions::find_refresh_token(pool, &tokens::hash(&token)).await? {
-            if sessions::revoke(pool, record.session_id, EndReason::Logout, unix_now()).await? {
-                context
-                    .revoked
-                    .publish(&context.db, &[record.session_id])
-                    .await;
-            }
-        }
+        context
+            .sessions
+            .end_by_refresh_token(&token, EndReason::Logout, unix_now())
+            .await?;
     }
     Ok(Reply::empty().with_cookies(cookies::without_refresh_token(jar)))
 }
@@ -373,14 +302,10 @@ async fn logout_all(
     jar: CookieJar,
     caller: AuthUser,
 ) -> Result<Reply<LogoutAll>, ApiError> {
-    let revoked = sessions::revoke_all_of_user(
-        context.db.pool(),
-        caller.user_id,
-        EndReason::LogoutAll,
-        unix_now(),
-    )
-    .await?;
-    context.revoked.publish(&context.db, &revoked).await;
+    let revoked = context
+        .sessions
+        .end_all(caller.user_id, EndReason::LogoutAll, unix_now())
+        .await?;
     tracing::info!(
         user_id = %caller.user_id,
         sessions = revoked.len(),

@@ -124,15 +124,11 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// What a session records about the device that opened it.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub user_agent: Option<String>,
-    pub ip_address: Option<String>,
-}
+pub use crate::auth::sessions::Device;
 
 const MAX_USER_AGENT_CHARS: usize = 256;
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+impl<S: Send + Sync> FromRequestParts<S> for Device {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {

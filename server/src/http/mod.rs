@@ -23,7 +23,9 @@ use axum::{
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
-    auth::{jwt::AccessTokens, password::Passwords, revocation::RevokedSessions},
+    auth::{
+        jwt::AccessTokens, password::Passwords, revocation::RevokedSessions, sessions::Sessions,
+    },
     config::Settings,
     db::Database,
     error::ApiError,
@@ -40,7 +42,9 @@ pub struct ApiContext {
     pub db: Database,
     pub passwords: Passwords,
     pub access_tokens: AccessTokens,
+    /// Read by the bearer extractor; changed only by `sessions`.
     pub revoked: RevokedSessions,
+    pub sessions: Sessions,
     pub mailer: Mailer,
 }
 

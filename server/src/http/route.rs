@@ -19,7 +19,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 
 use super::{
-    extract::{AuthUser, ClientInfo},
+    extract::{AuthUser, Device},
     openapi::DocumentBuilder,
     ApiContext, ApiJson,
 };
@@ -101,13 +101,7 @@ macro_rules! bodiless_extractors {
         $(impl<E: Endpoint<Request = ()>> LastArgument<E> for $extractor {})*
     };
 }
-bodiless_extractors!(
-    AuthUser,
-    ClientInfo,
-    CookieJar,
-    HeaderMap,
-    State<ApiContext>
-);
+bodiless_extractors!(AuthUser, Device, CookieJar, HeaderMap, State<ApiContext>);
 
 /// A handler that fits endpoint `E`; `T` is axum's extractor list.
 pub trait EndpointHandler<E: Endpoint, T>: Clone + Send + Sync + 'static {

@@ -82,18 +82,46 @@ pub async fn find_refresh_token<'e>(
     .await
 }
 
-/// Exchanges a current refresh token for a new one. The conditional UPDATE
-/// is the compare-and-set: of several concurrent rotations of one token,
-/// exactly one sees a row change and goes on to store its successor; the
-/// others get `false`.
+/// How a rotation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// This request exchanged the token; the successor is stored.
+    Rotated,
+    /// Another request exchanged it first.
+    AlreadyRotated,
+    /// The session was revoked or expired: nothing was exchanged.
+    SessionEnded,
+}
+
+/// Exchanges a current refresh token for a new one, in one transaction of
+/// two guarded updates. The first claims the session row only while it is
+/// live, so a rotation racing a revocation of the same row either finishes
+/// before it or sees it and gives nothing out. The second is the
+/// compare-and-set on the token: of several concurrent rotations of one
+/// token exactly one changes a row and stores its successor.
 pub async fn rotate(
     db: &AnyPool,
     session_id: SessionId,
     old_hash: &str,
     new_hash: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Rotation, sqlx::Error> {
     let mut transaction = db.begin().await?;
+    let live = sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 \
+         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3",
+    )
+    .bind(now)
+    .bind(session_id.to_string())
+    .bind(now)
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected()
+        == 1;
+    if !live {
+        transaction.rollback().await?;
+        return Ok(Rotation::SessionEnded);
+    }
     let claimed = sqlx::query(
         "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
     )
@@ -105,16 +133,11 @@ pub async fn rotate(
         == 1;
     if !claimed {
         transaction.rollback().await?;
-        return Ok(false);
+        return Ok(Rotation::AlreadyRotated);
     }
     insert_token(&mut *transaction, new_hash, session_id, now).await?;
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(session_id.to_string())
-        .execute(&mut *transaction)
-        .await?;
     transaction.commit().await?;
-    Ok(true)
+    Ok(Rotation::Rotated)
 }
 
 /// Why a session ended, as recorded in `sessions.revoked_reason`.

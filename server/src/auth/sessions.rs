@@ -1,0 +1,254 @@
+//! The session service: the one owner of a session's life. It opens
+//! sessions, rotates their refresh tokens (with the grace window and reuse
+//! detection), and ends them; ending a session always records the
+//! revocation in this instance's memory and, on PostgreSQL, announces it to
+//! the other instances inside the same transaction that revoked it, so no
+//! caller can forget to and no announcement can precede the change it
+//! reports.
+
+use app::api::values::{SessionId, UserId};
+use sqlx::{Any, Executor};
+
+use super::{revocation::RevokedSessions, tokens};
+use crate::{
+    db::{Backend, Database},
+    store::sessions::{self, EndReason, NewSession, Rotation},
+};
+
+/// Where a session was opened, as the device list will show it.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Sessions {
+    db: Database,
+    revoked: RevokedSessions,
+    /// A session's absolute lifetime.
+    lifetime_secs: i64,
+    /// How long a just-rotated refresh token still yields an access token.
+    grace_secs: i64,
+}
+
+/// A new session and the refresh token that continues it.
+pub struct Opened {
+    pub session_id: SessionId,
+    pub refresh_token: String,
+    pub remaining_secs: i64,
+}
+
+/// A refresh token accepted.
+pub struct Renewed {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    /// The successor token and the session's remaining lifetime, when this
+    /// request rotated; `None` within the grace window of a rotation that
+    /// another request (another tab) made.
+    pub successor: Option<(String, i64)>,
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Unknown, expired, or of an ended session.
+    #[error("the refresh token is not valid")]
+    Invalid,
+    /// A rotated token came back after the grace window: the session is
+    /// ended for everyone who holds it.
+    #[error("a rotated refresh token was presented again")]
+    Reused {
+        session_id: SessionId,
+        user_id: UserId,
+    },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl Sessions {
+    pub fn new(
+        db: Database,
+        revoked: RevokedSessions,
+        lifetime_secs: i64,
+        grace_secs: i64,
+    ) -> Self {
+        Self {
+            db,
+            revoked,
+            lifetime_secs,
+            grace_secs,
+        }
+    }
+
+    /// Opens a session for a user who just proved who they are.
+    pub async fn open(
+        &self,
+        user_id: UserId,
+        device: &Device,
+        now: i64,
+    ) -> Result<Opened, sqlx::Error> {
+        let session_id = SessionId::from_uuid(uuid::Uuid::new_v4());
+        let refresh_token = tokens::generate();
+        sessions::create(
+            self.db.pool(),
+            NewSession {
+                id: session_id,
+                user_id,
+                expires_at: now + self.lifetime_secs,
+                user_agent: device.user_agent.as_deref(),
+                ip_address: device.ip_address.as_deref(),
+            },
+            &tokens::hash(&refresh_token),
+            now,
+        )
+        .await?;
+        Ok(Opened {
+            session_id,
+            refresh_token,
+            remaining_secs: self.lifetime_secs,
+        })
+    }
+
+    /// Exchanges a refresh token for the right to a new access token and,
+    /// normally, a successor token.
+    pub async fn renew(&self, presented: &str, now: i64) -> Result<Renewed, Refused> {
+        let presented_hash = tokens::hash(presented);
+        let record = sessions::find_refresh_token(self.db.pool(), &presented_hash)
+            .await?
+            .ok_or(Refused::Invalid)?;
+        if record.revoked_at.is_some() || record.expires_at <= now {
+            return Err(Refused::Invalid);
+        }
+        let within_grace =
+            |rotated_at: i64| self.grace_secs > 0 && now - rotated_at <= self.grace_secs;
+        let renewed = |successor| Renewed {
+            session_id: record.session_id,
+            user_id: record.user_id,
+            successor,
+        };
+        if let Some(rotated_at) = record.rotated_at {
+            // Another tab of the same browser rotated it a moment ago and the
+            // new cookie is already in the shared jar: answer without rotating.
+            if within_grace(rotated_at) {
+                return Ok(renewed(None));
+            }
+            return Err(self
+                .reuse_detected(record.session_id, record.user_id, now)
+                .await);
+        }
+        let fresh = tokens::generate();
+        let rotation = sessions::rotate(
+            self.db.pool(),
+            record.session_id,
+            &presented_hash,
+            &tokens::hash(&fresh),
+            now,
+        )
+        .await?;
+        match rotation {
+            Rotation::Rotated => Ok(renewed(Some((fresh, record.expires_at - now)))),
+            // Ended (signed out, expired) since it was read: a refresh that
+            // races a logout gets nothing.
+            Rotation::SessionEnded => Err(Refused::Invalid),
+            // A concurrent request with the same token won the rotation.
+            Rotation::AlreadyRotated if within_grace(now) => Ok(renewed(None)),
+            Rotation::AlreadyRotated => Err(self
+                .reuse_detected(record.session_id, record.user_id, now)
+                .await),
+        }
+    }
+
+    async fn reuse_detected(&self, session_id: SessionId, user_id: UserId, now: i64) -> Refused {
+        if let Err(error) = self.end(session_id, EndReason::ReuseDetected, now).await {
+            return error.into();
+        }
+        tracing::warn!(
+            %session_id,
+            %user_id,
+            "rotated refresh token presented again; session revoked"
+        );
+        Refused::Reused {
+            session_id,
+            user_id,
+        }
+    }
+
+    /// Ends the session a refresh token belongs to, if any; `true` if a
+    /// live session ended.
+    pub async fn end_by_refresh_token(
+        &self,
+        presented: &str,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        match sessions::find_refresh_token(self.db.pool(), &tokens::hash(presented)).await? {
+            Some(record) => self.end(record.session_id, reason, now).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Ends one session; `true` if it was live until now.
+    pub async fn end(
+        &self,
+        session_id: SessionId,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut transaction = self.db.pool().begin().await?;
+        let ended = sessions::revoke(&mut *transaction, session_id, reason, now).await?;
+        if ended {
+            self.announce(&mut transaction, &[session_id]).await?;
+        }
+        transaction.commit().await?;
+        if ended {
+            self.revoked.remember(session_id, now);
+        }
+        Ok(ended)
+    }
+
+    /// Ends every live session of a user; returns the ones it ended.
+    pub async fn end_all(
+        &self,
+        user_id: UserId,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<Vec<SessionId>, sqlx::Error> {
+        let mut transaction = self.db.pool().begin().await?;
+        let ended = sessions::revoke_all_of_user(&mut *transaction, user_id, reason, now).await?;
+        self.announce(&mut transaction, &ended).await?;
+        transaction.commit().await?;
+        for session_id in &ended {
+            self.revoked.remember(*session_id, now);
+        }
+        Ok(ended)
+    }
+
+    /// On PostgreSQL, `NOTIFY` inside the revoking transaction: delivered
+    /// to the other instances when, and only if, the revocation commits.
+    async fn announce(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, Any>,
+        session_ids: &[SessionId],
+    ) -> Result<(), sqlx::Error> {
+        if self.db.backend() != Backend::Postgres {
+            return Ok(());
+        }
+        for session_id in session_ids {
+            notify(&mut **transaction, *session_id).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn notify<'e>(
+    db: impl Executor<'e, Database = Any>,
+    session_id: SessionId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(super::revocation::CHANNEL)
+        .bind(session_id.to_string())
+        .execute(db)
+        .await?;
+    Ok(())
+}
