@@ -9,6 +9,8 @@ pub enum Page {
     Register,
     VerifyEmail,
     Login,
+    ForgotPassword,
+    ResetPassword,
     Account,
     /// Development only: the mail outbox.
     DevMailbox,
@@ -20,6 +22,8 @@ impl Page {
         Page::Register,
         Page::VerifyEmail,
         Page::Login,
+        Page::ForgotPassword,
+        Page::ResetPassword,
         Page::Account,
         Page::DevMailbox,
     ];
@@ -30,6 +34,8 @@ impl Page {
             Self::Register => "/register",
             Self::VerifyEmail => "/verify-email",
             Self::Login => "/login",
+            Self::ForgotPassword => "/forgot-password",
+            Self::ResetPassword => "/reset-password",
             Self::Account => "/account",
             Self::DevMailbox => "/dev/mailbox",
         }

@@ -199,7 +199,8 @@ mod tests {
         assert_eq!(
             validate_login(&LoginRequest {
                 email: " A@B.io ".into(),
-                password: "x".into()
+                password: "x".into(),
+                remember: true,
             }),
             Ok(("a@b.io".into(), "x".into()))
         );

@@ -67,6 +67,10 @@ pub struct Settings {
     /// How long an already-rotated refresh token is still honoured, for tabs
     /// of one browser racing on one cookie jar.
     pub refresh_reuse_grace: Duration,
+    /// The absolute lifetime of a session opened without "keep me signed in".
+    pub session_ttl: Duration,
+    /// A session unused (no sign-in, no renewal) this long ends.
+    pub session_idle_timeout: Duration,
     /// Origins, besides the app's own, allowed to call refresh and logout.
     pub allowed_origins: Vec<String>,
     pub mail: MailSettings,
@@ -106,6 +110,8 @@ const DEFAULT_DATA_DIR: &str = "data";
 const DEFAULT_ACCESS_TOKEN_TTL_SECS: u64 = 15 * 60;
 const DEFAULT_REFRESH_TOKEN_TTL_SECS: u64 = 30 * 24 * 60 * 60;
 const DEFAULT_REFRESH_REUSE_GRACE_SECS: u64 = 10;
+const DEFAULT_SESSION_TTL_SECS: u64 = 12 * 60 * 60;
+const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
 const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
 /// HS256 keys shorter than the hash output weaken the signature.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -191,6 +197,16 @@ impl Settings {
             DEFAULT_REFRESH_REUSE_GRACE_SECS,
             0..=300,
         )?;
+        let session_ttl = seconds(
+            "SESSION_TTL_SECS",
+            DEFAULT_SESSION_TTL_SECS,
+            60..=365 * 24 * 60 * 60,
+        )?;
+        let session_idle_timeout = seconds(
+            "SESSION_IDLE_TIMEOUT_SECS",
+            DEFAULT_SESSION_IDLE_TIMEOUT_SECS,
+            60..=365 * 24 * 60 * 60,
+        )?;
 
         let allowed_origins = match var("ALLOWED_ORIGINS") {
             Some(list) => list
@@ -236,6 +252,8 @@ impl Settings {
             access_token_ttl,
             refresh_token_ttl,
             refresh_reuse_grace,
+            session_ttl,
+            session_idle_timeout,
             allowed_origins,
             mail,
         })

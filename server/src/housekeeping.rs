@@ -1,5 +1,6 @@
 //! Removes what can no longer be used: ended sessions with their refresh
-//! tokens, and spent email tokens. Rows are kept for a day after they stop
+//! tokens, spent email tokens, and accounts left unverified for a week
+//! (an address someone registered and its owner never confirmed). Rows are kept for a day after they stop
 //! working, so that a reused refresh token is still recognised as reuse
 //! (and not as an unknown token) for a while.
 
@@ -8,18 +9,34 @@ use std::time::Duration;
 use crate::{
     clock::unix_now,
     db::Database,
-    store::{email_tokens, sessions},
+    store::{email_tokens, sessions, users},
 };
 
 const RETENTION_SECS: i64 = 24 * 60 * 60;
+/// Unconfirmed accounts are deleted this long after they were created.
+pub const UNVERIFIED_ACCOUNT_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 const INTERVAL: Duration = Duration::from_secs(60 * 60);
 
-/// One sweep; returns how many sessions and email tokens were deleted.
-pub async fn sweep(db: &Database) -> Result<(u64, u64), sqlx::Error> {
-    let before = unix_now() - RETENTION_SECS;
+/// What one sweep deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub tokens: u64,
+    pub unverified_accounts: u64,
+}
+
+/// One sweep at `now`.
+pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
+    let before = now - RETENTION_SECS;
     let sessions = sessions::delete_ended_before(db.pool(), before).await?;
     let tokens = email_tokens::delete_spent_before(db.pool(), before).await?;
-    Ok((sessions, tokens))
+    let unverified_accounts =
+        users::delete_unverified_before(db.pool(), now - UNVERIFIED_ACCOUNT_TTL_SECS).await?;
+    Ok(Swept {
+        sessions,
+        tokens,
+        unverified_accounts,
+    })
 }
 
 /// Sweeps every hour in the background. With several instances each
@@ -29,11 +46,14 @@ pub fn spawn(db: Database) {
         let mut interval = tokio::time::interval(INTERVAL);
         loop {
             interval.tick().await;
-            match sweep(&db).await {
-                Ok((0, 0)) => {}
-                Ok((sessions, tokens)) => {
-                    tracing::info!(sessions, tokens, "deleted ended sessions and spent tokens")
-                }
+            match sweep(&db, unix_now()).await {
+                Ok(swept) if swept == Swept::default() => {}
+                Ok(swept) => tracing::info!(
+                    sessions = swept.sessions,
+                    tokens = swept.tokens,
+                    unverified_accounts = swept.unverified_accounts,
+                    "deleted ended sessions, spent tokens and unconfirmed accounts"
+                ),
                 Err(error) => tracing::warn!(%error, "housekeeping failed; will retry"),
             }
         }

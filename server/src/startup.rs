@@ -24,7 +24,12 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    auth::{jwt::AccessTokens, password::Passwords, revocation, secret, sessions::Sessions},
+    auth::{
+        jwt::AccessTokens,
+        password::Passwords,
+        revocation, secret,
+        sessions::{Lifetimes, Sessions},
+    },
     config::Settings,
     db::Database,
     error::ApiError,
@@ -120,8 +125,12 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     let sessions = Sessions::new(
         db.clone(),
         revoked.clone(),
-        seconds(settings.refresh_token_ttl),
-        seconds(settings.refresh_reuse_grace),
+        Lifetimes {
+            remembered_secs: seconds(settings.refresh_token_ttl),
+            browser_secs: seconds(settings.session_ttl),
+            idle_secs: seconds(settings.session_idle_timeout),
+            grace_secs: seconds(settings.refresh_reuse_grace),
+        },
     );
 
     Ok(ApiContext {

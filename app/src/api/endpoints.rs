@@ -12,9 +12,11 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::{
     problem::ProblemCode,
     types::{
-        LoginRequest, Mailbox, MessageResponse, RegisterRequest, ResendVerificationRequest,
+        ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, Mailbox, MessageResponse,
+        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SessionList,
         StatusResponse, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
     },
+    values::{SessionId, UserId},
 };
 
 /// Where the JSON API lives; everything else is the web app.
@@ -70,6 +72,18 @@ impl PathParams for () {
         pattern.to_owned()
     }
 }
+
+/// Ids fill the one `{id}` of their endpoint's path.
+macro_rules! id_params {
+    ($($id:ty),*) => {
+        $(impl PathParams for $id {
+            fn fill(&self, pattern: &'static str) -> String {
+                pattern.replace("{id}", &self.to_string())
+            }
+        })*
+    };
+}
+id_params!(SessionId, UserId);
 
 /// With the server build, request and response bodies also describe their
 /// JSON Schema for the OpenAPI document; the browser build carries no
@@ -346,6 +360,26 @@ endpoints! {
         problems: [],
     }
 
+    /// Emails a link to set a new password; answers the same for any address.
+    ForgotPassword {
+        Post "/api/auth/forgot-password",
+        params: (),
+        credentials: None,
+        request: ForgotPasswordRequest,
+        response: 202 MessageResponse,
+        problems: [],
+    }
+
+    /// Sets a new password with the token from a reset link, and ends every session of the account.
+    ResetPassword {
+        Post "/api/auth/reset-password",
+        params: (),
+        credentials: None,
+        request: ResetPasswordRequest,
+        response: 200 MessageResponse,
+        problems: [InvalidLink, ValidationFailed],
+    }
+
     /// The signed-in user.
     Me {
         Get "/api/me",
@@ -364,6 +398,36 @@ endpoints! {
         request: UpdateProfileRequest,
         response: 200 User,
         problems: [ValidationFailed],
+    }
+
+    /// Changes the password, ending every other session of the user.
+    ChangePassword {
+        Post "/api/me/password",
+        params: (),
+        credentials: Bearer,
+        request: ChangePasswordRequest,
+        response: 204 (),
+        problems: [ValidationFailed],
+    }
+
+    /// Where the signed-in user is signed in: their live sessions.
+    MySessions {
+        Get "/api/me/sessions",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 SessionList,
+        problems: [],
+    }
+
+    /// Signs one of the user's own sessions out, at once.
+    EndMySession {
+        Delete "/api/me/sessions/{id}",
+        params: SessionId,
+        credentials: Bearer,
+        request: (),
+        response: 204 (),
+        problems: [NotFound],
     }
 
     /// The newest messages of the mail outbox, with their links (development only).
@@ -430,6 +494,16 @@ mod tests {
             .contains(&ProblemCode::ServiceUnavailable));
         const { assert!(!Logout::INFO.has_response_body) };
         const { assert!(Login::INFO.has_request_body) };
+    }
+
+    #[test]
+    fn ids_fill_their_path() {
+        let id = SessionId::from_uuid(uuid::Uuid::from_u128(7));
+        assert_eq!(
+            id.fill(EndMySession::PATH),
+            "/api/me/sessions/00000000-0000-0000-0000-000000000007"
+        );
+        assert_eq!(().fill(Me::PATH), "/api/me");
     }
 
     #[test]

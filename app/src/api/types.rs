@@ -61,12 +61,75 @@ pub struct ResendVerificationRequest {
     pub email: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// Keep the session across browser restarts (a persistent cookie and
+    /// the long session lifetime). Without it the cookie lasts as long as
+    /// the browser session and the session at most `SESSION_TTL_SECS`.
+    pub remember: bool,
+}
+
+impl Default for LoginRequest {
+    fn default() -> Self {
+        Self {
+            email: String::new(),
+            password: String::new(),
+            remember: true,
+        }
+    }
+}
+
+/// Asks for a password reset link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// Sets a new password with the token from a reset link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    pub password: String,
+}
+
+/// Changes the signed-in user's password.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// One place where the user is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub id: SessionId,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339: the sign-in or the latest token renewal.
+    pub last_used_at: String,
+    /// The browser and system, such as "Firefox on Linux".
+    pub device: String,
+    pub ip_address: Option<String>,
+    /// Whether this is the session of the request's own access token.
+    pub current: bool,
+}
+
+/// The signed-in user's live sessions, the most recently used first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
 }
 
 /// Changes to the signed-in user's own profile.

@@ -24,9 +24,11 @@ use serde::de::DeserializeOwned;
 use crate::api::{
     endpoints::{self, Credentials, Endpoint, PathParams},
     types::{
-        LoginRequest, MessageResponse, RegisterRequest, ResendVerificationRequest, TokenResponse,
-        UpdateProfileRequest, User, VerifyEmailRequest,
+        ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, MessageResponse,
+        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SessionInfo,
+        TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
     },
+    values::SessionId,
     Problem, ProblemCode,
 };
 
@@ -193,6 +195,37 @@ impl ApiClient {
         request: &UpdateProfileRequest,
     ) -> Result<User, ClientError> {
         self.call::<endpoints::UpdateMe>((), request).await
+    }
+
+    pub async fn forgot_password(
+        &self,
+        request: &ForgotPasswordRequest,
+    ) -> Result<MessageResponse, ClientError> {
+        self.call::<endpoints::ForgotPassword>((), request).await
+    }
+
+    pub async fn reset_password(
+        &self,
+        request: &ResetPasswordRequest,
+    ) -> Result<MessageResponse, ClientError> {
+        self.call::<endpoints::ResetPassword>((), request).await
+    }
+
+    pub async fn change_password(
+        &self,
+        request: &ChangePasswordRequest,
+    ) -> Result<(), ClientError> {
+        self.call::<endpoints::ChangePassword>((), request).await
+    }
+
+    /// The user's live sessions, the most recently used first.
+    pub async fn my_sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
+        Ok(self.call::<endpoints::MySessions>((), &()).await?.sessions)
+    }
+
+    /// Signs one of the user's sessions (another device) out.
+    pub async fn end_session(&self, id: SessionId) -> Result<(), ClientError> {
+        self.call::<endpoints::EndMySession>(id, &()).await
     }
 
     /// JSON in and out; on a bearer endpoint the token attached, and one

@@ -216,6 +216,7 @@ fn login(client: &ApiClient) {
     block_on(client.login(&LoginRequest {
         email: "ada@example.com".into(),
         password: "pw".into(),
+        remember: true,
     }))
     .unwrap();
 }
@@ -522,6 +523,7 @@ fn typed_calls_follow_the_endpoint_description() {
         &LoginRequest {
             email: "ada@example.com".into(),
             password: "pw".into(),
+            remember: true,
         },
     ))
     .unwrap();

@@ -5,7 +5,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc, RwLock,
+    },
     time::Duration,
 };
 
@@ -25,12 +28,23 @@ pub const CHANNEL: &str = "session_revoked";
 /// lifetime, to absorb clock differences between instances.
 const RETENTION_MARGIN_SECS: i64 = 60;
 
+/// How often every instance reconciles its set with the database, whatever
+/// the announcements said: a lost `NOTIFY` is caught up within this time.
+const RECONCILE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A listener down longer than this makes the instance unready: it may be
+/// missing revocations made elsewhere.
+pub const LISTENER_DOWN_LIMIT_SECS: i64 = 60;
+
 #[derive(Clone)]
 pub struct RevokedSessions {
     /// Session id → when the entry may be forgotten (Unix seconds): by then
     /// every access token issued for the session has expired.
     entries: Arc<RwLock<HashMap<SessionId, i64>>>,
     retention_secs: i64,
+    /// Since when (Unix seconds) the PostgreSQL listener has not been
+    /// listening; 0 while it listens, or where there is none to run.
+    listener_down_since: Arc<AtomicI64>,
 }
 
 impl RevokedSessions {
@@ -39,7 +53,28 @@ impl RevokedSessions {
         Self {
             entries: Arc::default(),
             retention_secs: ttl + RETENTION_MARGIN_SECS,
+            listener_down_since: Arc::default(),
         }
+    }
+
+    /// Whether revocations made by other instances may be going unheard
+    /// for longer than the limit.
+    pub fn listener_down_too_long(&self, now: i64) -> bool {
+        let since = self.listener_down_since.load(Ordering::Relaxed);
+        since != 0 && now - since > LISTENER_DOWN_LIMIT_SECS
+    }
+
+    fn listener_down(&self, now: i64) {
+        let _ = self.listener_down_since.compare_exchange(
+            0,
+            now.max(1),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn listener_up(&self) {
+        self.listener_down_since.store(0, Ordering::Relaxed);
     }
 
     pub fn contains(&self, session_id: SessionId) -> bool {
@@ -85,19 +120,25 @@ impl RevokedSessions {
     }
 }
 
-/// Keeps the set current: prunes it every minute and, on PostgreSQL, applies
-/// other instances' revocations as they are announced.
+/// Keeps the set current: reconciles it with the database and prunes it
+/// every 30 seconds and, on PostgreSQL, applies other instances'
+/// revocations as they are announced.
 pub fn spawn_maintenance(revoked: RevokedSessions, db: Database, database_url: String) {
-    let pruned = revoked.clone();
+    let reconciled = revoked.clone();
+    let reconcile_db = db.clone();
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_secs(60));
+        let mut interval = tokio::time::interval(RECONCILE_INTERVAL);
         loop {
             interval.tick().await;
-            pruned.prune(unix_now());
+            reconciled.prune(unix_now());
+            if let Err(error) = reconciled.reload(&reconcile_db).await {
+                tracing::warn!(%error, "could not reconcile revoked sessions; will retry");
+            }
         }
     });
 
     if db.backend() == Backend::Postgres {
+        revoked.listener_down(unix_now());
         tokio::spawn(listen(revoked, db, database_url));
     }
 }
@@ -108,6 +149,7 @@ async fn listen(revoked: RevokedSessions, db: Database, database_url: String) {
         let mut listener = match PgListener::connect(&database_url).await {
             Ok(listener) => listener,
             Err(error) => {
+                revoked.listener_down(unix_now());
                 tracing::warn!(%error, "revocation listener could not connect; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -121,8 +163,9 @@ async fn listen(revoked: RevokedSessions, db: Database, database_url: String) {
         }
         backoff = Duration::from_millis(100);
         // Anything announced while we were not listening is in the database.
-        if let Err(error) = revoked.reload(&db).await {
-            tracing::warn!(%error, "could not reload revoked sessions");
+        match revoked.reload(&db).await {
+            Ok(()) => revoked.listener_up(),
+            Err(error) => tracing::warn!(%error, "could not reload revoked sessions"),
         }
         loop {
             match listener.try_recv().await {
@@ -134,8 +177,12 @@ async fn listen(revoked: RevokedSessions, db: Database, database_url: String) {
                     ),
                 },
                 // The connection dropped: reconnect and reload.
-                Ok(None) => break,
+                Ok(None) => {
+                    revoked.listener_down(unix_now());
+                    break;
+                }
                 Err(error) => {
+                    revoked.listener_down(unix_now());
                     tracing::warn!(%error, "revocation listener failed; reconnecting");
                     break;
                 }
@@ -166,5 +213,17 @@ mod tests {
         revoked.prune(1_000 + 900 + RETENTION_MARGIN_SECS);
         assert!(!revoked.contains(s1));
         assert!(revoked.is_empty());
+    }
+
+    #[test]
+    fn a_listener_down_over_the_limit_makes_the_instance_unready() {
+        let revoked = RevokedSessions::new(Duration::from_secs(900));
+        assert!(!revoked.listener_down_too_long(10_000));
+        revoked.listener_down(10_000);
+        revoked.listener_down(10_030);
+        assert!(!revoked.listener_down_too_long(10_000 + LISTENER_DOWN_LIMIT_SECS));
+        assert!(revoked.listener_down_too_long(10_001 + LISTENER_DOWN_LIMIT_SECS));
+        revoked.listener_up();
+        assert!(!revoked.listener_down_too_long(20_000));
     }
 }

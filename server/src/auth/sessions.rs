@@ -12,7 +12,7 @@ use sqlx::{Any, Executor};
 use super::{revocation::RevokedSessions, tokens};
 use crate::{
     db::{Backend, Database},
-    store::sessions::{self, EndReason, NewSession, Rotation},
+    store::sessions::{self, EndReason, NewSession, Rotation, SessionRow},
 };
 
 /// Where a session was opened, as the device list will show it.
@@ -22,31 +22,50 @@ pub struct Device {
     pub ip_address: Option<String>,
 }
 
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// A remembered session's absolute lifetime.
+    pub remembered_secs: i64,
+    /// The absolute lifetime of a session opened without "keep me signed in".
+    pub browser_secs: i64,
+    /// A session unused this long ends.
+    pub idle_secs: i64,
+    /// How long a just-rotated refresh token still yields an access token.
+    pub grace_secs: i64,
+}
+
 #[derive(Clone)]
 pub struct Sessions {
     db: Database,
     revoked: RevokedSessions,
-    /// A session's absolute lifetime.
-    lifetime_secs: i64,
-    /// How long a just-rotated refresh token still yields an access token.
-    grace_secs: i64,
+    lifetimes: Lifetimes,
+}
+
+/// How long the browser should keep the refresh cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieLife {
+    /// `Max-Age`: the session's remaining lifetime.
+    Seconds(i64),
+    /// No `Max-Age`: until the browser closes.
+    BrowserSession,
 }
 
 /// A new session and the refresh token that continues it.
 pub struct Opened {
     pub session_id: SessionId,
     pub refresh_token: String,
-    pub remaining_secs: i64,
+    pub cookie_life: CookieLife,
 }
 
 /// A refresh token accepted.
 pub struct Renewed {
     pub session_id: SessionId,
     pub user_id: UserId,
-    /// The successor token and the session's remaining lifetime, when this
-    /// request rotated; `None` within the grace window of a rotation that
-    /// another request (another tab) made.
-    pub successor: Option<(String, i64)>,
+    /// The successor token and how long to keep it, when this request
+    /// rotated; `None` within the grace window of a rotation that another
+    /// request (another tab) made.
+    pub successor: Option<(String, CookieLife)>,
 }
 
 /// Why a refresh token was refused.
@@ -67,17 +86,11 @@ pub enum Refused {
 }
 
 impl Sessions {
-    pub fn new(
-        db: Database,
-        revoked: RevokedSessions,
-        lifetime_secs: i64,
-        grace_secs: i64,
-    ) -> Self {
+    pub fn new(db: Database, revoked: RevokedSessions, lifetimes: Lifetimes) -> Self {
         Self {
             db,
             revoked,
-            lifetime_secs,
-            grace_secs,
+            lifetimes,
         }
     }
 
@@ -86,18 +99,25 @@ impl Sessions {
         &self,
         user_id: UserId,
         device: &Device,
+        remember: bool,
         now: i64,
     ) -> Result<Opened, sqlx::Error> {
         let session_id = SessionId::from_uuid(uuid::Uuid::new_v4());
         let refresh_token = tokens::generate();
+        let lifetime = if remember {
+            self.lifetimes.remembered_secs
+        } else {
+            self.lifetimes.browser_secs
+        };
         sessions::create(
             self.db.pool(),
             NewSession {
                 id: session_id,
                 user_id,
-                expires_at: now + self.lifetime_secs,
+                expires_at: now + lifetime,
                 user_agent: device.user_agent.as_deref(),
                 ip_address: device.ip_address.as_deref(),
+                remember,
             },
             &tokens::hash(&refresh_token),
             now,
@@ -106,8 +126,18 @@ impl Sessions {
         Ok(Opened {
             session_id,
             refresh_token,
-            remaining_secs: self.lifetime_secs,
+            cookie_life: cookie_life(remember, lifetime),
         })
+    }
+
+    /// The user's live sessions, the most recently used first.
+    pub async fn list(&self, user_id: UserId, now: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
+        sessions::list_live(self.db.pool(), user_id, now, self.idle_since(now)).await
+    }
+
+    /// Sessions unused since before this instant have timed out.
+    fn idle_since(&self, now: i64) -> i64 {
+        now - self.lifetimes.idle_secs
     }
 
     /// Exchanges a refresh token for the right to a new access token and,
@@ -117,11 +147,14 @@ impl Sessions {
         let record = sessions::find_refresh_token(self.db.pool(), &presented_hash)
             .await?
             .ok_or(Refused::Invalid)?;
-        if record.revoked_at.is_some() || record.expires_at <= now {
+        if record.revoked_at.is_some()
+            || record.expires_at <= now
+            || record.last_seen_at <= self.idle_since(now)
+        {
             return Err(Refused::Invalid);
         }
-        let within_grace =
-            |rotated_at: i64| self.grace_secs > 0 && now - rotated_at <= self.grace_secs;
+        let grace = self.lifetimes.grace_secs;
+        let within_grace = |rotated_at: i64| grace > 0 && now - rotated_at <= grace;
         let renewed = |successor| Renewed {
             session_id: record.session_id,
             user_id: record.user_id,
@@ -144,10 +177,14 @@ impl Sessions {
             &presented_hash,
             &tokens::hash(&fresh),
             now,
+            self.idle_since(now),
         )
         .await?;
         match rotation {
-            Rotation::Rotated => Ok(renewed(Some((fresh, record.expires_at - now)))),
+            Rotation::Rotated => Ok(renewed(Some((
+                fresh,
+                cookie_life(record.remember != 0, record.expires_at - now),
+            )))),
             // Ended (signed out, expired) since it was read: a refresh that
             // races a logout gets nothing.
             Rotation::SessionEnded => Err(Refused::Invalid),
@@ -207,6 +244,54 @@ impl Sessions {
         Ok(ended)
     }
 
+    /// Ends one of the user's own live sessions; `false` when the id is not
+    /// one (so the caller can answer 404 without telling whose it is).
+    pub async fn end_own(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut transaction = self.db.pool().begin().await?;
+        let ended = sessions::revoke_own(
+            &mut *transaction,
+            user_id,
+            session_id,
+            EndReason::EndedByUser,
+            now,
+        )
+        .await?;
+        if ended {
+            self.announce(&mut transaction, &[session_id]).await?;
+        }
+        transaction.commit().await?;
+        if ended {
+            self.revoked.remember(session_id, now);
+        }
+        Ok(ended)
+    }
+
+    /// Ends every live session of a user but `keep`; returns the ones it
+    /// ended.
+    pub async fn end_all_except(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        reason: EndReason,
+        now: i64,
+    ) -> Result<Vec<SessionId>, sqlx::Error> {
+        let mut transaction = self.db.pool().begin().await?;
+        let ended =
+            sessions::revoke_all_of_user_except(&mut *transaction, user_id, keep, reason, now)
+                .await?;
+        self.announce(&mut transaction, &ended).await?;
+        transaction.commit().await?;
+        for session_id in &ended {
+            self.revoked.remember(*session_id, now);
+        }
+        Ok(ended)
+    }
+
     /// Ends every live session of a user; returns the ones it ended.
     pub async fn end_all(
         &self,
@@ -238,6 +323,14 @@ impl Sessions {
             notify(&mut **transaction, *session_id).await?;
         }
         Ok(())
+    }
+}
+
+fn cookie_life(remember: bool, remaining_secs: i64) -> CookieLife {
+    if remember {
+        CookieLife::Seconds(remaining_secs)
+    } else {
+        CookieLife::BrowserSession
     }
 }
 

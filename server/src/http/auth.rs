@@ -22,7 +22,10 @@ use super::{
     ApiContext,
 };
 use crate::{
-    auth::{sessions::Refused, tokens},
+    auth::{
+        sessions::{CookieLife, Refused},
+        tokens,
+    },
     clock::unix_now,
     error::ApiError,
     mail::templates,
@@ -110,9 +113,41 @@ async fn register(
         }
         Err(error) if is_unique_violation(&error) => {
             transaction.rollback().await?;
-            if let Some(existing) =
+            // A pending (unverified) account is taken over by the newest
+            // registration: whoever registered the address first cannot
+            // sign in to it once its owner follows the link.
+            let mut transaction = context.db.pool().begin().await?;
+            let pending = users::replace_unverified(
+                &mut *transaction,
+                &registration.email,
+                &password_hash,
+                &registration.name,
+                now,
+            )
+            .await?;
+            if let Some(pending_id) = pending {
+                email_tokens::spend_all(&mut *transaction, pending_id, Purpose::VerifyEmail, now)
+                    .await?;
+                email_tokens::insert(
+                    &mut *transaction,
+                    &tokens::hash(&token),
+                    pending_id,
+                    Purpose::VerifyEmail,
+                    now,
+                    now + VERIFICATION_TTL_SECS,
+                )
+                .await?;
+                transaction.commit().await?;
+                let link = verification_link(&context, &token);
+                context.mailer.send(templates::verify_email(
+                    &registration.email,
+                    &registration.name,
+                    &link,
+                ));
+            } else if let Some(existing) = {
+                transaction.rollback().await?;
                 users::find_by_email(context.db.pool(), &registration.email).await?
-            {
+            } {
                 let login = context.settings.page_url(Page::Login.path());
                 context.mailer.send(templates::already_registered(
                     &existing.email,
@@ -222,9 +257,12 @@ async fn login(
     }
 
     let now = unix_now();
-    let opened = context.sessions.open(user.id, &device, now).await?;
+    let opened = context
+        .sessions
+        .open(user.id, &device, request.remember, now)
+        .await?;
     let body = token_response(&context, &user, opened.session_id, now)?;
-    let jar = cookies::with_refresh_token(jar, opened.refresh_token, opened.remaining_secs);
+    let jar = cookies::with_refresh_token(jar, opened.refresh_token, opened.cookie_life);
     Ok(Reply::new(body).with_cookies(jar))
 }
 
@@ -254,7 +292,7 @@ async fn refresh(
 async fn rotate_refresh_token(
     context: &ApiContext,
     jar: &CookieJar,
-) -> Result<(TokenResponse, Option<(String, i64)>), ApiError> {
+) -> Result<(TokenResponse, Option<(String, CookieLife)>), ApiError> {
     let invalid = || {
         ApiError::new(
             ProblemCode::InvalidRefreshToken,

@@ -9,6 +9,8 @@
 use app::api::endpoints::AUTH_PREFIX;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
+use crate::auth::sessions::CookieLife;
+
 pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const SESSION_HINT_COOKIE: &str = app::auth::SESSION_HINT_COOKIE;
 
@@ -18,13 +20,16 @@ pub fn refresh_token(jar: &CookieJar) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// Sets the cookie to expire with the session, never later.
-pub fn with_refresh_token(jar: CookieJar, token: String, session_remaining_secs: i64) -> CookieJar {
-    let max_age = time::Duration::seconds(session_remaining_secs.max(0));
+/// Sets the cookie to expire with the session, never later; or, for a
+/// session not to be remembered, when the browser closes.
+pub fn with_refresh_token(jar: CookieJar, token: String, life: CookieLife) -> CookieJar {
     let mut cookie = base(token);
-    cookie.set_max_age(max_age);
     let mut hint = hint("1".into());
-    hint.set_max_age(max_age);
+    if let CookieLife::Seconds(remaining) = life {
+        let max_age = time::Duration::seconds(remaining.max(0));
+        cookie.set_max_age(max_age);
+        hint.set_max_age(max_age);
+    }
     jar.add(cookie).add(hint)
 }
 

@@ -5,7 +5,9 @@ use app::api::{
     ProblemCode,
 };
 use axum::{
-    extract::{rejection::JsonRejection, ConnectInfo, FromRequest, FromRequestParts, Request},
+    extract::{
+        rejection::JsonRejection, ConnectInfo, FromRequest, FromRequestParts, Path, Request,
+    },
     http::{header, request::Parts, HeaderMap, StatusCode},
     Json,
 };
@@ -121,6 +123,25 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// An id from the path. One that does not parse names nothing that exists:
+/// 404, like an id that parses but is not there.
+pub struct PathId<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathId<T>
+where
+    T: std::str::FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        raw.parse().map(Self).map_err(|_| ApiError::not_found())
+    }
 }
 
 /// What a session records about the device that opened it.

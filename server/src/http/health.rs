@@ -30,6 +30,14 @@ async fn health() -> Reply<Health> {
 
 /// The process can do useful work: its database answers.
 async fn ready(State(context): State<ApiContext>) -> Result<Reply<Ready>, ApiError> {
+    if context
+        .revoked
+        .listener_down_too_long(crate::clock::unix_now())
+    {
+        return Err(ApiError::unavailable(
+            "Not listening for revocations from other instances.",
+        ));
+    }
     match tokio::time::timeout(READINESS_TIMEOUT, context.db.ping()).await {
         Ok(Ok(())) => Ok(Reply::new(StatusResponse::ok())),
         Ok(Err(error)) => {

@@ -9,7 +9,9 @@ mod docs;
 mod extract;
 mod health;
 pub mod openapi;
+mod passwords;
 pub mod route;
+mod sessions;
 mod users;
 
 use std::sync::Arc;
@@ -54,7 +56,9 @@ pub fn endpoints(development: bool) -> ApiRouter {
     let mut api = ApiRouter::new()
         .merge(health::router())
         .merge(auth::router())
-        .merge(users::router());
+        .merge(passwords::router())
+        .merge(users::router())
+        .merge(sessions::router());
     if development {
         api = api.merge(dev::router());
     }

@@ -19,7 +19,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 
 use super::{
-    extract::{AuthUser, Device},
+    extract::{AuthUser, Device, PathId},
     openapi::DocumentBuilder,
     ApiContext, ApiJson,
 };
@@ -102,6 +102,8 @@ macro_rules! bodiless_extractors {
     };
 }
 bodiless_extractors!(AuthUser, Device, CookieJar, HeaderMap, State<ApiContext>);
+
+impl<E: Endpoint<Request = ()>, T> LastArgument<E> for PathId<T> {}
 
 /// A handler that fits endpoint `E`; `T` is axum's extractor list.
 pub trait EndpointHandler<E: Endpoint, T>: Clone + Send + Sync + 'static {

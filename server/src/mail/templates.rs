@@ -61,6 +61,63 @@ pub fn already_registered(to_address: &Email, name: &DisplayName, login_link: &s
     }
 }
 
+/// A link to choose a new password.
+pub fn reset_password(to_address: &Email, name: &DisplayName, link: &str) -> Letter {
+    let text = format!(
+        "Hello {name},\n\n\
+         Someone (perhaps you) asked to reset the password of your account. \
+         Choose a new one here:\n\n\
+         {link}\n\n\
+         The link works once and expires in 30 minutes. If you did not ask, \
+         ignore this message: your password stays as it is.\n"
+    );
+    let html = layout(&format!(
+        "<p>Hello {name},</p>\
+         <p>Someone (perhaps you) asked to reset the password of your account.</p>\
+         <p><a href=\"{link}\">Choose a new password</a></p>\
+         <p>The link works once and expires in 30 minutes. If you did not ask, \
+         ignore this message: your password stays as it is.</p>",
+        name = escape(name.as_str()),
+        link = escape(link),
+    ));
+    Letter {
+        to_address: to_address.clone(),
+        to_name: name.clone(),
+        subject: "Reset your password".into(),
+        text,
+        html,
+        link: link.to_owned(),
+    }
+}
+
+/// Tells the owner that the password changed, with the way back in should
+/// it not have been them.
+pub fn password_changed(to_address: &Email, name: &DisplayName, forgot_link: &str) -> Letter {
+    let text = format!(
+        "Hello {name},\n\n\
+         The password of your account was just changed, and every other \
+         session was signed out.\n\n\
+         If that was not you, reset your password now:\n\n\
+         {forgot_link}\n"
+    );
+    let html = layout(&format!(
+        "<p>Hello {name},</p>\
+         <p>The password of your account was just changed, and every other \
+         session was signed out.</p>\
+         <p>If that was not you, <a href=\"{link}\">reset your password now</a>.</p>",
+        name = escape(name.as_str()),
+        link = escape(forgot_link),
+    ));
+    Letter {
+        to_address: to_address.clone(),
+        to_name: name.clone(),
+        subject: "Your password was changed".into(),
+        text,
+        html,
+        link: forgot_link.to_owned(),
+    }
+}
+
 fn layout(body: &str) -> String {
     format!(
         "<!DOCTYPE html><html><body style=\"font-family: system-ui, sans-serif; \

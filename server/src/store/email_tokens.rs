@@ -6,12 +6,14 @@ use sqlx::{Any, Executor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
         }
     }
 }
@@ -38,6 +40,25 @@ pub async fn insert<'e>(
     Ok(())
 }
 
+/// The user a live token was issued to, without using it up.
+pub async fn find_live<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Option<UserId>, sqlx::Error> {
+    let user_id: Option<String> = sqlx::query_scalar(
+        "SELECT user_id FROM email_tokens \
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    user_id.map(|id| super::parse_id(&id)).transpose()
+}
+
 /// Uses up a live token in one statement, so two requests racing with the
 /// same link cannot both succeed. Returns the user it was issued to.
 pub async fn consume<'e>(
@@ -58,6 +79,26 @@ pub async fn consume<'e>(
     .fetch_optional(db)
     .await?;
     user_id.map(|id| super::parse_id(&id)).transpose()
+}
+
+/// Spends every live token of one purpose of a user: a newer link makes
+/// the older ones useless.
+pub async fn spend_all<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    purpose: Purpose,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE email_tokens SET used_at = $1 \
+         WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id.to_string())
+    .bind(purpose.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Deletes tokens that expired or were used before `before`.

@@ -11,6 +11,8 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub user_agent: Option<&'a str>,
     pub ip_address: Option<&'a str>,
+    /// Opened with "keep me signed in".
+    pub remember: bool,
 }
 
 /// A refresh token as found by its hash, with the session it belongs to.
@@ -24,6 +26,19 @@ pub struct RefreshTokenRecord {
     pub rotated_at: Option<i64>,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    pub last_seen_at: i64,
+    pub remember: i64,
+}
+
+/// A live session, as the device list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    #[sqlx(try_from = "String")]
+    pub id: SessionId,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
 }
 
 /// Opens a session with its first refresh token, atomically.
@@ -35,8 +50,9 @@ pub async fn create(
 ) -> Result<(), sqlx::Error> {
     let mut transaction = db.begin().await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO sessions \
+         (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address, remember) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(session.id.to_string())
     .bind(session.user_id.to_string())
@@ -45,6 +61,7 @@ pub async fn create(
     .bind(now)
     .bind(session.user_agent)
     .bind(session.ip_address)
+    .bind(i64::from(session.remember))
     .execute(&mut *transaction)
     .await?;
     insert_token(&mut *transaction, refresh_token_hash, session.id, now).await?;
@@ -73,7 +90,8 @@ pub async fn find_refresh_token<'e>(
     token_hash: &str,
 ) -> Result<Option<RefreshTokenRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.session_id, s.user_id, t.rotated_at, s.expires_at, s.revoked_at \
+        "SELECT t.session_id, s.user_id, t.rotated_at, s.expires_at, s.revoked_at, \
+                s.last_seen_at, s.remember \
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
          WHERE t.token_hash = $1",
     )
@@ -105,15 +123,17 @@ pub async fn rotate(
     old_hash: &str,
     new_hash: &str,
     now: i64,
+    idle_since: i64,
 ) -> Result<Rotation, sqlx::Error> {
     let mut transaction = db.begin().await?;
     let live = sqlx::query(
         "UPDATE sessions SET last_seen_at = $1 \
-         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3",
+         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4",
     )
     .bind(now)
     .bind(session_id.to_string())
     .bind(now)
+    .bind(idle_since)
     .execute(&mut *transaction)
     .await?
     .rows_affected()
@@ -147,6 +167,10 @@ pub enum EndReason {
     LogoutAll,
     /// A rotated refresh token came back after the grace period.
     ReuseDetected,
+    /// Signed out from another device's session list.
+    EndedByUser,
+    PasswordChanged,
+    PasswordReset,
 }
 
 impl EndReason {
@@ -155,6 +179,9 @@ impl EndReason {
             Self::Logout => "logout",
             Self::LogoutAll => "logout_all",
             Self::ReuseDetected => "reuse_detected",
+            Self::EndedByUser => "ended_by_user",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
         }
     }
 }
@@ -175,6 +202,69 @@ pub async fn revoke<'e>(
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Revokes one session if it is a live session of `user_id`; `false` when
+/// it is not (another user's, ended, or unknown).
+pub async fn revoke_own<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    session_id: SessionId,
+    reason: EndReason,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+         WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason.as_str())
+    .bind(session_id.to_string())
+    .bind(user_id.to_string())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Revokes every live session of a user except `keep`; returns their ids.
+pub async fn revoke_all_of_user_except<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    keep: SessionId,
+    reason: EndReason,
+    now: i64,
+) -> Result<Vec<SessionId>, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+         WHERE user_id = $3 AND id <> $4 AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(now)
+    .bind(reason.as_str())
+    .bind(user_id.to_string())
+    .bind(keep.to_string())
+    .fetch_all(db)
+    .await?;
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
+/// The live sessions of a user (not revoked, not expired, not idle past
+/// `idle_since`), the most recently used first.
+pub async fn list_live<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    now: i64,
+    idle_since: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, created_at, last_seen_at, user_agent, ip_address FROM sessions \
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3 \
+         ORDER BY last_seen_at DESC, created_at DESC",
+    )
+    .bind(user_id.to_string())
+    .bind(now)
+    .bind(idle_since)
+    .fetch_all(db)
+    .await
 }
 
 /// Revokes every live session of a user; returns their ids.

@@ -106,3 +106,57 @@ pub async fn update_name<'e>(
         .await?;
     Ok(())
 }
+
+pub async fn update_password_hash<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A new registration of an address whose account is still unverified
+/// takes that account over: the newest registration is the one its link
+/// confirms. Returns the account's id, or `None` when the address has no
+/// account or a verified one (checked in the same statement, so a
+/// verification that lands first wins).
+pub async fn replace_unverified<'e>(
+    db: impl Executor<'e, Database = Any>,
+    email: &Email,
+    password_hash: &str,
+    name: &DisplayName,
+    now: i64,
+) -> Result<Option<UserId>, sqlx::Error> {
+    let id: Option<String> = sqlx::query_scalar(
+        "UPDATE users SET password_hash = $1, name = $2, updated_at = $3 \
+         WHERE email = $4 AND email_verified_at IS NULL RETURNING id",
+    )
+    .bind(password_hash)
+    .bind(name.as_str())
+    .bind(now)
+    .bind(email.as_str())
+    .fetch_optional(db)
+    .await?;
+    id.map(|id| super::parse_id(&id)).transpose()
+}
+
+/// Deletes accounts whose address was never confirmed, created before
+/// `before` (with their sessions and tokens, by cascade).
+pub async fn delete_unverified_before<'e>(
+    db: impl Executor<'e, Database = Any>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    let result =
+        sqlx::query("DELETE FROM users WHERE email_verified_at IS NULL AND created_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?;
+    Ok(result.rows_affected())
+}

@@ -86,6 +86,23 @@ impl TestApp {
             .expect("request failed")
     }
 
+    pub async fn send_with_token(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request failed")
+    }
+
     pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -151,15 +168,24 @@ impl TestApp {
         }
     }
 
-    /// The token of the newest verification link sent to `to`.
+    /// The token of the verification link in the `nth` message to `to`.
     pub async fn verification_token(&self, to: &str, nth: usize) -> String {
+        self.link_token(to, nth, "/verify-email?token=").await
+    }
+
+    /// The token of the reset link in the `nth` message to `to`.
+    pub async fn reset_token(&self, to: &str, nth: usize) -> String {
+        self.link_token(to, nth, "/reset-password?token=").await
+    }
+
+    async fn link_token(&self, to: &str, nth: usize, kind: &str) -> String {
         let messages = self.wait_for_mail(to, nth).await;
         let message = &messages[nth - 1];
         let link = message
             .links
             .iter()
-            .find(|link| link.contains("/verify-email?token="))
-            .unwrap_or_else(|| panic!("no verification link in {message:?}"));
+            .find(|link| link.contains(kind))
+            .unwrap_or_else(|| panic!("no {kind} link in {message:?}"));
         let url = url::Url::parse(link).expect("the link is a URL");
         url.query_pairs()
             .find(|(name, _)| name == "token")

@@ -196,9 +196,12 @@ async fn housekeeping_deletes_only_what_ended_a_day_ago(backend: Backend) {
     ))
     .await;
 
-    let (sessions, tokens) = server::housekeeping::sweep(&app.database).await.unwrap();
-    assert_eq!(sessions, 1, "only the session revoked over a day ago");
-    assert_eq!(tokens, 0, "verification links used just now are kept");
+    let swept = server::housekeeping::sweep(&app.database, server::clock::unix_now())
+        .await
+        .unwrap();
+    assert_eq!(swept.sessions, 1, "only the session revoked over a day ago");
+    assert_eq!(swept.tokens, 0, "verification links used just now are kept");
+    assert_eq!(swept.unverified_accounts, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2);
     // A day later than revocation, the old token is simply unknown.
     assert_problem(

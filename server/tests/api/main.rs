@@ -11,6 +11,8 @@ mod foundation;
 mod login;
 mod logout;
 mod mail;
+mod passwords;
 mod refresh;
 mod registration;
+mod sessions;
 mod smtp_sink;

@@ -16,6 +16,8 @@ both_backends!(
     unknown_and_expired_verification_tokens_are_refused,
     resending_answers_202_and_mails_only_unverified_accounts,
     passwords_are_stored_as_argon2id,
+    registering_a_pending_address_again_takes_it_over,
+    accounts_left_unverified_for_a_week_are_deleted,
 );
 
 async fn registering_accepts_and_mails_a_verification_link(backend: Backend) {
@@ -284,4 +286,71 @@ async fn passwords_are_stored_as_argon2id(backend: Backend) {
         "{hash}"
     );
     assert!(!hash.contains(STRONG_PASSWORD));
+}
+
+/// Whoever registered an address first gains nothing once its owner
+/// registers too: the newest registration is the one the link confirms.
+async fn registering_a_pending_address_again_takes_it_over(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email("victim");
+    let squatter_password = "Squatter-Password-13x";
+    assert_eq!(
+        app.register(&email, squatter_password, "Squatter")
+            .await
+            .status(),
+        202
+    );
+    let first_link = app.verification_token(&email, 1).await;
+
+    let response = app.register(&email, STRONG_PASSWORD, "Owner").await;
+    assert_eq!(response.status(), 202);
+    let second_link = app.verification_token(&email, 2).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+
+    assert_problem(
+        app.post_json("/api/auth/verify-email", &json!({"token": first_link}))
+            .await,
+        400,
+        "invalid_link",
+    )
+    .await;
+    assert_eq!(
+        app.post_json("/api/auth/verify-email", &json!({"token": second_link}))
+            .await
+            .status(),
+        200
+    );
+    assert_problem(
+        app.login(&email, squatter_password).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let response = app.login(&email, STRONG_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["name"], "Owner");
+}
+
+async fn accounts_left_unverified_for_a_week_are_deleted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let stale = unique_email("stale");
+    let fresh = unique_email("fresh");
+    app.register(&stale, STRONG_PASSWORD, "Stale").await;
+    app.register(&fresh, STRONG_PASSWORD, "Fresh").await;
+    let verified = app.verified_user("kept").await;
+    app.execute(&format!(
+        "UPDATE users SET created_at = created_at - {} WHERE email IN ('{stale}', '{verified}')",
+        7 * 24 * 60 * 60 + 1
+    ))
+    .await;
+    let swept = server::housekeeping::sweep(&app.database, server::clock::unix_now())
+        .await
+        .unwrap();
+    assert_eq!(swept.unverified_accounts, 1);
+    let remaining = app.count("SELECT COUNT(*) FROM users").await;
+    assert_eq!(
+        remaining, 2,
+        "the fresh pending one and the verified one stay"
+    );
 }

@@ -1,0 +1,214 @@
+//! Passwords: forgotten (a single-use link by email), reset with that link,
+//! and changed by the signed-in user. A new password ends sessions through
+//! the session service: a reset ends all of them, a change all but the
+//! caller's.
+
+use app::{
+    api::{
+        endpoints::{ChangePassword, ForgotPassword, ResetPassword},
+        types::MessageResponse,
+        values::Email,
+        FieldError, ProblemCode,
+    },
+    routes::Page,
+    validation::check_password,
+};
+use axum::extract::State;
+
+use super::{
+    extract::AuthUser,
+    route::{ApiRouter, Payload, Reply},
+    ApiContext,
+};
+use crate::{
+    auth::tokens,
+    clock::unix_now,
+    error::ApiError,
+    mail::templates,
+    store::{
+        email_tokens::{self, Purpose},
+        sessions::EndReason,
+        users::{self, UserRow},
+    },
+};
+
+/// A reset link works for 30 minutes.
+const RESET_TTL_SECS: i64 = 30 * 60;
+const MAX_TOKEN_CHARS: usize = 512;
+
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .route::<ForgotPassword, _, _>(forgot_password)
+        .route::<ResetPassword, _, _>(reset_password)
+        .route::<ChangePassword, _, _>(change_password)
+}
+
+/// Always 202 with the same body: the answer must not tell whether the
+/// address has an account. Only an existing one gets a link; asking again
+/// spends the links sent before.
+async fn forgot_password(
+    State(context): State<ApiContext>,
+    Payload(request): Payload<ForgotPassword>,
+) -> Result<Reply<ForgotPassword>, ApiError> {
+    let user = match Email::parse(&request.email) {
+        Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
+        Err(_) => None,
+    };
+    // Made for everyone, so that both cases do the same work up to the
+    // write.
+    let token = tokens::generate();
+    let token_hash = tokens::hash(&token);
+    if let Some(user) = user {
+        let now = unix_now();
+        let mut transaction = context.db.pool().begin().await?;
+        email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
+        email_tokens::insert(
+            &mut *transaction,
+            &token_hash,
+            user.id,
+            Purpose::ResetPassword,
+            now,
+            now + RESET_TTL_SECS,
+        )
+        .await?;
+        transaction.commit().await?;
+        let mut link = context.settings.page_url(Page::ResetPassword.path());
+        link.query_pairs_mut().append_pair("token", &token);
+        context.mailer.send(templates::reset_password(
+            &user.email,
+            &user.name,
+            link.as_str(),
+        ));
+    }
+    Ok(Reply::new(MessageResponse::new(
+        "If that address has an account, a link to reset its password is on its way.",
+    )))
+}
+
+async fn reset_password(
+    State(context): State<ApiContext>,
+    Payload(request): Payload<ResetPassword>,
+) -> Result<Reply<ResetPassword>, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            ProblemCode::InvalidLink,
+            "This link is invalid, already used or expired. Ask for a new one.",
+        )
+    };
+    let token = request.token.trim();
+    if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
+        return Err(invalid());
+    }
+    let token_hash = tokens::hash(token);
+    let now = unix_now();
+    // Looked at first and spent only with the new password: a password
+    // refused as too weak does not use the link up.
+    let user_id =
+        email_tokens::find_live(context.db.pool(), &token_hash, Purpose::ResetPassword, now)
+            .await?
+            .ok_or_else(invalid)?;
+    let user = users::find_by_id(context.db.pool(), user_id)
+        .await?
+        .ok_or_else(invalid)?;
+    check_new_password(&context, "password", &request.password, &user).await?;
+    let password_hash = context.passwords.hash(request.password).await?;
+
+    let mut transaction = context.db.pool().begin().await?;
+    let spent =
+        email_tokens::consume(&mut *transaction, &token_hash, Purpose::ResetPassword, now).await?;
+    if spent != Some(user.id) {
+        transaction.rollback().await?;
+        return Err(invalid());
+    }
+    users::update_password_hash(&mut *transaction, user.id, &password_hash, now).await?;
+    // The link reached the inbox: the address is proven.
+    users::mark_verified(&mut *transaction, user.id, now).await?;
+    email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
+    transaction.commit().await?;
+
+    let ended = context
+        .sessions
+        .end_all(user.id, EndReason::PasswordReset, now)
+        .await?;
+    tracing::info!(user_id = %user.id, sessions = ended.len(), "password reset");
+    notify_password_changed(&context, &user);
+    Ok(Reply::new(MessageResponse::new(
+        "Your password is set. Sign in with it now.",
+    )))
+}
+
+async fn change_password(
+    State(context): State<ApiContext>,
+    caller: AuthUser,
+    Payload(request): Payload<ChangePassword>,
+) -> Result<Reply<ChangePassword>, ApiError> {
+    let user = users::find_by_id(context.db.pool(), caller.user_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_token(ProblemCode::InvalidToken, "This account no longer exists.")
+        })?;
+    if request.current_password.is_empty() {
+        return Err(field_error(
+            "current_password",
+            "Enter your current password.",
+        ));
+    }
+    check_password(&request.new_password)
+        .map_err(|message| field_error("new_password", message))?;
+    let matches = context
+        .passwords
+        .verify(request.current_password, Some(user.password_hash.clone()))
+        .await?;
+    if !matches {
+        return Err(field_error(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    check_new_password(&context, "new_password", &request.new_password, &user).await?;
+    let password_hash = context.passwords.hash(request.new_password).await?;
+    let now = unix_now();
+    users::update_password_hash(context.db.pool(), user.id, &password_hash, now).await?;
+    let ended = context
+        .sessions
+        .end_all_except(user.id, caller.session_id, EndReason::PasswordChanged, now)
+        .await?;
+    tracing::info!(user_id = %user.id, sessions = ended.len(), "password changed");
+    notify_password_changed(&context, &user);
+    Ok(Reply::empty())
+}
+
+/// The shared rules, then the strength rating with the user's own details
+/// held against it.
+async fn check_new_password(
+    context: &ApiContext,
+    field: &str,
+    password: &str,
+    user: &UserRow,
+) -> Result<(), ApiError> {
+    check_password(password).map_err(|message| field_error(field, message))?;
+    let weakness = context
+        .passwords
+        .weakness(
+            password.to_owned(),
+            vec![user.email.to_string(), user.name.to_string()],
+        )
+        .await?;
+    match weakness {
+        Some(message) => Err(field_error(field, &message)),
+        None => Ok(()),
+    }
+}
+
+fn field_error(field: &str, message: &str) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, message)])
+}
+
+fn notify_password_changed(context: &ApiContext, user: &UserRow) {
+    let forgot = context.settings.page_url(Page::ForgotPassword.path());
+    context.mailer.send(templates::password_changed(
+        &user.email,
+        &user.name,
+        forgot.as_str(),
+    ));
+}
