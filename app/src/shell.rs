@@ -7,8 +7,9 @@ use crate::{
     components::layout::SiteHeader,
     dev_tools::{dev_tools_enabled, META_NAME},
     pages::{
-        account::AccountPage, dev_mailbox::DevMailboxPage, home::HomePage, login::LoginPage,
-        not_found::NotFoundPage, register::RegisterPage, verify_email::VerifyEmailPage,
+        account::AccountPage, dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage,
+        home::HomePage, login::LoginPage, not_found::NotFoundPage, register::RegisterPage,
+        reset_password::ResetPasswordPage, verify_email::VerifyEmailPage,
     },
     routes::Page,
 };
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=Page::Register.route() view=RegisterPage/>
                     <Route path=Page::VerifyEmail.route() view=VerifyEmailPage/>
                     <Route path=Page::Login.route() view=LoginPage/>
+                    <Route path=Page::ForgotPassword.route() view=ForgotPasswordPage/>
+                    <Route path=Page::ResetPassword.route() view=ResetPasswordPage/>
                     <Route path=Page::Account.route() view=AccountPage/>
                     <Route path=Page::DevMailbox.route2() view=DevMailboxPage/>
                 </Routes>

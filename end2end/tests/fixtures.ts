@@ -1,4 +1,11 @@
-import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+import {
+  test as base,
+  expect,
+  type APIRequestContext,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from "@playwright/test";
 
 type Options = {
   /** Console errors a test provokes on purpose (a 401 it asserts on). */
@@ -48,20 +55,31 @@ export function uniqueEmail(name: string): string {
 
 type MailboxMessage = { to: string; subject: string; links: string[] };
 
-/** The newest verification link mailed to `email`, from the dev mailbox. */
-export async function verificationLink(request: APIRequestContext, email: string): Promise<string> {
+/** The newest link mailed to `email` whose address contains `marker`, from the dev mailbox. */
+async function mailedLink(request: APIRequestContext, email: string, marker: string): Promise<string> {
   let link: string | undefined;
   await expect
     .poll(async () => {
       const response = await request.get("/api/dev/mailbox");
       const { messages } = (await response.json()) as { messages: MailboxMessage[] };
       link = messages
-        .find((message) => message.to === email)
-        ?.links.find((candidate) => candidate.includes("/verify-email?token="));
+        .filter((message) => message.to === email)
+        .flatMap((message) => message.links)
+        .find((candidate) => candidate.includes(marker));
       return link;
     })
     .toBeTruthy();
   return link!;
+}
+
+/** The newest verification link mailed to `email`, from the dev mailbox. */
+export async function verificationLink(request: APIRequestContext, email: string): Promise<string> {
+  return mailedLink(request, email, "/verify-email?token=");
+}
+
+/** The newest password reset link mailed to `email`, from the dev mailbox. */
+export async function resetLink(request: APIRequestContext, email: string): Promise<string> {
+  return mailedLink(request, email, "/reset-password?token=");
 }
 
 /** Registers and verifies an account through the API. */
@@ -82,14 +100,43 @@ export async function createVerifiedUser(
   return { email, password: PASSWORD, name };
 }
 
-/** Signs in through the login page and waits until the app says so. */
-export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+/**
+ * Signs in through the login page and waits until the app says so.
+ * `remember` sets "Keep me signed in" (left as it is, checked, by default).
+ */
+export async function signIn(
+  page: Page,
+  email: string,
+  password = PASSWORD,
+  { remember }: { remember?: boolean } = {},
+): Promise<void> {
   if (!page.url().includes("/login")) {
     await page.goto("/login");
   }
   await waitForHydration(page);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
+  if (remember !== undefined) {
+    await page.getByRole("checkbox", { name: "Keep me signed in" }).setChecked(remember);
+  }
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("nav-user")).toBeVisible();
+}
+
+/**
+ * Another device: a browser context of its own (its own cookie jar), signed
+ * in as `email` and showing the account page. Close its `context` when done.
+ */
+export async function signedInElsewhere(
+  browser: Browser,
+  baseURL: string | undefined,
+  email: string,
+  password = PASSWORD,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await signIn(page, email, password);
+  await page.goto("/account");
+  await expect(page.getByTestId("profile-email")).toHaveText(email);
+  return { context, page };
 }

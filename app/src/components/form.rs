@@ -137,15 +137,65 @@ pub fn TextField(
     }
 }
 
-/// A submit button that is disabled, with a spinner, while `pending`.
+/// A checkbox with its label beside it (and an optional hint below).
+#[component]
+pub fn Checkbox(
+    /// The input's id and name.
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    checked: RwSignal<bool>,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let described_by = hint.is_some().then(|| hint_id.clone());
+    // The attribute is what the server renders; the property follows the
+    // signal once the page is live.
+    let initially_checked = checked.get_untracked();
+    view! {
+        <div class="checkbox">
+            <input
+                type="checkbox"
+                id=id.clone()
+                name=id.clone()
+                checked=initially_checked
+                prop:checked=move || checked.get()
+                on:change=move |event| checked.set(event_target_checked(&event))
+                aria-describedby=described_by
+            />
+            <label for=id>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
+        </div>
+    }
+}
+
+/// Whether the page has hydrated: `false` in the server's HTML and until the
+/// wasm bundle has taken over, then `true`. A button that needs the app
+/// stays disabled until then, so a click on the server's HTML never submits
+/// a form the browser's way (its fields in the address).
+pub fn use_hydrated() -> Signal<bool> {
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser, once the view is live.
+    Effect::new(move |_| hydrated.set(true));
+    hydrated.into()
+}
+
+/// A submit button that is disabled, with a spinner, while `pending` (and
+/// disabled until the page has hydrated).
 #[component]
 pub fn SubmitButton(
     #[prop(into)] label: String,
     #[prop(into)] pending_label: String,
     #[prop(into)] pending: Signal<bool>,
 ) -> impl IntoView {
+    let hydrated = use_hydrated();
     view! {
-        <button type="submit" class="button" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+        <button
+            type="submit"
+            class="button"
+            disabled=move || pending.get() || !hydrated.get()
+            aria-busy=move || pending.get().to_string()
+        >
             {move || pending.get().then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
             {move || if pending.get() { pending_label.clone() } else { label.clone() }}
         </button>

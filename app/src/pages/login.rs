@@ -10,7 +10,7 @@ use crate::{
     api::{types::LoginRequest, ProblemCode},
     api_client::ClientError,
     auth::{safe_next, use_auth, AuthStatus},
-    components::form::{Announcement, Field, SubmitButton, TextField, Tone},
+    components::form::{Announcement, Checkbox, Field, SubmitButton, TextField, Tone},
     pages::verify_email::ResendVerification,
     routes::Page,
     validation::check_email,
@@ -41,6 +41,9 @@ pub fn LoginPage() -> impl IntoView {
 
     let email = Field::new();
     let password = Field::new();
+    // Checked by default: a persistent session is what most people expect
+    // on their own device; unchecked, the session ends with the browser.
+    let remember = RwSignal::new(true);
     let submitted = RwSignal::new(false);
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ClientError>);
@@ -64,6 +67,7 @@ pub fn LoginPage() -> impl IntoView {
         let request = LoginRequest {
             email: email.value.get_untracked(),
             password: password.value.get_untracked(),
+            remember: remember.get_untracked(),
         };
         pending.set(true);
         spawn_local(async move {
@@ -132,6 +136,15 @@ pub fn LoginPage() -> impl IntoView {
                         field=password
                         error=password_error
                         revealable=true
+                    />
+                    <p class="form-link">
+                        <A href=Page::ForgotPassword.path()>"Forgot your password?"</A>
+                    </p>
+                    <Checkbox
+                        id="remember"
+                        label="Keep me signed in"
+                        checked=remember
+                        hint="Uncheck this on a shared computer: you will be signed out when the browser closes."
                     />
                     <div class="form-footer">
                         <SubmitButton label="Sign in" pending_label="Signing in…" pending=pending/>

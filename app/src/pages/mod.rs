@@ -1,7 +1,9 @@
 pub mod account;
 pub mod dev_mailbox;
+pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod register;
+pub mod reset_password;
 pub mod verify_email;

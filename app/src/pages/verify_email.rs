@@ -5,58 +5,78 @@ use leptos_router::{components::A, hooks::use_query_map};
 use crate::{
     api::types::{ResendVerificationRequest, VerifyEmailRequest},
     auth::use_auth,
-    components::{
-        form::{Announcement, Field, SubmitButton, TextField, Tone},
-        layout::Loading,
-    },
+    components::form::{Announcement, Field, SubmitButton, TextField, Tone},
     routes::Page,
     validation::check_email,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Verification {
-    Pending,
+    /// Waiting for the person to confirm.
+    Waiting,
     Verified(String),
     Failed(String),
 }
 
 /// Opened from the link in the email: confirms the address with the token
-/// from the query string.
+/// from the query string, but only when the person presses the button. A
+/// mail scanner or link preview that opens the link confirms nothing.
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
-    let state = RwSignal::new(Verification::Pending);
+    let token = Memo::new(move |_| {
+        query
+            .with(|query| query.get("token"))
+            .filter(|token| !token.trim().is_empty())
+    });
+    let state = RwSignal::new(Verification::Waiting);
+    let pending = RwSignal::new(false);
 
-    // Runs in the browser once hydrated, and only once per token.
-    Effect::new(move |previous: Option<Option<String>>| {
-        let token = query.with(|query| query.get("token"));
-        if previous.as_ref() == Some(&token) {
-            return token;
-        }
-        let Some(client) = auth.client() else {
-            return token;
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(token) = token.get_untracked() else {
+            state.set(Verification::Failed(INCOMPLETE_LINK.to_owned()));
+            return;
         };
-        let request = VerifyEmailRequest {
-            token: token.clone().unwrap_or_default(),
-        };
-        state.set(Verification::Pending);
+        let Some(client) = auth.client() else { return };
+        pending.set(true);
         spawn_local(async move {
-            state.set(match client.verify_email(&request).await {
+            let outcome = client.verify_email(&VerifyEmailRequest { token }).await;
+            pending.set(false);
+            state.set(match outcome {
                 Ok(answer) => Verification::Verified(answer.message),
                 Err(error) => Verification::Failed(error.message()),
             });
         });
-        token
-    });
+    };
+
+    let shown = move || match state.get() {
+        Verification::Waiting if token.with(Option::is_none) => {
+            Verification::Failed(INCOMPLETE_LINK.to_owned())
+        }
+        state => state,
+    };
 
     view! {
         <Title text="Confirm your email address"/>
         <section class="narrow">
             <h1 class="page-title">"Confirm your email address"</h1>
             <div class="card stack">
-                {move || match state.get() {
-                    Verification::Pending => view! { <Loading label="Confirming your address…"/> }.into_any(),
+                {move || match shown() {
+                    Verification::Waiting => view! {
+                        <p>"One last step: confirm that this email address is yours, and your account is ready."</p>
+                        <form class="form" novalidate=true on:submit=on_submit aria-label="Confirm your email address">
+                            <div>
+                                <SubmitButton
+                                    label="Confirm my email address"
+                                    pending_label="Confirming…"
+                                    pending=pending
+                                />
+                            </div>
+                        </form>
+                    }
+                        .into_any(),
                     Verification::Verified(message) => view! {
                         <Announcement message=Signal::derive(move || Some((Tone::Success, message.clone())))/>
                         <p><A href=Page::Login.path() attr:class="button">"Sign in"</A></p>
@@ -73,6 +93,10 @@ pub fn VerifyEmailPage() -> impl IntoView {
         </section>
     }
 }
+
+/// What a link without its token gets.
+const INCOMPLETE_LINK: &str =
+    "This link is incomplete: open the whole link from the email, or ask for a new one below.";
 
 /// Asks for a fresh verification link.
 #[component]
