@@ -4,6 +4,8 @@
 // Leptos views are deeply nested types; their layout needs more than the default.
 #![recursion_limit = "256"]
 
+pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use leptos::config::get_configuration;
 use server::{
+    admin,
     config::Settings,
     startup::{shutdown_signal, Application, SHUTDOWN_GRACE},
     telemetry,
@@ -16,6 +17,31 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match admin::Command::parse(&args) {
+        Some(Ok(command)) => {
+            return match admin::run(command, &settings).await {
+                Ok(done) => {
+                    println!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Err(usage)) => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+        None if !args.is_empty() => {
+            eprintln!("unknown arguments {args:?}\n{}", admin::USAGE);
+            return ExitCode::from(2);
+        }
+        None => {}
+    }
     telemetry::init(settings.environment);
 
     let leptos_options = match get_configuration(None) {

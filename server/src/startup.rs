@@ -24,6 +24,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
+    accounts::Accounts,
     auth::{
         jwt::AccessTokens,
         password::Passwords,
@@ -133,12 +134,14 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         },
     );
 
+    let db_for_accounts = db.clone();
     Ok(ApiContext {
         settings: Arc::new(settings),
         db,
         passwords,
         access_tokens,
         revoked,
+        accounts: Accounts::new(db_for_accounts, sessions.clone()),
         sessions,
         mailer,
     })

@@ -12,9 +12,10 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::{
     problem::ProblemCode,
     types::{
-        ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, Mailbox, MessageResponse,
-        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SessionList,
-        StatusResponse, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
+        ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, Mailbox,
+        MessageResponse, RegisterRequest, ResendVerificationRequest, ResetPasswordRequest,
+        SessionList, StatusResponse, TokenResponse, UpdateProfileRequest, UpdateUserRequest, User,
+        UserPage, VerifyEmailRequest,
     },
     values::{SessionId, UserId},
 };
@@ -56,15 +57,90 @@ pub enum Credentials {
     /// `WWW-Authenticate` says `error="invalid_token"` may be cured by
     /// renewing the token.
     Bearer,
+    /// A bearer access token of an admin; anyone else signed in gets 403
+    /// `forbidden`.
+    Admin,
     /// The HttpOnly refresh cookie, from a page of an allowed `Origin`.
     /// Never renewed: the cookie is what renewal itself uses.
     RefreshCookie,
 }
 
-/// Values that fill a path pattern's `{parameters}`.
+impl Credentials {
+    /// Whether an access token is sent (and may be renewed).
+    pub const fn is_bearer(self) -> bool {
+        matches!(self, Self::Bearer | Self::Admin)
+    }
+}
+
+/// Values that fill a path pattern's `{parameters}`, and its query string.
 pub trait PathParams {
     fn fill(&self, pattern: &'static str) -> String;
 }
+
+/// A list's search and page: `?q=&limit=&cursor=`.
+impl PathParams for ListQuery {
+    fn fill(&self, pattern: &'static str) -> String {
+        let mut url = pattern.to_owned();
+        let mut separator = '?';
+        let limit = self.limit.map(|limit| limit.to_string());
+        for (name, value) in [
+            ("q", self.q.as_deref()),
+            ("limit", limit.as_deref()),
+            ("cursor", self.cursor.as_deref()),
+        ] {
+            if let Some(value) = value {
+                url.push(separator);
+                url.push_str(name);
+                url.push('=');
+                url.push_str(&percent_encode(value));
+                separator = '&';
+            }
+        }
+        url
+    }
+}
+
+/// RFC 3986 query encoding: unreserved characters as they are, every other
+/// byte as `%XX`.
+fn percent_encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// A query parameter, as documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryParam {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// `Some((min, max))` for an integer; `None` for text.
+    pub integer_range: Option<(u32, u32)>,
+}
+
+/// The query of every list endpoint.
+pub const LIST_QUERY: &[QueryParam] = &[
+    QueryParam {
+        name: "q",
+        description: "Matches the start of the email address or the name, ignoring case.",
+        integer_range: None,
+    },
+    QueryParam {
+        name: "limit",
+        description: "How many to return: 1 to 100, 20 when absent.",
+        integer_range: Some((1, 100)),
+    },
+    QueryParam {
+        name: "cursor",
+        description: "The `next_cursor` of the previous page.",
+        integer_range: None,
+    },
+];
 
 /// Endpoints without path parameters.
 impl PathParams for () {
@@ -120,6 +196,8 @@ pub trait Endpoint: 'static {
     const DEVELOPMENT_ONLY: bool = false;
     /// Whether the endpoint reads the database (and so can answer 503).
     const USES_DATABASE: bool = true;
+    /// Its query parameters.
+    const QUERY: &'static [QueryParam] = &[];
 
     const INFO: EndpointInfo = EndpointInfo {
         method: Self::METHOD,
@@ -133,6 +211,7 @@ pub trait Endpoint: 'static {
         uses_database: Self::USES_DATABASE,
         has_request_body: !is_unit::<Self::Request>(),
         has_response_body: !is_unit::<Self::Response>(),
+        query: Self::QUERY,
     };
 }
 
@@ -155,6 +234,7 @@ pub struct EndpointInfo {
     pub uses_database: bool,
     pub has_request_body: bool,
     pub has_response_body: bool,
+    pub query: &'static [QueryParam],
 }
 
 impl EndpointInfo {
@@ -163,6 +243,9 @@ impl EndpointInfo {
     pub fn problems(&self) -> Vec<ProblemCode> {
         use ProblemCode as P;
         let mut problems = Vec::new();
+        if !self.query.is_empty() {
+            problems.extend([P::InvalidQuery, P::ValidationFailed]);
+        }
         if self.has_request_body {
             problems.extend([
                 P::MalformedBody,
@@ -177,6 +260,12 @@ impl EndpointInfo {
             Credentials::Bearer => {
                 problems.extend([P::AuthenticationRequired, P::InvalidToken, P::TokenExpired])
             }
+            Credentials::Admin => problems.extend([
+                P::AuthenticationRequired,
+                P::InvalidToken,
+                P::TokenExpired,
+                P::Forbidden,
+            ]),
             Credentials::RefreshCookie => problems.push(P::OriginNotAllowed),
         }
         problems.extend_from_slice(self.specific_problems);
@@ -205,6 +294,7 @@ macro_rules! endpoints {
             problems: [$($problem:ident),* $(,)?],
             $(development_only: $development_only:literal,)?
             $(uses_database: $uses_database:literal,)?
+            $(query: $query:expr,)?
         }
     )*) => {
         $(
@@ -225,6 +315,7 @@ macro_rules! endpoints {
                 const SUMMARY: &'static str = first_doc_line(concat!($(stringify!($doc), "\n"),*));
                 $(const DEVELOPMENT_ONLY: bool = $development_only;)?
                 $(const USES_DATABASE: bool = $uses_database;)?
+                $(const QUERY: &'static [QueryParam] = $query;)?
             }
         )*
 
@@ -327,7 +418,7 @@ endpoints! {
         credentials: None,
         request: LoginRequest,
         response: 200 TokenResponse,
-        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified],
+        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified, AccountDisabled],
     }
 
     /// Exchanges the refresh cookie for a new access token and a rotated cookie.
@@ -430,6 +521,37 @@ endpoints! {
         problems: [NotFound],
     }
 
+    /// Lists accounts, oldest first, a page at a time (admins only).
+    ListUsers {
+        Get "/api/users",
+        params: ListQuery,
+        credentials: Admin,
+        request: (),
+        response: 200 UserPage,
+        problems: [],
+        query: LIST_QUERY,
+    }
+
+    /// One account: a user may read their own, an admin anyone's.
+    GetUser {
+        Get "/api/users/{id}",
+        params: UserId,
+        credentials: Bearer,
+        request: (),
+        response: 200 User,
+        problems: [NotFound],
+    }
+
+    /// Changes an account's role or disables it, ending its sessions (admins only).
+    UpdateUser {
+        Patch "/api/users/{id}",
+        params: UserId,
+        credentials: Admin,
+        request: UpdateUserRequest,
+        response: 200 User,
+        problems: [NotFound, LastAdmin],
+    }
+
     /// The newest messages of the mail outbox, with their links (development only).
     DevMailbox {
         Get "/api/dev/mailbox",
@@ -504,6 +626,20 @@ mod tests {
             "/api/me/sessions/00000000-0000-0000-0000-000000000007"
         );
         assert_eq!(().fill(Me::PATH), "/api/me");
+    }
+
+    #[test]
+    fn list_queries_are_encoded() {
+        let query = ListQuery {
+            q: Some("ada l&o".into()),
+            limit: Some(5),
+            cursor: None,
+        };
+        assert_eq!(
+            query.fill(ListUsers::PATH),
+            "/api/users?q=ada%20l%26o&limit=5"
+        );
+        assert_eq!(ListQuery::default().fill(ListUsers::PATH), "/api/users");
     }
 
     #[test]

@@ -48,6 +48,8 @@ problem_codes! {
     InvalidBody = ("invalid_body", 400, "Invalid body"),
     /// A body that could not be read at all.
     UnreadableBody = ("unreadable_body", 400, "Unreadable body"),
+    /// Query parameters of the wrong type.
+    InvalidQuery = ("invalid_query", 400, "Invalid query"),
     /// An emailed link that is unknown, used or expired.
     InvalidLink = ("invalid_link", 400, "Invalid link"),
     /// A bearer endpoint called without an access token.
@@ -66,14 +68,24 @@ problem_codes! {
     EmailNotVerified = ("email_not_verified", 403, "Email address not verified"),
     /// A cookie endpoint called from a page of another origin.
     OriginNotAllowed = ("origin_not_allowed", 403, "Origin not allowed"),
+    /// Signed in, but without the role this needs.
+    Forbidden = ("forbidden", 403, "Forbidden"),
+    /// The right password of an account an admin has disabled.
+    AccountDisabled = ("account_disabled", 403, "Account disabled"),
     /// No such resource (or not one the caller may know about).
     NotFound = ("not_found", 404, "Not found"),
     MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
+    /// The change would leave no enabled admin.
+    LastAdmin = ("last_admin", 409, "Last admin"),
+    /// `If-Match` names a version that is no longer current: nothing changed.
+    PreconditionFailed = ("precondition_failed", 412, "Precondition failed"),
     PayloadTooLarge = ("payload_too_large", 413, "Payload too large"),
     /// A body sent without `Content-Type: application/json`.
     UnsupportedMediaType = ("unsupported_media_type", 415, "Unsupported media type"),
     /// Some fields are invalid; `errors` says which and why.
     ValidationFailed = ("validation_failed", 422, "Validation failed"),
+    /// An update without `If-Match`: send the `ETag` you read.
+    PreconditionRequired = ("precondition_required", 428, "Precondition required"),
     /// A bug on the server's side; it has been logged.
     InternalError = ("internal_error", 500, "Internal error"),
     /// A dependency (usually the database) is not answering; retry later.

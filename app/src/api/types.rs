@@ -149,6 +149,8 @@ pub struct User {
     pub name: DisplayName,
     pub role: Role,
     pub email_verified: bool,
+    /// Disabled by an admin: cannot sign in.
+    pub disabled: bool,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -184,4 +186,37 @@ pub struct MailboxMessage {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Mailbox {
     pub messages: Vec<MailboxMessage>,
+}
+
+/// The query of a list: a search, a page size and where to continue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// Matches the start of the email address or the name, ignoring case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// 1 to 100; 20 when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// One page of users, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserPage {
+    pub users: Vec<User>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// An admin's change to an account; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct UpdateUserRequest {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
 }

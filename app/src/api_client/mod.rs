@@ -238,7 +238,7 @@ impl ApiClient {
         body: Option<&serde_json::Value>,
     ) -> Result<Res, ClientError> {
         let body = body.map(serde_json::Value::to_string);
-        let bearer = credentials == Credentials::Bearer;
+        let bearer = credentials.is_bearer();
         let sent_with = self.inner.generation.get();
         let response = self
             .inner

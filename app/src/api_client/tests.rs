@@ -191,6 +191,7 @@ fn tokens(access_token: &str) -> TokenResponse {
             name: DisplayName::parse("Ada").unwrap(),
             role: Role::User,
             email_verified: true,
+            disabled: false,
             created_at: "2026-11-23T00:00:00Z".into(),
         },
     }

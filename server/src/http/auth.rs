@@ -249,6 +249,14 @@ async fn login(
             ))
         }
     };
+    // Only after the right password: a wrong one says nothing about the
+    // account's state.
+    if user.is_disabled() {
+        return Err(ApiError::new(
+            ProblemCode::AccountDisabled,
+            "This account has been disabled. Contact an administrator.",
+        ));
+    }
     if !user.is_verified() {
         return Err(ApiError::new(
             ProblemCode::EmailNotVerified,

@@ -118,6 +118,30 @@ impl FromRequestParts<ApiContext> for AuthUser {
     }
 }
 
+/// A signed-in admin. Everyone else signed in gets 403 `forbidden`; the
+/// role comes from the access token, whose session ends whenever the role
+/// changes, so it is never stale.
+#[derive(Debug, Clone)]
+pub struct Admin(pub AuthUser);
+
+impl FromRequestParts<ApiContext> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = AuthUser::from_request_parts(parts, context).await?;
+        match caller.role {
+            Role::Admin => Ok(Self(caller)),
+            Role::User => Err(ApiError::new(
+                ProblemCode::Forbidden,
+                "Only an admin may do this.",
+            )),
+        }
+    }
+}
+
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
@@ -141,6 +165,25 @@ where
             .await
             .map_err(|_| ApiError::not_found())?;
         raw.parse().map(Self).map_err(|_| ApiError::not_found())
+    }
+}
+
+/// The query string as `T`; one of the wrong shape (a limit that is not a
+/// number, say) is a 400 problem.
+pub struct QueryParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(query)| Self(query))
+            .map_err(|rejection| ApiError::new(ProblemCode::InvalidQuery, rejection.body_text()))
     }
 }
 

@@ -25,6 +25,7 @@ use axum::{
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
+    accounts::Accounts,
     auth::{
         jwt::AccessTokens, password::Passwords, revocation::RevokedSessions, sessions::Sessions,
     },
@@ -34,7 +35,7 @@ use crate::{
     mail::Mailer,
 };
 
-pub use extract::{ApiJson, AuthUser};
+pub use extract::{Admin, ApiJson, AuthUser};
 use route::ApiRouter;
 
 /// What every API handler may reach.
@@ -47,6 +48,7 @@ pub struct ApiContext {
     /// Read by the bearer extractor; changed only by `sessions`.
     pub revoked: RevokedSessions,
     pub sessions: Sessions,
+    pub accounts: Accounts,
     pub mailer: Mailer,
 }
 

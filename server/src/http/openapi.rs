@@ -51,12 +51,31 @@ impl DocumentBuilder {
                     .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
+                    .description(Some("An id (a UUID); any other value names nothing: 404."))
                     .schema(Some(String::schema())),
+            );
+        }
+        for query in info.query {
+            let schema: RefOr<Schema> = match query.integer_range {
+                Some((min, max)) => ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(min))
+                    .maximum(Some(max))
+                    .into(),
+                None => String::schema(),
+            };
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(query.name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(query.description))
+                    .schema(Some(schema)),
             );
         }
         match info.credentials {
             Credentials::None => {}
-            Credentials::Bearer => {
+            Credentials::Bearer | Credentials::Admin => {
                 operation = operation.security(SecurityRequirement::new(
                     BEARER_SCHEME,
                     Vec::<String>::new(),

@@ -58,7 +58,8 @@ async fn forgot_password(
     // write.
     let token = tokens::generate();
     let token_hash = tokens::hash(&token);
-    if let Some(user) = user {
+    // A disabled account gets no way back in by email.
+    if let Some(user) = user.filter(|user| !user.is_disabled()) {
         let now = unix_now();
         let mut transaction = context.db.pool().begin().await?;
         email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;

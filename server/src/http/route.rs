@@ -19,7 +19,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 
 use super::{
-    extract::{AuthUser, Device, PathId},
+    extract::{Admin, AuthUser, Device, PathId, QueryParams},
     openapi::DocumentBuilder,
     ApiContext, ApiJson,
 };
@@ -101,9 +101,17 @@ macro_rules! bodiless_extractors {
         $(impl<E: Endpoint<Request = ()>> LastArgument<E> for $extractor {})*
     };
 }
-bodiless_extractors!(AuthUser, Device, CookieJar, HeaderMap, State<ApiContext>);
+bodiless_extractors!(
+    Admin,
+    AuthUser,
+    Device,
+    CookieJar,
+    HeaderMap,
+    State<ApiContext>
+);
 
 impl<E: Endpoint<Request = ()>, T> LastArgument<E> for PathId<T> {}
+impl<E: Endpoint<Request = ()>, T> LastArgument<E> for QueryParams<T> {}
 
 /// A handler that fits endpoint `E`; `T` is axum's extractor list.
 pub trait EndpointHandler<E: Endpoint, T>: Clone + Send + Sync + 'static {

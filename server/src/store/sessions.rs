@@ -171,6 +171,10 @@ pub enum EndReason {
     EndedByUser,
     PasswordChanged,
     PasswordReset,
+    /// An admin changed the account's role (carried in access tokens).
+    RoleChanged,
+    /// An admin disabled the account.
+    Disabled,
 }
 
 impl EndReason {
@@ -182,6 +186,8 @@ impl EndReason {
             Self::EndedByUser => "ended_by_user",
             Self::PasswordChanged => "password_changed",
             Self::PasswordReset => "password_reset",
+            Self::RoleChanged => "role_changed",
+            Self::Disabled => "disabled",
         }
     }
 }

@@ -16,11 +16,16 @@ pub struct UserRow {
     pub role: Role,
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
+    pub disabled_at: Option<i64>,
 }
 
 impl UserRow {
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
     }
 }
 
@@ -31,7 +36,8 @@ pub struct NewUser<'a> {
     pub name: &'a DisplayName,
 }
 
-const COLUMNS: &str = "id, email, password_hash, name, role, email_verified_at, created_at";
+const COLUMNS: &str =
+    "id, email, password_hash, name, role, email_verified_at, created_at, disabled_at";
 
 /// Fails with a unique violation when the email is taken.
 pub async fn insert<'e>(
@@ -159,4 +165,117 @@ pub async fn delete_unverified_before<'e>(
             .execute(db)
             .await?;
     Ok(result.rows_affected())
+}
+
+/// A change of role or status; `None` keeps what is there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Change {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Applies a change unless it would leave no enabled admin: in the same
+/// statement, the account must either stay an enabled admin or not be the
+/// only one. `false` when nothing changed (no such account, or the last
+/// admin). On PostgreSQL, callers serialize concurrent changes with
+/// [`lock_admin_changes`] so that two admins demoting each other cannot
+/// both see the other as the one who remains.
+pub async fn change_guarded<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+    change: Change,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let role = change.role.map(Role::as_str);
+    let disabled = change.disabled.map(i64::from);
+    let result = sqlx::query(
+        "UPDATE users SET \
+             role = COALESCE($1, role), \
+             disabled_at = CASE WHEN $2 IS NULL THEN disabled_at \
+                                WHEN $3 = 1 THEN COALESCE(disabled_at, $4) \
+                                ELSE NULL END, \
+             updated_at = $5 \
+         WHERE id = $6 AND ( \
+             (COALESCE($7, role) = 'admin' \
+                 AND (CASE WHEN $8 IS NULL THEN disabled_at IS NULL ELSE $9 = 0 END)) \
+             OR EXISTS (SELECT 1 FROM users other \
+                        WHERE other.role = 'admin' AND other.disabled_at IS NULL \
+                          AND other.id <> $10))",
+    )
+    .bind(role)
+    .bind(disabled)
+    .bind(disabled)
+    .bind(now)
+    .bind(now)
+    .bind(id.to_string())
+    .bind(role)
+    .bind(disabled)
+    .bind(disabled)
+    .bind(id.to_string())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// PostgreSQL only: holds, until the transaction ends, the lock that every
+/// role or status change takes first.
+pub async fn lock_admin_changes<'e>(
+    db: impl Executor<'e, Database = Any>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(7262001)")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Where a page of a list starts after: the last row of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub created_at: i64,
+    pub id: String,
+}
+
+/// A page of accounts in creation order (ties broken by id), optionally
+/// only those whose email or name starts with `prefix` (lower-cased by the
+/// caller), after `after`.
+pub async fn page<'e>(
+    db: impl Executor<'e, Database = Any>,
+    prefix: Option<&str>,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    let pattern = prefix.map(|prefix| format!("{}%", escape_like(prefix)));
+    let (after_created, after_id) = match after {
+        Some(after) => (Some(after.created_at), Some(after.id.as_str())),
+        None => (None, None),
+    };
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users \
+         WHERE ($1 IS NULL OR LOWER(email) LIKE $2 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\') \
+           AND ($4 IS NULL OR created_at > $5 OR (created_at = $6 AND id > $7)) \
+         ORDER BY created_at, id \
+         LIMIT $8"
+    ))
+    .bind(pattern.as_deref())
+    .bind(pattern.as_deref())
+    .bind(pattern.as_deref())
+    .bind(after_created)
+    .bind(after_created)
+    .bind(after_created)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// `%`, `_` and the escape character itself match literally.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
 }

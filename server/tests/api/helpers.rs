@@ -258,6 +258,24 @@ impl TestApp {
         }
     }
 
+    /// `server admin <verb> <email>` against this app's database.
+    pub async fn admin_cli(&self, verb: &str, email: &str) -> anyhow::Result<String> {
+        let vars = self.vars.clone();
+        let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("settings");
+        let args = vec!["admin".to_owned(), verb.to_owned(), email.to_owned()];
+        let command = server::admin::Command::parse(&args)
+            .expect("an admin command")
+            .expect("well formed");
+        server::admin::run(command, &settings).await
+    }
+
+    /// A signed-in admin (made with the CLI, then signed in anew).
+    pub async fn signed_in_admin(&self, name: &str) -> Session {
+        let email = self.verified_user(name).await;
+        self.admin_cli("grant", &email).await.expect("granted");
+        self.sign_in(&email).await
+    }
+
     /// Runs a statement against the app's database, for setting up states
     /// that would otherwise take hours (expired links and sessions).
     pub async fn execute(&self, sql: &str) {

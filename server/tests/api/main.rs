@@ -16,3 +16,4 @@ mod refresh;
 mod registration;
 mod sessions;
 mod smtp_sink;
+mod users;

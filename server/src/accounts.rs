@@ -1,0 +1,83 @@
+//! The account service: an admin's changes to an account's role and status.
+//! It owns two invariants: some enabled admin always remains, and a change
+//! takes effect at once, because the role travels inside access tokens: the
+//! account's sessions all end (on every instance) with the change.
+
+use app::api::values::UserId;
+
+use crate::{
+    auth::sessions::Sessions,
+    db::{Backend, Database},
+    store::{
+        sessions::EndReason,
+        users::{self, Change, UserRow},
+    },
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeRefused {
+    #[error("there is no such account")]
+    NotFound,
+    #[error("the change would leave no enabled admin")]
+    LastAdmin,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    db: Database,
+    sessions: Sessions,
+}
+
+impl Accounts {
+    pub fn new(db: Database, sessions: Sessions) -> Self {
+        Self { db, sessions }
+    }
+
+    /// Applies `change` to the account and returns it as it now is. A
+    /// change that alters nothing ends no session.
+    pub async fn change(
+        &self,
+        id: UserId,
+        change: Change,
+        now: i64,
+    ) -> Result<UserRow, ChangeRefused> {
+        let before = users::find_by_id(self.db.pool(), id)
+            .await?
+            .ok_or(ChangeRefused::NotFound)?;
+        let mut transaction = self.db.pool().begin().await?;
+        if self.db.backend() == Backend::Postgres {
+            users::lock_admin_changes(&mut *transaction).await?;
+        }
+        if !users::change_guarded(&mut *transaction, id, change, now).await? {
+            transaction.rollback().await?;
+            return Err(match users::find_by_id(self.db.pool(), id).await? {
+                Some(_) => ChangeRefused::LastAdmin,
+                None => ChangeRefused::NotFound,
+            });
+        }
+        transaction.commit().await?;
+        let after = users::find_by_id(self.db.pool(), id)
+            .await?
+            .ok_or(ChangeRefused::NotFound)?;
+        let reason = if after.is_disabled() && !before.is_disabled() {
+            Some(EndReason::Disabled)
+        } else if after.role != before.role {
+            Some(EndReason::RoleChanged)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let ended = self.sessions.end_all(id, reason, now).await?;
+            tracing::info!(
+                user_id = %id,
+                role = %after.role,
+                disabled = after.is_disabled(),
+                sessions = ended.len(),
+                "account changed"
+            );
+        }
+        Ok(after)
+    }
+}
