@@ -3,7 +3,7 @@
 //! rules as people type, so they rarely meet a server-side rejection.
 
 use crate::api::{
-    types::{LoginRequest, RegisterRequest},
+    types::{LoginRequest, PersonInput, RegisterRequest},
     values::{DisplayName, Email},
     FieldError,
 };
@@ -66,6 +66,89 @@ pub fn check_name(raw: &str) -> Result<String, &'static str> {
         Err("Use letters, digits, spaces and punctuation only.")
     } else {
         Ok(name.to_owned())
+    }
+}
+
+pub const PHONE_MAX_CHARS: usize = 32;
+pub const NOTES_MAX_CHARS: usize = 2000;
+
+/// Loosely: digits with the usual separators, and at least three digits.
+pub fn check_phone(raw: &str) -> Result<String, &'static str> {
+    let phone = raw.trim();
+    let allowed =
+        |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.' | '/');
+    if phone.chars().count() > PHONE_MAX_CHARS {
+        Err("Use at most 32 characters.")
+    } else if !phone.chars().all(allowed) || phone.chars().filter(char::is_ascii_digit).count() < 3
+    {
+        Err("Enter a phone number like +44 20 7946 0958.")
+    } else {
+        Ok(phone.to_owned())
+    }
+}
+
+pub fn check_notes(raw: &str) -> Result<String, &'static str> {
+    let notes = raw.trim();
+    if notes.chars().count() > NOTES_MAX_CHARS {
+        Err("Keep notes to 2000 characters.")
+    } else if notes
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Err("Use letters, digits, spaces and punctuation only.")
+    } else {
+        Ok(notes.to_owned())
+    }
+}
+
+/// A person whose fields passed every shared rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPerson {
+    pub name: DisplayName,
+    pub email: Option<Email>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// An optional field: blank means absent.
+fn optional(raw: &str) -> Option<&str> {
+    (!raw.trim().is_empty()).then_some(raw)
+}
+
+pub fn validate_person(input: &PersonInput) -> Result<ValidPerson, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = DisplayName::parse(&input.name)
+        .map_err(|invalid| errors.push(FieldError::new("name", invalid.0)))
+        .ok();
+    let email = match optional(&input.email) {
+        Some(raw) => Email::parse(raw)
+            .map(Some)
+            .map_err(|invalid| errors.push(FieldError::new("email", invalid.0)))
+            .unwrap_or(None),
+        None => None,
+    };
+    let phone = match optional(&input.phone) {
+        Some(raw) => check_phone(raw)
+            .map(Some)
+            .map_err(|message| errors.push(FieldError::new("phone", message)))
+            .unwrap_or(None),
+        None => None,
+    };
+    let notes = match optional(&input.notes) {
+        Some(raw) => check_notes(raw)
+            .map(Some)
+            .map_err(|message| errors.push(FieldError::new("notes", message)))
+            .unwrap_or(None),
+        None => None,
+    };
+    match name {
+        Some(name) if errors.is_empty() => Ok(ValidPerson {
+            name,
+            email,
+            phone,
+            notes,
+        }),
+        _ => Err(errors),
     }
 }
 
@@ -190,6 +273,30 @@ mod tests {
         .unwrap();
         assert_eq!(valid.email.as_str(), "ada@example.com");
         assert_eq!(valid.name.as_str(), "Ada Lovelace");
+    }
+
+    #[test]
+    fn people_need_a_name_and_valid_optional_fields() {
+        let valid = validate_person(&PersonInput {
+            name: " Ada ".into(),
+            email: "".into(),
+            phone: "+44 (20) 7946-0958".into(),
+            notes: "Met at the\nconference.".into(),
+        })
+        .unwrap();
+        assert_eq!(valid.name.as_str(), "Ada");
+        assert_eq!(valid.email, None);
+        assert_eq!(valid.phone.as_deref(), Some("+44 (20) 7946-0958"));
+        let errors = validate_person(&PersonInput {
+            name: "".into(),
+            email: "nope".into(),
+            phone: "call me".into(),
+            notes: "x".repeat(2001),
+        })
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["name", "email", "phone", "notes"]);
+        assert!(check_phone("12").is_err());
     }
 
     #[test]

@@ -13,11 +13,11 @@ use super::{
     problem::ProblemCode,
     types::{
         ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, Mailbox,
-        MessageResponse, RegisterRequest, ResendVerificationRequest, ResetPasswordRequest,
-        SessionList, StatusResponse, TokenResponse, UpdateProfileRequest, UpdateUserRequest, User,
-        UserPage, VerifyEmailRequest,
+        MessageResponse, Person, PersonInput, PersonPage, RegisterRequest,
+        ResendVerificationRequest, ResetPasswordRequest, SessionList, StatusResponse,
+        TokenResponse, UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest,
     },
-    values::{SessionId, UserId},
+    values::{PersonId, SessionId, UserId},
 };
 
 /// Where the JSON API lives; everything else is the web app.
@@ -159,7 +159,7 @@ macro_rules! id_params {
         })*
     };
 }
-id_params!(SessionId, UserId);
+id_params!(PersonId, SessionId, UserId);
 
 /// With the server build, request and response bodies also describe their
 /// JSON Schema for the OpenAPI document; the browser build carries no
@@ -198,6 +198,9 @@ pub trait Endpoint: 'static {
     const USES_DATABASE: bool = true;
     /// Its query parameters.
     const QUERY: &'static [QueryParam] = &[];
+    /// Whether answers carry the resource's `ETag`; a `PUT` must then send
+    /// `If-Match` with it (optimistic concurrency).
+    const VERSIONED: bool = false;
 
     const INFO: EndpointInfo = EndpointInfo {
         method: Self::METHOD,
@@ -212,6 +215,7 @@ pub trait Endpoint: 'static {
         has_request_body: !is_unit::<Self::Request>(),
         has_response_body: !is_unit::<Self::Response>(),
         query: Self::QUERY,
+        versioned: Self::VERSIONED,
     };
 }
 
@@ -235,6 +239,7 @@ pub struct EndpointInfo {
     pub has_request_body: bool,
     pub has_response_body: bool,
     pub query: &'static [QueryParam],
+    pub versioned: bool,
 }
 
 impl EndpointInfo {
@@ -295,6 +300,7 @@ macro_rules! endpoints {
             $(development_only: $development_only:literal,)?
             $(uses_database: $uses_database:literal,)?
             $(query: $query:expr,)?
+            $(versioned: $versioned:literal,)?
         }
     )*) => {
         $(
@@ -316,6 +322,7 @@ macro_rules! endpoints {
                 $(const DEVELOPMENT_ONLY: bool = $development_only;)?
                 $(const USES_DATABASE: bool = $uses_database;)?
                 $(const QUERY: &'static [QueryParam] = $query;)?
+                $(const VERSIONED: bool = $versioned;)?
             }
         )*
 
@@ -550,6 +557,60 @@ endpoints! {
         request: UpdateUserRequest,
         response: 200 User,
         problems: [NotFound, LastAdmin],
+    }
+
+    /// Lists the people of the directory, oldest first, a page at a time.
+    ListPeople {
+        Get "/api/people",
+        params: ListQuery,
+        credentials: Bearer,
+        request: (),
+        response: 200 PersonPage,
+        problems: [],
+        query: LIST_QUERY,
+    }
+
+    /// One person, with the ETag to send back when replacing them.
+    GetPerson {
+        Get "/api/people/{id}",
+        params: PersonId,
+        credentials: Bearer,
+        request: (),
+        response: 200 Person,
+        problems: [NotFound],
+        versioned: true,
+    }
+
+    /// Adds a person to the directory.
+    CreatePerson {
+        Post "/api/people",
+        params: (),
+        credentials: Bearer,
+        request: PersonInput,
+        response: 201 Person,
+        problems: [ValidationFailed],
+        versioned: true,
+    }
+
+    /// Replaces a person, only if `If-Match` names their current version.
+    UpdatePerson {
+        Put "/api/people/{id}",
+        params: PersonId,
+        credentials: Bearer,
+        request: PersonInput,
+        response: 200 Person,
+        problems: [NotFound, ValidationFailed, PreconditionFailed, PreconditionRequired],
+        versioned: true,
+    }
+
+    /// Removes a person from the directory (admins only).
+    DeletePerson {
+        Delete "/api/people/{id}",
+        params: PersonId,
+        credentials: Admin,
+        request: (),
+        response: 204 (),
+        problems: [NotFound],
     }
 
     /// The newest messages of the mail outbox, with their links (development only).

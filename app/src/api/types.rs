@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::values::{DisplayName, Email, Role, SessionId, UserId};
+pub use super::values::{DisplayName, Email, PersonId, Role, SessionId, UserId};
 
 /// The body of the health and readiness probes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,4 +219,42 @@ pub struct UserPage {
 pub struct UpdateUserRequest {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+}
+
+/// A person of the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Person {
+    pub id: PersonId,
+    pub name: String,
+    pub email: Option<Email>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Absent once that account is deleted.
+    pub created_by: Option<UserId>,
+    pub updated_by: Option<UserId>,
+}
+
+/// A person as created or replaced; empty optional fields mean "none".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PersonInput {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub notes: String,
+}
+
+/// One page of people, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PersonPage {
+    pub people: Vec<Person>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
 }

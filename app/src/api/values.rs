@@ -63,6 +63,11 @@ id_type! {
     SessionId
 }
 
+id_type! {
+    /// Identifies a person of the directory.
+    PersonId
+}
+
 /// What an account may do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -8,8 +8,10 @@ mod dev;
 mod docs;
 mod extract;
 mod health;
+mod listing;
 pub mod openapi;
 mod passwords;
+mod people;
 pub mod route;
 mod sessions;
 mod users;
@@ -60,7 +62,8 @@ pub fn endpoints(development: bool) -> ApiRouter {
         .merge(auth::router())
         .merge(passwords::router())
         .merge(users::router())
-        .merge(sessions::router());
+        .merge(sessions::router())
+        .merge(people::router());
     if development {
         api = api.merge(dev::router());
     }

@@ -100,6 +100,20 @@ impl DocumentBuilder {
                     );
             }
         }
+        if info.versioned && info.method == Method::Put {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name("If-Match")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::True)
+                    .description(Some(
+                        "The `ETag` of the version this replaces. Without it: 428 \
+                         `precondition_required`; a version changed since: 412 \
+                         `precondition_failed`, and nothing is overwritten.",
+                    ))
+                    .schema(Some(String::schema())),
+            );
+        }
         if info.has_request_body {
             let schema = self.schema_of::<E::Request>();
             operation = operation.request_body(Some(
@@ -120,6 +134,15 @@ impl DocumentBuilder {
             success = success.content(
                 "application/json",
                 ContentBuilder::new().schema(Some(schema)).build(),
+            );
+        }
+        if info.versioned {
+            success = success.header(
+                "ETag",
+                HeaderBuilder::new()
+                    .schema(Some(String::schema()))
+                    .description(Some("The version of this resource, for `If-Match`."))
+                    .build(),
             );
         }
         if matches!(E::NAME, "Login" | "Refresh") {

@@ -11,7 +11,7 @@ use std::{future::Future, marker::PhantomData};
 use app::api::endpoints::{Endpoint, EndpointInfo, Method};
 use axum::{
     extract::{FromRequest, Request, State},
-    http::{HeaderMap, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{on, MethodFilter, MethodRouter},
     Json, Router,
@@ -30,6 +30,7 @@ use crate::error::ApiError;
 pub struct Reply<E: Endpoint> {
     body: E::Response,
     cookies: Option<CookieJar>,
+    etag: Option<String>,
     _endpoint: PhantomData<E>,
 }
 
@@ -38,8 +39,17 @@ impl<E: Endpoint> Reply<E> {
         Self {
             body,
             cookies: None,
+            etag: None,
             _endpoint: PhantomData,
         }
+    }
+
+    /// The version of the resource in the body, as an entity tag (only
+    /// endpoints described as versioned carry one).
+    pub fn with_etag(mut self, etag: String) -> Self {
+        debug_assert!(E::VERSIONED, "{} is not versioned", E::NAME);
+        self.etag = Some(etag);
+        self
     }
 
     pub fn with_cookies(mut self, jar: CookieJar) -> Self {
@@ -63,6 +73,9 @@ impl<E: Endpoint> IntoResponse for Reply<E> {
         } else {
             status.into_response()
         };
+        if let Some(etag) = self.etag.and_then(|etag| HeaderValue::from_str(&etag).ok()) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
         if let Some(jar) = self.cookies {
             let (mut parts, body) = response.into_parts();
             for (name, value) in jar.into_response().headers() {

@@ -10,10 +10,10 @@ use app::api::{
     FieldError, ProblemCode,
 };
 use axum::extract::State;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
 use super::{
     extract::{Admin, AuthUser, PathId, QueryParams},
+    listing::Page,
     route::{ApiRouter, Payload, Reply},
     ApiContext,
 };
@@ -21,12 +21,11 @@ use crate::{
     accounts::ChangeRefused,
     clock::{rfc3339, unix_now},
     error::ApiError,
-    store::users::{self, After, Change, UserRow},
+    store::{
+        users::{self, Change, UserRow},
+        After,
+    },
 };
-
-const DEFAULT_PAGE: u32 = 20;
-const MAX_PAGE: u32 = 100;
-const MAX_QUERY_CHARS: usize = 100;
 
 pub fn router() -> ApiRouter {
     ApiRouter::new()
@@ -86,18 +85,13 @@ async fn list_users(
         context.db.pool(),
         page.prefix.as_deref(),
         page.after.as_ref(),
-        i64::from(page.limit) + 1,
+        page.fetch(),
     )
     .await?;
-    let more = rows.len() > page.limit as usize;
-    rows.truncate(page.limit as usize);
-    let next_cursor = match rows.last() {
-        Some(last) if more => Some(encode_cursor(&After {
-            created_at: last.created_at,
-            id: last.id.to_string(),
-        })),
-        _ => None,
-    };
+    let next_cursor = page.next_cursor(&mut rows, |row| After {
+        created_at: row.created_at,
+        id: row.id.to_string(),
+    });
     Ok(Reply::new(UserPage {
         users: rows.iter().map(user_view).collect(),
         next_cursor,
@@ -139,94 +133,5 @@ async fn update_user(
             "This would leave no enabled admin. Make someone else an admin first.",
         )),
         Err(ChangeRefused::Database(error)) => Err(error.into()),
-    }
-}
-
-/// A list query, checked.
-struct Page {
-    prefix: Option<String>,
-    after: Option<After>,
-    limit: u32,
-}
-
-impl Page {
-    fn read(query: &ListQuery) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            errors.push(FieldError::new("limit", "Ask for 1 to 100 at a time."));
-        }
-        let prefix = query
-            .q
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_lowercase);
-        if prefix
-            .as_deref()
-            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS || q.contains('\0'))
-        {
-            errors.push(FieldError::new("q", "Search with at most 100 characters."));
-        }
-        let after = match query.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
-            Some(cursor) => match decode_cursor(cursor) {
-                Some(after) => Some(after),
-                None => {
-                    errors.push(FieldError::new(
-                        "cursor",
-                        "This cursor is not one we gave out.",
-                    ));
-                    None
-                }
-            },
-            None => None,
-        };
-        if errors.is_empty() {
-            Ok(Self {
-                prefix,
-                after,
-                limit,
-            })
-        } else {
-            Err(ApiError::Validation(errors))
-        }
-    }
-}
-
-/// Opaque to clients: where the last page ended.
-fn encode_cursor(after: &After) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{}", after.created_at, after.id))
-}
-
-fn decode_cursor(cursor: &str) -> Option<After> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (created_at, id) = text.split_once(':')?;
-    let id: UserId = id.parse().ok()?;
-    Some(After {
-        created_at: created_at.parse().ok()?,
-        id: id.to_string(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_forgeries() {
-        let after = After {
-            created_at: 1_795_000_000,
-            id: uuid::Uuid::from_u128(9).to_string(),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(&after)), Some(after));
-        for forged in [
-            "",
-            "!!",
-            "bm90aGluZw",
-            &URL_SAFE_NO_PAD.encode("12:not-a-uuid"),
-        ] {
-            assert_eq!(decode_cursor(forged), None, "{forged}");
-        }
     }
 }

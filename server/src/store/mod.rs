@@ -2,6 +2,7 @@
 //! PostgreSQL; writes that must not race are single conditional statements.
 
 pub mod email_tokens;
+pub mod people;
 pub mod sessions;
 pub mod users;
 
@@ -18,4 +19,24 @@ where
 {
     text.parse()
         .map_err(|error| sqlx::Error::Decode(Box::new(error)))
+}
+
+/// Where a page of a list starts after: the last row of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub created_at: i64,
+    pub id: String,
+}
+
+/// For `LIKE … ESCAPE '\'`: `%`, `_` and the escape character itself match
+/// literally.
+pub fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
 }

@@ -3,6 +3,8 @@
 use app::api::values::{DisplayName, Email, Role, UserId};
 use sqlx::{Any, Executor};
 
+use super::{escape_like, After};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     #[sqlx(try_from = "String")]
@@ -228,13 +230,6 @@ pub async fn lock_admin_changes<'e>(
     Ok(())
 }
 
-/// Where a page of a list starts after: the last row of the page before.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct After {
-    pub created_at: i64,
-    pub id: String,
-}
-
 /// A page of accounts in creation order (ties broken by id), optionally
 /// only those whose email or name starts with `prefix` (lower-cased by the
 /// caller), after `after`.
@@ -266,16 +261,4 @@ pub async fn page<'e>(
     .bind(limit)
     .fetch_all(db)
     .await
-}
-
-/// `%`, `_` and the escape character itself match literally.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        if matches!(character, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(character);
-    }
-    escaped
 }

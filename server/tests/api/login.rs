@@ -51,6 +51,7 @@ async fn login_answers_tokens_and_sets_a_strict_cookie(backend: Backend) {
     assert_eq!(user["name"], "ada");
     assert_eq!(user["role"], "user");
     assert_eq!(user["email_verified"], true);
+    assert_eq!(user["disabled"], false);
     assert!(uuid::Uuid::parse_str(user["id"].as_str().unwrap()).is_ok());
     let created_at = user["created_at"].as_str().unwrap();
     assert!(
@@ -60,7 +61,7 @@ async fn login_answers_tokens_and_sets_a_strict_cookie(backend: Backend) {
     );
     assert_eq!(
         user.as_object().unwrap().len(),
-        6,
+        7,
         "exactly the contract's fields, no secrets: {user}"
     );
 }

@@ -12,6 +12,7 @@ mod login;
 mod logout;
 mod mail;
 mod passwords;
+mod people;
 mod refresh;
 mod registration;
 mod sessions;
