@@ -1,0 +1,284 @@
+//! The catalog: every endpoint of the API, described once.
+
+use super::{first_doc_line, Credentials, Endpoint, EndpointInfo, Method, QueryParam, LIST_QUERY};
+use crate::api::{
+    problem::ProblemCode,
+    types::{
+        ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, Mailbox,
+        MessageResponse, Person, PersonInput, PersonPage, RegisterRequest,
+        ResendVerificationRequest, ResetPasswordRequest, SessionList, StatusResponse,
+        TokenResponse, UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest,
+    },
+    values::{PersonId, SessionId, UserId},
+};
+
+endpoints! {
+    /// The process is up and serving requests.
+    Health {
+        Get "/api/health",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 StatusResponse,
+        problems: [],
+        uses_database: false,
+    }
+
+    /// The process can do useful work: its database answers.
+    Ready {
+        Get "/api/ready",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 StatusResponse,
+        problems: [],
+    }
+
+    /// This document: the API's contract as OpenAPI 3.1.
+    OpenApiDocument {
+        Get "/api/openapi.json",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 serde_json::Value,
+        problems: [],
+        uses_database: false,
+    }
+
+    /// Creates an account and emails a link to confirm the address; answers the same when the address is taken.
+    Register {
+        Post "/api/auth/register",
+        params: (),
+        credentials: None,
+        request: RegisterRequest,
+        response: 202 MessageResponse,
+        problems: [ValidationFailed],
+    }
+
+    /// Confirms an email address with the token from the emailed link.
+    VerifyEmail {
+        Post "/api/auth/verify-email",
+        params: (),
+        credentials: None,
+        request: VerifyEmailRequest,
+        response: 200 MessageResponse,
+        problems: [InvalidLink],
+    }
+
+    /// Sends a new confirmation link to an unverified account; answers the same for any address.
+    ResendVerification {
+        Post "/api/auth/resend-verification",
+        params: (),
+        credentials: None,
+        request: ResendVerificationRequest,
+        response: 202 MessageResponse,
+        problems: [],
+    }
+
+    /// Signs in: an access token in the body, the refresh token in an HttpOnly cookie.
+    Login {
+        Post "/api/auth/login",
+        params: (),
+        credentials: None,
+        request: LoginRequest,
+        response: 200 TokenResponse,
+        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified, AccountDisabled],
+    }
+
+    /// Exchanges the refresh cookie for a new access token and a rotated cookie.
+    Refresh {
+        Post "/api/auth/refresh",
+        params: (),
+        credentials: RefreshCookie,
+        request: (),
+        response: 200 TokenResponse,
+        problems: [InvalidRefreshToken, RefreshTokenReused],
+    }
+
+    /// Ends the session of the refresh cookie and clears the cookie.
+    Logout {
+        Post "/api/auth/logout",
+        params: (),
+        credentials: RefreshCookie,
+        request: (),
+        response: 204 (),
+        problems: [],
+    }
+
+    /// Ends every session of the signed-in user.
+    LogoutAll {
+        Post "/api/auth/logout-all",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 204 (),
+        problems: [],
+    }
+
+    /// Emails a link to set a new password; answers the same for any address.
+    ForgotPassword {
+        Post "/api/auth/forgot-password",
+        params: (),
+        credentials: None,
+        request: ForgotPasswordRequest,
+        response: 202 MessageResponse,
+        problems: [],
+    }
+
+    /// Sets a new password with the token from a reset link, and ends every session of the account.
+    ResetPassword {
+        Post "/api/auth/reset-password",
+        params: (),
+        credentials: None,
+        request: ResetPasswordRequest,
+        response: 200 MessageResponse,
+        problems: [InvalidLink, ValidationFailed],
+    }
+
+    /// The signed-in user.
+    Me {
+        Get "/api/me",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 User,
+        problems: [],
+    }
+
+    /// Changes the signed-in user's own profile.
+    UpdateMe {
+        Patch "/api/me",
+        params: (),
+        credentials: Bearer,
+        request: UpdateProfileRequest,
+        response: 200 User,
+        problems: [ValidationFailed],
+    }
+
+    /// Changes the password, ending every other session of the user.
+    ChangePassword {
+        Post "/api/me/password",
+        params: (),
+        credentials: Bearer,
+        request: ChangePasswordRequest,
+        response: 204 (),
+        problems: [ValidationFailed],
+    }
+
+    /// Where the signed-in user is signed in: their live sessions.
+    MySessions {
+        Get "/api/me/sessions",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 SessionList,
+        problems: [],
+    }
+
+    /// Signs one of the user's own sessions out, at once.
+    EndMySession {
+        Delete "/api/me/sessions/{id}",
+        params: SessionId,
+        credentials: Bearer,
+        request: (),
+        response: 204 (),
+        problems: [NotFound],
+    }
+
+    /// Lists accounts, oldest first, a page at a time (admins only).
+    ListUsers {
+        Get "/api/users",
+        params: ListQuery,
+        credentials: Admin,
+        request: (),
+        response: 200 UserPage,
+        problems: [],
+        query: LIST_QUERY,
+    }
+
+    /// One account: a user may read their own, an admin anyone's.
+    GetUser {
+        Get "/api/users/{id}",
+        params: UserId,
+        credentials: Bearer,
+        request: (),
+        response: 200 User,
+        problems: [NotFound],
+    }
+
+    /// Changes an account's role or disables it, ending its sessions (admins only).
+    UpdateUser {
+        Patch "/api/users/{id}",
+        params: UserId,
+        credentials: Admin,
+        request: UpdateUserRequest,
+        response: 200 User,
+        problems: [NotFound, LastAdmin],
+    }
+
+    /// Lists the people of the directory, oldest first, a page at a time.
+    ListPeople {
+        Get "/api/people",
+        params: ListQuery,
+        credentials: Bearer,
+        request: (),
+        response: 200 PersonPage,
+        problems: [],
+        query: LIST_QUERY,
+    }
+
+    /// One person, with the ETag to send back when replacing them.
+    GetPerson {
+        Get "/api/people/{id}",
+        params: PersonId,
+        credentials: Bearer,
+        request: (),
+        response: 200 Person,
+        problems: [NotFound],
+        versioned: true,
+    }
+
+    /// Adds a person to the directory.
+    CreatePerson {
+        Post "/api/people",
+        params: (),
+        credentials: Bearer,
+        request: PersonInput,
+        response: 201 Person,
+        problems: [ValidationFailed],
+        versioned: true,
+    }
+
+    /// Replaces a person, only if `If-Match` names their current version.
+    UpdatePerson {
+        Put "/api/people/{id}",
+        params: PersonId,
+        credentials: Bearer,
+        request: PersonInput,
+        response: 200 Person,
+        problems: [NotFound, ValidationFailed, PreconditionFailed, PreconditionRequired],
+        versioned: true,
+    }
+
+    /// Removes a person from the directory (admins only).
+    DeletePerson {
+        Delete "/api/people/{id}",
+        params: PersonId,
+        credentials: Admin,
+        request: (),
+        response: 204 (),
+        problems: [NotFound],
+    }
+
+    /// The newest messages of the mail outbox, with their links (development only).
+    DevMailbox {
+        Get "/api/dev/mailbox",
+        params: (),
+        credentials: None,
+        request: (),
+        response: 200 Mailbox,
+        problems: [],
+        development_only: true,
+        uses_database: false,
+    }
+}
