@@ -312,7 +312,11 @@ fn SessionList(sessions_changed: RwSignal<u32>) -> impl IntoView {
             let outcome = client.my_sessions().await;
             loading.set(false);
             match outcome {
-                Ok(list) => sessions.set(Some(list)),
+                Ok(mut list) => {
+                    // This device first, then the others, most recently used first.
+                    list.sort_by_key(|session| !session.current);
+                    sessions.set(Some(list));
+                }
                 Err(error) => announcement.set(Some((Tone::Error, error.message()))),
             }
         });

@@ -95,6 +95,9 @@ pub fn LoginPage() -> impl IntoView {
                     "Please confirm your email address first: follow the link we sent you."
                         .to_owned()
                 }
+                Some(ProblemCode::AccountDisabled) => {
+                    "This account has been disabled. Please contact an administrator.".to_owned()
+                }
                 Some(ProblemCode::ValidationFailed) => {
                     "Please correct the fields below.".to_owned()
                 }
