@@ -6,6 +6,8 @@ pub mod people;
 pub mod sessions;
 pub mod users;
 
+use sqlx::{Any, Executor};
+
 /// Whether the error is a UNIQUE constraint refusing a duplicate.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -28,9 +30,49 @@ pub struct After {
     pub id: String,
 }
 
+/// One page of a table with `created_at`, `id`, `email` and `name`
+/// columns, in creation order (ties broken by id): those after `after`,
+/// optionally only rows whose email or name starts with `prefix`
+/// (lower-cased by the caller). Keyset paging: rows added meanwhile never
+/// shift a page, so a client paging through sees each row once.
+pub async fn keyset_page<'e, T>(
+    db: impl Executor<'e, Database = Any>,
+    table: &'static str,
+    columns: &'static str,
+    prefix: Option<&str>,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let pattern = prefix.map(|prefix| format!("{}%", escape_like(prefix)));
+    let (after_created, after_id) = match after {
+        Some(after) => (Some(after.created_at), Some(after.id.as_str())),
+        None => (None, None),
+    };
+    sqlx::query_as(&format!(
+        "SELECT {columns} FROM {table} \
+         WHERE ($1 IS NULL OR LOWER(email) LIKE $2 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\') \
+           AND ($4 IS NULL OR created_at > $5 OR (created_at = $6 AND id > $7)) \
+         ORDER BY created_at, id \
+         LIMIT $8"
+    ))
+    .bind(pattern.as_deref())
+    .bind(pattern.as_deref())
+    .bind(pattern.as_deref())
+    .bind(after_created)
+    .bind(after_created)
+    .bind(after_created)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// For `LIKE … ESCAPE '\'`: `%`, `_` and the escape character itself match
 /// literally.
-pub fn escape_like(text: &str) -> String {
+fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         if matches!(character, '%' | '_' | '\\') {

@@ -8,7 +8,7 @@ use app::{
 };
 use sqlx::{Any, Executor};
 
-use super::{escape_like, parse_id, After};
+use super::{parse_id, After};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonRow {
@@ -129,26 +129,5 @@ pub async fn page<'e>(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<PersonRow>, sqlx::Error> {
-    let pattern = prefix.map(|prefix| format!("{}%", escape_like(prefix)));
-    let (after_created, after_id) = match after {
-        Some(after) => (Some(after.created_at), Some(after.id.as_str())),
-        None => (None, None),
-    };
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM people \
-         WHERE ($1 IS NULL OR LOWER(email) LIKE $2 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\') \
-           AND ($4 IS NULL OR created_at > $5 OR (created_at = $6 AND id > $7)) \
-         ORDER BY created_at, id \
-         LIMIT $8"
-    ))
-    .bind(pattern.as_deref())
-    .bind(pattern.as_deref())
-    .bind(pattern.as_deref())
-    .bind(after_created)
-    .bind(after_created)
-    .bind(after_created)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    super::keyset_page(db, "people", COLUMNS, prefix, after, limit).await
 }
