@@ -46,10 +46,12 @@ impl Transport for FetchTransport {
             let response = sent.map_err(|error| error.to_string())?;
             let status = response.status();
             let www_authenticate = response.headers().get("www-authenticate");
+            let etag = response.headers().get("etag");
             let body = response.text().await.unwrap_or_default();
             Ok(HttpResponse {
                 status,
                 www_authenticate,
+                etag,
                 body,
             })
         }

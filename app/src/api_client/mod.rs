@@ -104,11 +104,23 @@ impl ApiClient {
         params: E::Params,
         request: &E::Request,
     ) -> Result<E::Response, ClientError> {
+        Ok(self.call_versioned::<E>(params, request, None).await?.value)
+    }
+
+    /// [`ApiClient::call`] for versioned resources: sends `If-Match` when
+    /// given (a replace of the version read), and returns the `ETag` of
+    /// the answer with it.
+    pub async fn call_versioned<E: Endpoint>(
+        &self,
+        params: E::Params,
+        request: &E::Request,
+        if_match: Option<&str>,
+    ) -> Result<Versioned<E::Response>, ClientError> {
         let path = params.fill(E::PATH);
         let body = serde_json::to_value(request)
             .map_err(|error| ClientError::Decode(error.to_string()))?;
         let body = (!body.is_null()).then_some(body);
-        self.send_json(E::METHOD, &path, E::CREDENTIALS, body.as_ref())
+        self.send_json(E::METHOD, &path, E::CREDENTIALS, body.as_ref(), if_match)
             .await
     }
 
@@ -236,13 +248,14 @@ impl ApiClient {
         path: &str,
         credentials: Credentials,
         body: Option<&serde_json::Value>,
-    ) -> Result<Res, ClientError> {
+        if_match: Option<&str>,
+    ) -> Result<Versioned<Res>, ClientError> {
         let body = body.map(serde_json::Value::to_string);
         let bearer = credentials.is_bearer();
         let sent_with = self.inner.generation.get();
         let response = self
             .inner
-            .dispatch(method, path, bearer, body.clone())
+            .dispatch(method, path, bearer, body.clone(), if_match)
             .await?;
 
         if !(bearer && wants_renewal(&response)) {
@@ -260,7 +273,10 @@ impl ApiClient {
             return Err(ClientError::SessionExpired);
         }
         // One replay only: a second refusal is the answer.
-        let replayed = self.inner.dispatch(method, path, bearer, body).await?;
+        let replayed = self
+            .inner
+            .dispatch(method, path, bearer, body, if_match)
+            .await?;
         decode(replayed)
     }
 }
@@ -272,10 +288,14 @@ impl Inner {
         path: &str,
         bearer: bool,
         body: Option<String>,
+        if_match: Option<&str>,
     ) -> Result<HttpResponse, ClientError> {
         let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
         if body.is_some() {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        if let Some(tag) = if_match {
+            headers.push(("If-Match".to_owned(), tag.to_owned()));
         }
         if bearer {
             if let Some(token) = self.access_token.borrow().as_ref() {
@@ -300,9 +320,10 @@ impl Inner {
                 endpoints::Refresh::PATH,
                 false,
                 None,
+                None,
             )
             .await?;
-        match decode::<TokenResponse>(response) {
+        match decode::<TokenResponse>(response).map(|answer| answer.value) {
             Ok(tokens) => {
                 inner.adopt(&tokens);
                 Ok(tokens)
@@ -365,14 +386,26 @@ fn is_invalid_token_challenge(challenge: &str) -> bool {
         })
 }
 
-fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<T, ClientError> {
+/// A value with the version of it that the server named (`ETag`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub etag: Option<String>,
+}
+
+fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<Versioned<T>, ClientError> {
     if (200..300).contains(&response.status) {
         let body = if response.body.trim().is_empty() {
             "null"
         } else {
             response.body.as_str()
         };
-        return serde_json::from_str(body).map_err(|error| ClientError::Decode(error.to_string()));
+        let value =
+            serde_json::from_str(body).map_err(|error| ClientError::Decode(error.to_string()))?;
+        return Ok(Versioned {
+            value,
+            etag: response.etag,
+        });
     }
     match serde_json::from_str::<Problem>(&response.body) {
         Ok(problem) => Err(problem.into()),

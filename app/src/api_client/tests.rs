@@ -111,6 +111,7 @@ impl Fake {
             (Method::Post, Logout::PATH) => HttpResponse {
                 status: 204,
                 www_authenticate: None,
+                etag: None,
                 body: String::new(),
             },
             (_, "/api/wrong-password") => problem(ProblemCode::InvalidCredentials),
@@ -120,14 +121,20 @@ impl Fake {
                 www_authenticate: Some(r#"Basic realm="elsewhere""#.into()),
                 ..problem(ProblemCode::InvalidToken)
             },
+            (_, "/api/versioned") => HttpResponse {
+                etag: Some("\"v4\"".into()),
+                ..ok(&json!({}))
+            },
             (_, "/api/not-json") => HttpResponse {
                 status: 502,
                 www_authenticate: None,
+                etag: None,
                 body: "<html>Bad Gateway</html>".into(),
             },
             (_, "/api/invalid") => HttpResponse {
                 status: 422,
                 www_authenticate: None,
+                etag: None,
                 body: serde_json::to_string(
                     &Problem::new(ProblemCode::ValidationFailed, "Fix it.")
                         .with_errors(vec![FieldError::new("name", "Enter your name.")]),
@@ -201,6 +208,7 @@ fn ok(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse {
         status: 200,
         www_authenticate: None,
+        etag: None,
         body: serde_json::to_string(body).unwrap(),
     }
 }
@@ -209,6 +217,7 @@ fn problem(code: ProblemCode) -> HttpResponse {
     HttpResponse {
         status: code.status(),
         www_authenticate: None,
+        etag: None,
         body: serde_json::to_string(&Problem::new(code, "Refused.")).unwrap(),
     }
 }
@@ -245,7 +254,10 @@ async fn call(
     } else {
         Method::Get
     };
-    client.send_json(method, path, credentials, body).await
+    Ok(client
+        .send_json(method, path, credentials, body, None)
+        .await?
+        .value)
 }
 
 #[test]
@@ -563,4 +575,22 @@ fn only_an_invalid_token_bearer_challenge_asks_for_renewal() {
     assert!(wants_renewal(&response));
     response.status = 403;
     assert!(!wants_renewal(&response), "only a 401 is renewed");
+}
+
+#[test]
+fn versioned_calls_send_if_match_and_return_the_etag() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    let answer = block_on(client.send_json::<Value>(
+        Method::Put,
+        "/api/versioned",
+        Credentials::Bearer,
+        Some(&json!({"name": "x"})),
+        Some("\"v3\""),
+    ))
+    .unwrap();
+    assert_eq!(answer.etag.as_deref(), Some("\"v4\""));
+    let sent = &fake.requests_to("/api/versioned")[0];
+    assert_eq!(sent.header("If-Match"), Some("\"v3\""));
 }

@@ -24,11 +24,13 @@ impl HttpRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
     /// The `WWW-Authenticate` header: whether a 401 is about the token.
     pub www_authenticate: Option<String>,
+    /// The `ETag` header: the version of a versioned resource.
+    pub etag: Option<String>,
     pub body: String,
 }
 
