@@ -1,7 +1,9 @@
 //! The pages of the web app, in one place: the router mounts them, links and
 //! redirects point at them, and the server writes them into emails.
 
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
+
+use crate::api::values::PersonId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Page {
@@ -12,6 +14,14 @@ pub enum Page {
     ForgotPassword,
     ResetPassword,
     Account,
+    /// The directory of people: search and pages.
+    People,
+    /// Adding a person to the directory.
+    NewPerson,
+    /// One person, to view and edit: `/people/{id}` (see [`Page::person`]).
+    Person,
+    /// Admins only: the accounts, their roles and whether they are enabled.
+    AdminUsers,
     /// Development only: the mail outbox.
     DevMailbox,
 }
@@ -25,8 +35,15 @@ impl Page {
         Page::ForgotPassword,
         Page::ResetPassword,
         Page::Account,
+        Page::People,
+        Page::NewPerson,
+        Page::Person,
+        Page::AdminUsers,
         Page::DevMailbox,
     ];
+
+    /// The name of the path parameter of [`Page::Person`].
+    pub const PERSON_ID: &'static str = "id";
 
     pub const fn path(self) -> &'static str {
         match self {
@@ -37,8 +54,17 @@ impl Page {
             Self::ForgotPassword => "/forgot-password",
             Self::ResetPassword => "/reset-password",
             Self::Account => "/account",
+            Self::People => "/people",
+            Self::NewPerson => "/people/new",
+            Self::Person => "/people/:id",
+            Self::AdminUsers => "/admin/users",
             Self::DevMailbox => "/dev/mailbox",
         }
+    }
+
+    /// The address of one person's page.
+    pub fn person(id: PersonId) -> String {
+        Self::Person.path().replace(":id", &id.to_string())
     }
 
     fn segments(self) -> impl Iterator<Item = &'static str> {
@@ -67,6 +93,22 @@ impl Page {
         );
         (StaticSegment(first), StaticSegment(second))
     }
+
+    /// The router's pattern for a page whose second segment is a parameter
+    /// (`/people/:id`).
+    pub fn route_param(self) -> (StaticSegment<&'static str>, ParamSegment) {
+        let mut segments = self.segments();
+        let first = segments.next().unwrap_or("");
+        let second = segments.next().unwrap_or("");
+        debug_assert!(
+            second.starts_with(':') && segments.next().is_none(),
+            "{self:?} is not one segment and a parameter"
+        );
+        (
+            StaticSegment(first),
+            ParamSegment(second.strip_prefix(':').unwrap_or(second)),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +132,12 @@ mod tests {
         assert_eq!(Page::Login.route().0, "login");
         let (first, second) = Page::DevMailbox.route2();
         assert_eq!((first.0, second.0), ("dev", "mailbox"));
+        let (first, second) = Page::Person.route_param();
+        assert_eq!((first.0, second.0), ("people", Page::PERSON_ID));
+        let id: PersonId = "0b5e5a4e-8f8e-4c61-9a39-2f4b8d7b1c10".parse().unwrap();
+        assert_eq!(
+            Page::person(id),
+            "/people/0b5e5a4e-8f8e-4c61-9a39-2f4b8d7b1c10"
+        );
     }
 }

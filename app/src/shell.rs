@@ -7,9 +7,17 @@ use crate::{
     components::layout::SiteHeader,
     dev_tools::{dev_tools_enabled, META_NAME},
     pages::{
-        account::AccountPage, dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage,
-        home::HomePage, login::LoginPage, not_found::NotFoundPage, register::RegisterPage,
-        reset_password::ResetPasswordPage, verify_email::VerifyEmailPage,
+        account::AccountPage,
+        admin_users::AdminUsersPage,
+        dev_mailbox::DevMailboxPage,
+        forgot_password::ForgotPasswordPage,
+        home::HomePage,
+        login::LoginPage,
+        not_found::NotFoundPage,
+        people::{NewPersonPage, PeoplePage, PersonPage},
+        register::RegisterPage,
+        reset_password::ResetPasswordPage,
+        verify_email::VerifyEmailPage,
     },
     routes::Page,
 };
@@ -69,6 +77,10 @@ pub fn App() -> impl IntoView {
                     <Route path=Page::ForgotPassword.route() view=ForgotPasswordPage/>
                     <Route path=Page::ResetPassword.route() view=ResetPasswordPage/>
                     <Route path=Page::Account.route() view=AccountPage/>
+                    <Route path=Page::People.route() view=PeoplePage/>
+                    <Route path=Page::NewPerson.route2() view=NewPersonPage/>
+                    <Route path=Page::Person.route_param() view=PersonPage/>
+                    <Route path=Page::AdminUsers.route2() view=AdminUsersPage/>
                     <Route path=Page::DevMailbox.route2() view=DevMailboxPage/>
                 </Routes>
             </main>

@@ -6,6 +6,8 @@ import {
   type BrowserContext,
   type Page,
 } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 
 type Options = {
   /** Console errors a test provokes on purpose (a 401 it asserts on). */
@@ -139,4 +141,22 @@ export async function signedInElsewhere(
   await page.goto("/account");
   await expect(page.getByTestId("profile-email")).toHaveText(email);
   return { context, page };
+}
+
+const repoRoot = path.resolve(__dirname, "../..");
+
+/**
+ * Makes `email` an admin with the server's CLI (`server admin grant`), run
+ * against the e2e server's database: `scripts/test.sh` gives this process
+ * the same `DATABASE_URL` and `DATA_DIR` as the server. The account's
+ * sessions end, so sign in (again) afterwards.
+ */
+export function makeAdmin(email: string): void {
+  const dataDir = process.env.DATA_DIR ?? path.join(repoRoot, "target/e2e");
+  const databaseUrl = process.env.DATABASE_URL ?? `sqlite://${dataDir}/app.db?mode=rwc`;
+  execFileSync(path.join(repoRoot, "target/release/server"), ["admin", "grant", email], {
+    env: { ...process.env, APP_ENV: "development", DATA_DIR: dataDir, DATABASE_URL: databaseUrl, RUST_LOG: "warn" },
+    stdio: "pipe",
+    timeout: 30_000,
+  });
 }

@@ -137,6 +137,57 @@ pub fn TextField(
     }
 }
 
+/// A multi-line text field, labelled and validated like [`TextField`].
+#[component]
+pub fn TextArea(
+    /// The textarea's id and name.
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    field: Field,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(default = 4)] rows: u32,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let has_hint = hint.is_some();
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.with(Option::is_some) {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            <textarea
+                id=id.clone()
+                name=id
+                rows=rows
+                prop:value=move || field.value.get()
+                on:input=move |event| {
+                    field.value.set(event_target_value(&event));
+                    field.server_error.set(None);
+                }
+                on:blur=move |_| field.touched.set(true)
+                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+                aria-describedby=described_by
+            ></textarea>
+            {move || error.get().map(|message| view! { <p class="error" id=error_id.clone()>{message}</p> })}
+        </div>
+    }
+}
+
 /// A checkbox with its label beside it (and an optional hint below).
 #[component]
 pub fn Checkbox(

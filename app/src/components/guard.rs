@@ -1,11 +1,16 @@
 use leptos::prelude::*;
 use leptos_router::{
+    components::A,
     hooks::{use_location, use_navigate},
     NavigateOptions,
 };
 
 use super::layout::Loading;
-use crate::auth::{login_path_returning_to, use_auth, AuthStatus};
+use crate::{
+    api::values::Role,
+    auth::{login_path_returning_to, use_auth, AuthStatus},
+    routes::Page,
+};
 
 /// Shows its children only to a signed-in user. While the session is being
 /// restored it shows a neutral placeholder (no flash of the login page, no
@@ -39,5 +44,30 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
         <Show when=signed_in fallback=|| view! { <Loading label="Checking your session…"/> }>
             {children()}
         </Show>
+    }
+}
+
+/// Shows its children only to an admin (inside [`RequireAuth`]); anyone
+/// else sees why they cannot use the page.
+#[component]
+pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    let is_admin = move || auth.user().is_some_and(|user| user.role == Role::Admin);
+    view! {
+        <Show when=is_admin fallback=|| view! { <Forbidden/> }>
+            {children()}
+        </Show>
+    }
+}
+
+/// What someone sees where only admins may go (the 403 page).
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    view! {
+        <div class="card stack" role="alert" data-testid="forbidden">
+            <h2>"Admins only"</h2>
+            <p>"This page is for admins, and your account is not an admin account. If you need access, ask an admin."</p>
+            <p><A href=Page::Home.path()>"Back to the home page"</A></p>
+        </div>
     }
 }

@@ -2,6 +2,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
+    api::values::Role,
     auth::{use_auth, AuthStatus},
     routes::Page,
 };
@@ -32,6 +33,10 @@ pub fn SiteHeader() -> impl IntoView {
                     {move || match auth.status.get() {
                         AuthStatus::Restoring => ().into_any(),
                         AuthStatus::SignedIn(user) => view! {
+                            <li><A href=Page::People.path()>"People"</A></li>
+                            {(user.role == Role::Admin).then(|| view! {
+                                <li><A href=Page::AdminUsers.path()>"Users"</A></li>
+                            })}
                             <li><A href=Page::Account.path()>"Account"</A></li>
                             <li class="nav-user" data-testid="nav-user">{user.name.to_string()}</li>
                             <li>

@@ -1,9 +1,11 @@
 pub mod account;
+pub mod admin_users;
 pub mod dev_mailbox;
 pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod people;
 pub mod register;
 pub mod reset_password;
 pub mod verify_email;

@@ -1,0 +1,237 @@
+//! Admins only: the accounts, searched and paged, with their role and
+//! whether they may sign in.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_meta::Title;
+
+use crate::{
+    api::{
+        endpoints::{ListUsers, UpdateUser},
+        types::{ListQuery, UpdateUserRequest, User},
+        values::{Role, UserId},
+        ProblemCode,
+    },
+    auth::use_auth,
+    components::{
+        form::{Announcement, Tone},
+        guard::{Forbidden, RequireAdmin, RequireAuth},
+        layout::Loading,
+        list::{ListPosition, Pager, SearchBox},
+    },
+};
+
+const PAGE_SIZE: u32 = 20;
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    view! {
+        <Title text="Users"/>
+        <section class="wide">
+            <h1 class="page-title">"Users"</h1>
+            <RequireAuth>
+                <RequireAdmin>
+                    <UserAdmin/>
+                </RequireAdmin>
+            </RequireAuth>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserAdmin() -> impl IntoView {
+    let auth = use_auth();
+    let position = ListPosition::new();
+    let users = RwSignal::new(None::<Vec<User>>);
+    let loading = RwSignal::new(false);
+    let forbidden = RwSignal::new(false);
+    let announcement = RwSignal::new(None::<(Tone, String)>);
+    let busy = RwSignal::new(None::<UserId>);
+    let latest = RwSignal::new(0u64);
+    let me = auth.user().map(|user| user.id);
+
+    Effect::new(move |_| {
+        let query = ListQuery {
+            q: position.search(),
+            limit: Some(PAGE_SIZE),
+            cursor: position.cursor(),
+        };
+        let Some(client) = auth.client() else { return };
+        let number = latest.get_untracked() + 1;
+        latest.set(number);
+        loading.set(true);
+        spawn_local(async move {
+            let outcome = client.call::<ListUsers>(query, &()).await;
+            if latest.try_get_untracked() != Some(number) {
+                return;
+            }
+            loading.set(false);
+            match outcome {
+                Ok(page) => {
+                    position.next_cursor.set(page.next_cursor);
+                    users.set(Some(page.users));
+                }
+                // The role changed since the page was opened.
+                Err(error) if error.code() == Some(ProblemCode::Forbidden) => forbidden.set(true),
+                Err(error) => announcement.set(Some((Tone::Error, error.message()))),
+            }
+        });
+    });
+
+    let change = move |user: User, request: UpdateUserRequest| {
+        let Some(client) = auth.client() else { return };
+        busy.set(Some(user.id));
+        announcement.set(None);
+        spawn_local(async move {
+            let outcome = client.call::<UpdateUser>(user.id, &request).await;
+            busy.set(None);
+            match outcome {
+                Ok(updated) => {
+                    let name = updated.name.to_string();
+                    let what = match (request.role, request.disabled) {
+                        (Some(Role::Admin), _) => format!("{name} is now an admin."),
+                        (Some(Role::User), _) => format!("{name} is no longer an admin."),
+                        (_, Some(true)) => format!("{name} is disabled and cannot sign in."),
+                        _ => format!("{name} is enabled and can sign in again."),
+                    };
+                    let sessions = if request.disabled == Some(false) {
+                        String::new()
+                    } else {
+                        " They have been signed out everywhere.".to_owned()
+                    };
+                    announcement.set(Some((Tone::Success, format!("{what}{sessions}"))));
+                    users.update(|list| {
+                        if let Some(list) = list {
+                            for row in list.iter_mut().filter(|row| row.id == updated.id) {
+                                *row = updated.clone();
+                            }
+                        }
+                    });
+                    // Changing one's own account ended this session too:
+                    // find out now rather than at the next click.
+                    if Some(updated.id) == me && request.disabled != Some(false) {
+                        let _ = client.me().await;
+                    }
+                }
+                Err(error) if error.code() == Some(ProblemCode::LastAdmin) => {
+                    announcement.set(Some((
+                        Tone::Error,
+                        format!(
+                            "{} is the last enabled admin, so they must stay an enabled admin. Make someone else an admin first.",
+                            user.name
+                        ),
+                    )));
+                }
+                Err(error) if error.code() == Some(ProblemCode::Forbidden) => forbidden.set(true),
+                Err(error) => announcement.set(Some((Tone::Error, error.message()))),
+            }
+        });
+    };
+
+    let row = move |user: User| {
+        let info_id = format!("user-{}", user.id);
+        let id = user.id;
+        let is_admin = user.role == Role::Admin;
+        let role_label = if is_admin {
+            "Remove admin role"
+        } else {
+            "Make admin"
+        };
+        let disable_label = if user.disabled { "Enable" } else { "Disable" };
+        let role_request = UpdateUserRequest {
+            role: Some(if is_admin { Role::User } else { Role::Admin }),
+            disabled: None,
+        };
+        let disable_request = UpdateUserRequest {
+            role: None,
+            disabled: Some(!user.disabled),
+        };
+        let for_role = user.clone();
+        let for_disable = user.clone();
+        view! {
+            <tr data-testid="user-row">
+                <td id=info_id.clone()>
+                    {user.name.to_string()}
+                    {(Some(user.id) == me).then(|| view! { " " <span class="badge">"You"</span> })}
+                </td>
+                <td>{user.email.to_string()}</td>
+                <td>{if is_admin { "Admin" } else { "User" }}</td>
+                <td>
+                    {if user.disabled { "Disabled" } else { "Active" }}
+                    {(!user.email_verified).then_some(" · email not confirmed")}
+                </td>
+                <td class="row-actions">
+                    <button
+                        type="button"
+                        class="button secondary"
+                        aria-describedby=info_id.clone()
+                        disabled=move || busy.get().is_some()
+                        aria-busy=move || (busy.get() == Some(id)).to_string()
+                        on:click=move |_| change(for_role.clone(), role_request.clone())
+                    >
+                        {role_label}
+                    </button>
+                    <button
+                        type="button"
+                        class=if user.disabled { "button secondary" } else { "button danger" }
+                        aria-describedby=info_id
+                        disabled=move || busy.get().is_some()
+                        on:click=move |_| change(for_disable.clone(), disable_request.clone())
+                    >
+                        {disable_label}
+                    </button>
+                </td>
+            </tr>
+        }
+    };
+
+    view! {
+        <Show when=move || !forbidden.get() fallback=|| view! { <Forbidden/> }>
+            <div class="stack">
+                <p class="lead">
+                    "Making someone an admin, removing their admin role or disabling their account signs them out on every device; a disabled account cannot sign in until it is enabled again. "
+                    <strong>"There must always be at least one enabled admin:"</strong>
+                    " the last one can be neither made a user nor disabled (make someone else an admin first)."
+                </p>
+                <SearchBox
+                    id="users-search"
+                    label="Search users"
+                    hint="The start of a name or an email address; the list follows as you type."
+                    position=position
+                />
+                <Announcement message=announcement/>
+                {move || match users.get() {
+                    None => view! { <Loading label="Loading users…"/> }.into_any(),
+                    Some(list) if list.is_empty() => view! {
+                        <p role="status" data-testid="users-empty">
+                            {match position.search() {
+                                Some(search) => format!("No account matches “{search}”."),
+                                None => "No accounts on this page.".to_owned(),
+                            }}
+                        </p>
+                    }
+                        .into_any(),
+                    Some(list) => view! {
+                        <div class="table-scroll">
+                            <table class="list" aria-label="Users" aria-busy=move || loading.get().to_string()>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Role"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Actions"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>{list.into_iter().map(row).collect_view()}</tbody>
+                            </table>
+                        </div>
+                    }
+                        .into_any(),
+                }}
+                <Pager position=position loading=loading/>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
