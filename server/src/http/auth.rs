@@ -126,10 +126,8 @@ async fn register(
             )
             .await?;
             if let Some(pending_id) = pending {
-                email_tokens::spend_all(&mut *transaction, pending_id, Purpose::VerifyEmail, now)
-                    .await?;
-                email_tokens::insert(
-                    &mut *transaction,
+                email_tokens::replace_live(
+                    &mut transaction,
                     &tokens::hash(&token),
                     pending_id,
                     Purpose::VerifyEmail,

@@ -62,9 +62,8 @@ async fn forgot_password(
     if let Some(user) = user.filter(|user| !user.is_disabled()) {
         let now = unix_now();
         let mut transaction = context.db.pool().begin().await?;
-        email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
-        email_tokens::insert(
-            &mut *transaction,
+        email_tokens::replace_live(
+            &mut transaction,
             &token_hash,
             user.id,
             Purpose::ResetPassword,

@@ -101,6 +101,28 @@ pub async fn spend_all<'e>(
     Ok(())
 }
 
+/// Issues the only live token of its purpose for a user: spends the older
+/// ones, then stores this one. Run it inside a transaction.
+pub async fn replace_live(
+    transaction: &mut sqlx::Transaction<'_, Any>,
+    token_hash: &str,
+    user_id: UserId,
+    purpose: Purpose,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    spend_all(&mut **transaction, user_id, purpose, now).await?;
+    insert(
+        &mut **transaction,
+        token_hash,
+        user_id,
+        purpose,
+        now,
+        expires_at,
+    )
+    .await
+}
+
 /// Deletes tokens that expired or were used before `before`.
 pub async fn delete_spent_before<'e>(
     db: impl Executor<'e, Database = Any>,
