@@ -257,3 +257,20 @@ test("signing in and out works from the keyboard alone", async ({ page, request 
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
 });
+
+test("a new name shows in the header and on the home page at once", async ({ page, request }) => {
+  const user = await createVerifiedUser(request, "Ada");
+  await signIn(page, user.email);
+  await expect(page.getByTestId("nav-user")).toHaveText(user.name);
+  await page.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByTestId("profile-email")).toHaveText(user.email);
+
+  const renamed = "Ada King";
+  await page.getByRole("textbox", { name: "Name" }).fill(renamed);
+  await page.getByRole("button", { name: "Save name" }).click();
+  await expect(page.getByTestId("profile-name")).toHaveText(renamed);
+  // No reload: the one signed-in user changed, and everything shows it.
+  await expect(page.getByTestId("nav-user")).toHaveText(renamed);
+  await page.getByRole("link", { name: "Home" }).click();
+  await expect(page.getByTestId("greeting")).toHaveText(`Welcome back, ${renamed}!`);
+});

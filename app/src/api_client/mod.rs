@@ -45,6 +45,9 @@ pub enum SessionEvent {
     Renewed(TokenResponse),
     /// The session is over.
     Ended(EndReason),
+    /// The server answered with the signed-in user as they now are (after a
+    /// rename, say): everything that shows the user follows.
+    UserChanged(User),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,14 +202,18 @@ impl ApiClient {
     }
 
     pub async fn me(&self) -> Result<User, ClientError> {
-        self.call::<endpoints::Me>((), &()).await
+        let user = self.call::<endpoints::Me>((), &()).await?;
+        self.inner.notify(SessionEvent::UserChanged(user.clone()));
+        Ok(user)
     }
 
     pub async fn update_profile(
         &self,
         request: &UpdateProfileRequest,
     ) -> Result<User, ClientError> {
-        self.call::<endpoints::UpdateMe>((), request).await
+        let user = self.call::<endpoints::UpdateMe>((), request).await?;
+        self.inner.notify(SessionEvent::UserChanged(user.clone()));
+        Ok(user)
     }
 
     pub async fn forgot_password(

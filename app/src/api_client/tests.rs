@@ -29,6 +29,8 @@ struct FakeServer {
     refresh_offline: Cell<bool>,
     /// Refresh succeeds, but the session is revoked a moment later.
     revoke_after_refresh: Cell<bool>,
+    /// `/api/me` answers as the real API does (a user), not with an echo.
+    users_at_me: Cell<bool>,
     /// The next request to this path waits for the gate to open.
     gate: RefCell<Option<(String, oneshot::Receiver<()>)>>,
 }
@@ -121,6 +123,7 @@ impl Fake {
                 www_authenticate: Some(r#"Basic realm="elsewhere""#.into()),
                 ..problem(ProblemCode::InvalidToken)
             },
+            (_, "/api/me") if server.users_at_me.get() => ok(&tokens("t0").user),
             (_, "/api/versioned") => HttpResponse {
                 etag: Some("\"v4\"".into()),
                 ..ok(&json!({}))
@@ -593,4 +596,29 @@ fn versioned_calls_send_if_match_and_return_the_etag() {
     assert_eq!(answer.etag.as_deref(), Some("\"v4\""));
     let sent = &fake.requests_to("/api/versioned")[0];
     assert_eq!(sent.header("If-Match"), Some("\"v3\""));
+}
+
+#[test]
+fn answers_that_carry_the_user_announce_it() {
+    let fake = Fake::default();
+    let client = fake.client();
+    let seen = events(&client);
+    login(&client);
+    fake.0.users_at_me.set(true);
+    let user =
+        block_on(client.update_profile(&UpdateProfileRequest { name: "Ada".into() })).unwrap();
+    block_on(client.me()).unwrap();
+    let changed: Vec<_> = seen
+        .borrow()
+        .iter()
+        .filter(|event| matches!(event, SessionEvent::UserChanged(_)))
+        .cloned()
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            SessionEvent::UserChanged(user.clone()),
+            SessionEvent::UserChanged(user)
+        ]
+    );
 }

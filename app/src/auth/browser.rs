@@ -28,6 +28,13 @@ pub fn start(auth: Auth) {
             auth.status.set(AuthStatus::SignedIn(tokens.user));
             schedule_renewal(&renewing_client, tokens.expires_in);
         }
+        // One signed-in user for the whole app: the header, the home page
+        // and the account page all read it.
+        SessionEvent::UserChanged(user) => {
+            if matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_)) {
+                auth.status.set(AuthStatus::SignedIn(user));
+            }
+        }
         SessionEvent::Ended(reason) => {
             RENEWAL.with(|timer| timer.borrow_mut().take());
             let was_signed_in = matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_));
