@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh           what building and running the app needs
 #   scripts/setup.sh --tests   that, plus the browser, PostgreSQL and schemathesis for tests
+#   scripts/setup.sh --bench   that (without --tests), plus wrk and brotli for scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,9 @@ MIN_NODE_MAJOR=20
 source scripts/env.sh
 
 for_tests=false
+for_bench=false
 [[ "${1:-}" == "--tests" ]] && for_tests=true
+[[ "${1:-}" == "--bench" ]] && for_bench=true
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 skip() { printf '    %s\n' "$*"; }
@@ -133,6 +136,21 @@ if $for_tests; then
     # --clear: start over from a venv that an interrupted install left behind.
     python3 -m venv --clear "$SCHEMATHESIS_VENV"
     "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+fi
+
+if $for_bench; then
+  step "wrk (the load generator) and the brotli CLI, for the benchmarks"
+  missing=()
+  for tool in wrk brotli; do
+    if command -v "$tool" >/dev/null; then
+      skip "$tool present"
+    else
+      missing+=("$tool")
+    fi
+  done
+  if ((${#missing[@]})); then
+    apt_install "${missing[@]}"
   fi
 fi
 

@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# Benchmarks the release server and prints one markdown table: requests per
+# second and p50/p99 of GET /api/health and GET /api/me (bearer) and their
+# ratio; logins per second against the machine's raw Argon2id rate; /api/me
+# latency during a login flood; refresh-token rotations per second on SQLite
+# and on PostgreSQL; the server's RSS after the loads; and the wasm's raw,
+# gzip and brotli sizes. A benchmark, not a test: it reports, it asserts
+# nothing.
+#
+#   scripts/bench.sh
+#   BENCH_SECONDS=5 BENCH_ROUNDS=1 scripts/bench.sh      (a quick look)
+#
+# BENCH_SECONDS (15): length of each load; BENCH_ROUNDS (3): loads per
+# figure, of which the median is shown; BENCH_CONNECTIONS (32): wrk's
+# connections for /api/health and /api/me; BENCH_LOGIN_CONNECTIONS (4);
+# BENCH_REFRESH_CLIENTS (4): sessions rotated side by side, one client each;
+# BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres): where to
+# create the throwaway database accounts_bench (skipped when no server
+# answers).
+#
+# The server is pinned to CPU 0 and the load tools to CPU 1 (taskset), so
+# the figures are those of one server core. The load tools (wrk, brotli) come
+# from `scripts/setup.sh --bench`, which this script runs first. Needs the
+# release server: `cargo leptos build --release` (or scripts/test.sh e2e).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+
+seconds="${BENCH_SECONDS:-15}"
+rounds="${BENCH_ROUNDS:-3}"
+connections="${BENCH_CONNECTIONS:-32}"
+login_connections="${BENCH_LOGIN_CONNECTIONS:-4}"
+refresh_clients="${BENCH_REFRESH_CLIENTS:-4}"
+pg_admin_url="${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+pg_bench_url="${pg_admin_url%/*}/accounts_bench"
+
+server_cpu=0
+load_cpu=1
+if (($(nproc) < 2)); then
+  echo "bench: fewer than two CPUs: server and load share CPU 0" >&2
+  load_cpu=0
+fi
+
+binary=target/release/server
+wasm=target/site/pkg/accounts.wasm
+if [[ ! -x "$binary" || ! -f "$wasm" ]]; then
+  echo "error: build the release server and site first: cargo leptos build --release" >&2
+  exit 1
+fi
+
+scripts/setup.sh --bench
+export PATH="$HOME/.cargo/bin:$PATH"
+# The raw Argon2id rate, with the server's parameters; cargo skips the build
+# when nothing changed.
+cargo build --release --quiet -p server --example argon2_rate
+argon2_rate=target/release/examples/argon2_rate
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/accounts-bench.XXXXXX")"
+server_pid=""
+server_log=""
+pg_created=false
+
+# shellcheck disable=SC2317 # run by the trap
+stop_server() {
+  [[ -n "$server_pid" ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  # The server lets in-flight requests finish for up to 10 s.
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+# shellcheck disable=SC2317 # run by the trap
+finish() {
+  local status=$?
+  stop_server
+  if $pg_created; then
+    psql -q "$pg_admin_url" -c 'DROP DATABASE IF EXISTS accounts_bench' >/dev/null 2>&1 || true
+  fi
+  if ((status != 0)) && [[ -n "$server_log" && -f "$server_log" ]]; then
+    echo "--- the server's log, last 30 lines ---" >&2
+    tail -n 30 "$server_log" >&2 || true
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() { printf '\033[1mbench: %s\033[0m\n' "$*" >&2; }
+
+# The median of the numbers on standard input.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# a / b with two decimals, or "n/a".
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+# Starts the server pinned to the server CPU on a free port, with a data
+# directory of its own and DATABASE_URL $2; sets base_url and server_pid.
+start_server() {
+  local name="$1" database_url="$2" port data
+  data="$work/$name"
+  mkdir -p "$data"
+  server_log="$work/$name.log"
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  base_url="http://127.0.0.1:$port"
+  # From the data directory, so that no .env of the checkout applies.
+  (
+    cd "$data"
+    exec env -u SMTP_URL \
+      APP_ENV=development \
+      APP_URL="$base_url" \
+      LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+      LEPTOS_SITE_ROOT="$root/target/site" \
+      LEPTOS_OUTPUT_NAME=accounts \
+      LEPTOS_ENV=PROD \
+      DATA_DIR="$data" \
+      DATABASE_URL="$database_url" \
+      MAIL_OUTBOX_DIR="$data/outbox" \
+      ACCESS_TOKEN_TTL_SECS=3600 \
+      RUST_LOG=warn \
+      taskset -c "$server_cpu" "$root/$binary"
+  ) >"$server_log" 2>&1 &
+  server_pid=$!
+  local deadline=$((SECONDS + 60))
+  until curl -fsS -o /dev/null --max-time 2 "$base_url/api/health" 2>/dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "error: the server exited before answering" >&2
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "error: $base_url/api/health did not answer within 60 s" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+password="Plum-Quartz-Harbor-91"
+post() {
+  curl -fsS --max-time 30 -H 'Content-Type: application/json' --data "$2" "$base_url$1"
+}
+# Signs up and verifies $1 through the development mailbox.
+sign_up() {
+  local email="$1" token="" deadline
+  post /api/auth/register "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Bench\"}" >/dev/null
+  deadline=$((SECONDS + 10))
+  while [[ -z "$token" ]]; do
+    if ((SECONDS >= deadline)); then
+      echo "error: no verification link for $email in the mailbox" >&2
+      exit 1
+    fi
+    sleep 0.1
+    token="$(curl -fsS "$base_url/api/dev/mailbox" | python3 -c '
+import json, sys, urllib.parse
+for message in json.load(sys.stdin)["messages"]:
+    if message["to"] == sys.argv[1]:
+        for link in message["links"]:
+            token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("token")
+            if "verify-email" in link and token:
+                print(token[0])
+                sys.exit()
+' "$email")"
+  done
+  post /api/auth/verify-email "{\"token\":\"$token\"}" >/dev/null
+}
+login_body() { printf '{"email":"%s","password":"%s"}' "$1" "$password"; }
+# Logs $1 in, keeping the refresh cookie in the jar $2; prints the access token.
+log_in() {
+  curl -fsS --max-time 30 -c "$2" -H 'Content-Type: application/json' \
+    --data "$(login_body "$1")" "$base_url/api/auth/login" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# wrk's report, as one line: "rps ok_rps p50_ms p99_ms failed".
+cat >"$work/report.lua" <<'EOF'
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local e = summary.errors
+  local failed = e.status + e.connect + e.read + e.write + e.timeout
+  io.write(string.format("BENCH %.2f %.2f %.3f %.3f %d\n",
+    summary.requests / secs, (summary.requests - failed) / secs,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failed))
+end
+EOF
+cat >"$work/get.lua" <<'EOF'
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
+EOF
+cat "$work/report.lua" >>"$work/get.lua"
+cat >"$work/login.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_LOGIN_BODY")
+wrk.headers["Content-Type"] = "application/json"
+EOF
+cat "$work/report.lua" >>"$work/login.lua"
+
+# One wrk load pinned to the load CPU: wrk_once SCRIPT CONNECTIONS PATH.
+wrk_once() {
+  taskset -c "$load_cpu" wrk -t1 -c"$2" -d"${seconds}s" --timeout 10s -s "$work/$1" "$base_url$3" |
+    awk '$1 == "BENCH" { $1 = ""; print substr($0, 2) }'
+}
+# `rounds` loads; the samples go to $work/NAME.samples.
+wrk_rounds() {
+  local name="$1"
+  shift
+  : >"$work/$name.samples"
+  for ((r = 1; r <= rounds; r++)); do
+    wrk_once "$@" >>"$work/$name.samples"
+  done
+}
+# Column $2 of the samples of $1 (1 rps, 2 ok_rps, 3 p50, 4 p99, 5 failed), median.
+col() { awk -v c="$2" '{ print $c }' "$work/$1.samples" | median; }
+failed_total() { awk '{ s += $5 } END { print s + 0 }' "$work/$1.samples"; }
+
+# Rotates one session's refresh token until the deadline, one request after
+# the other on one kept-alive connection: curl's cookie engine sends the
+# cookie each answer set. (wrk cannot: its Lua `response` hook sees one
+# Set-Cookie header of the two the server sends.) Prints one status a line.
+refresh_client() {
+  local jar="$1" deadline="$2" url="$base_url/api/auth/refresh" args=() i
+  for ((i = 0; i < 100; i++)); do args+=(-o /dev/null "$url"); done
+  while (($(date +%s%N) < deadline)); do
+    taskset -c "$load_cpu" curl -s -X POST -b "$jar" -c "$jar" -w '%{http_code}\n' "${args[@]}" || true
+  done
+}
+# Rotations a second (200s) of `refresh_clients` sessions side by side, over
+# `rounds` loads; the samples go to $work/$1.samples as "ok_rps failed".
+refresh_rounds() {
+  local name="$1" email="$2" start end c clients
+  for ((c = 1; c <= refresh_clients; c++)); do
+    log_in "$email" "$work/$name.jar.$c" >/dev/null
+  done
+  : >"$work/$name.samples"
+  for ((r = 1; r <= rounds; r++)); do
+    start=$(date +%s%N)
+    clients=()
+    for ((c = 1; c <= refresh_clients; c++)); do
+      refresh_client "$work/$name.jar.$c" $((start + seconds * 1000000000)) >"$work/$name.codes.$c" &
+      clients+=($!)
+    done
+    # Not a bare `wait`: the server is a job of this shell too.
+    wait "${clients[@]}"
+    end=$(date +%s%N)
+    cat "$work/$name.codes."* | awk -v ns=$((end - start)) \
+      '$1 == 200 { ok++ } $1 != 200 { bad++ } END { printf "%.2f %d\n", ok / (ns / 1e9), bad }' \
+      >>"$work/$name.samples"
+  done
+}
+
+# --- the raw Argon2id rate, one thread on the server's CPU -------------------
+say "raw Argon2id verification rate (m=19456 KiB, t=2, p=1), ${rounds} × ${seconds} s"
+for ((r = 1; r <= rounds; r++)); do
+  taskset -c "$server_cpu" "$argon2_rate" "$seconds"
+done >"$work/argon2.samples"
+argon2_raw="$(median <"$work/argon2.samples")"
+
+# --- SQLite: health, me, logins, me under a login flood, refresh ---------------
+say "starting the release server on SQLite (CPU $server_cpu; load on CPU $load_cpu)"
+start_server sqlite "sqlite://$work/sqlite/app.db?mode=rwc"
+email="bench@example.com"
+sign_up "$email"
+access_token="$(log_in "$email" "$work/first.jar")"
+export BENCH_TOKEN="" BENCH_LOGIN_BODY
+BENCH_LOGIN_BODY="$(login_body "$email")"
+
+say "GET /api/health: -c$connections, ${rounds} × ${seconds} s"
+wrk_rounds health get.lua "$connections" /api/health
+say "GET /api/me (bearer): -c$connections, ${rounds} × ${seconds} s"
+BENCH_TOKEN="$access_token" wrk_rounds me get.lua "$connections" /api/me
+say "POST /api/auth/login: -c$login_connections, ${rounds} × ${seconds} s"
+wrk_rounds login login.lua "$login_connections" /api/auth/login
+say "GET /api/me during a login flood: ${rounds} × ${seconds} s"
+: >"$work/me_flood.samples"
+for ((r = 1; r <= rounds; r++)); do
+  wrk_once login.lua "$login_connections" /api/auth/login >"$work/flood.$r" &
+  flood=$!
+  sleep 0.5 # let the flood fill the hashing queue first
+  BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >>"$work/me_flood.samples"
+  wait "$flood"
+done
+say "POST /api/auth/refresh on SQLite: $refresh_clients sessions, ${rounds} × ${seconds} s"
+refresh_rounds refresh_sqlite "$email"
+
+rss_kib="$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$server_pid/status")"
+hwm_kib="$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$server_pid/status")"
+hash_slots="$(taskset -c "$server_cpu" nproc)"
+stop_server
+
+# --- PostgreSQL: refresh ----------------------------------------------------
+refresh_pg="skipped (no PostgreSQL)"
+refresh_pg_failed=""
+if ! command -v psql >/dev/null; then
+  say "PostgreSQL refresh skipped: no psql"
+elif ! psql -q "$pg_admin_url" -c 'SELECT 1' >/dev/null 2>&1; then
+  say "PostgreSQL refresh skipped: no server answers at ${pg_admin_url%%\?*}"
+else
+  PGOPTIONS='-c client_min_messages=warning' psql -q "$pg_admin_url" -c 'DROP DATABASE IF EXISTS accounts_bench' -c 'CREATE DATABASE accounts_bench' >/dev/null
+  pg_created=true
+  say "starting the release server on PostgreSQL"
+  start_server postgres "$pg_bench_url"
+  sign_up "$email"
+  say "POST /api/auth/refresh on PostgreSQL: $refresh_clients sessions, ${rounds} × ${seconds} s"
+  refresh_rounds refresh_pg "$email"
+  stop_server
+  refresh_pg="$(awk '{ print $1 }' "$work/refresh_pg.samples" | median)"
+  refresh_pg_failed="$(awk '{ s += $2 } END { print s + 0 }' "$work/refresh_pg.samples")"
+fi
+
+# --- the wasm -----------------------------------------------------------------
+wasm_raw="$(wc -c <"$wasm")"
+wasm_gzip="$(gzip -9 -c "$wasm" | wc -c)"
+wasm_brotli="$(brotli -q 11 -c "$wasm" | wc -c)"
+
+# --- the table ----------------------------------------------------------------
+health_rps="$(col health 2)"
+me_rps="$(col me 2)"
+login_rps="$(col login 2)"
+me_p99="$(col me 4)"
+me_flood_p99="$(col me_flood 4)"
+refresh_sqlite="$(awk '{ print $1 }' "$work/refresh_sqlite.samples" | median)"
+refresh_sqlite_failed="$(awk '{ s += $2 } END { print s + 0 }' "$work/refresh_sqlite.samples")"
+rss_mib="$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')"
+hwm_mib="$(awk -v k="$hwm_kib" 'BEGIN { printf "%.1f", k / 1024 }')"
+rss_budget=$((64 + 19 * hash_slots))
+kib() { awk -v b="$1" 'BEGIN { printf "%.0f KiB", b / 1024 }'; }
+cpu_model="$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo)"
+
+echo
+echo "Benchmarks, $(date -u +%F), $(nproc) CPUs ($cpu_model), server on CPU $server_cpu, load on CPU $load_cpu;"
+echo "medians of $rounds × $seconds s; /api/health and /api/me with wrk -c$connections, logins -c$login_connections, refresh with $refresh_clients sessions."
+echo
+echo "| Measure | Result | Goal |"
+echo "|---|---|---|"
+printf '| GET /api/health | %s req/s, p50 %s ms, p99 %s ms | |\n' "$health_rps" "$(col health 3)" "$(col health 4)"
+printf '| GET /api/me (bearer) | %s req/s, p50 %s ms, p99 %s ms | |\n' "$me_rps" "$(col me 3)" "$me_p99"
+printf '| /api/me ÷ /api/health | %s | ≥ 0.5 |\n' "$(ratio "$me_rps" "$health_rps")"
+printf '| POST /api/auth/login | %s logins/s (%s failed) | |\n' "$login_rps" "$(failed_total login)"
+printf '| raw Argon2id verify, 1 thread | %s /s (× %s hash slot) | |\n' "$argon2_raw" "$hash_slots"
+printf '| logins ÷ raw verify rate × slots | %s | ≥ 0.95 |\n' "$(ratio "$login_rps" "$(awk -v a="$argon2_raw" -v s="$hash_slots" 'BEGIN { print a * s }')")"
+printf '| GET /api/me p99 during a login flood | %s ms (%s req/s) | |\n' "$me_flood_p99" "$(col me_flood 2)"
+printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
+printf '| refresh rotations, SQLite | %s /s (%s failed) | |\n' "$refresh_sqlite" "$refresh_sqlite_failed"
+if [[ -n "$refresh_pg_failed" ]]; then
+  printf '| refresh rotations, PostgreSQL | %s /s (%s failed) | |\n' "$refresh_pg" "$refresh_pg_failed"
+else
+  printf '| refresh rotations, PostgreSQL | %s | |\n' "$refresh_pg"
+fi
+printf '| server RSS after the loads (peak) | %s MiB (%s MiB) | ≤ %s MiB (64 + 19 × %s slot) |\n' "$rss_mib" "$hwm_mib" "$rss_budget" "$hash_slots"
+printf '| wasm raw / gzip -9 / brotli -q 11 | %s / %s / %s | |\n' "$(kib "$wasm_raw")" "$(kib "$wasm_gzip")" "$(kib "$wasm_brotli")"
