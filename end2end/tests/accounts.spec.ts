@@ -262,7 +262,8 @@ test("a new name shows in the header and on the home page at once", async ({ pag
   const user = await createVerifiedUser(request, "Ada");
   await signIn(page, user.email);
   await expect(page.getByTestId("nav-user")).toHaveText(user.name);
-  await page.getByRole("link", { name: "Account" }).click();
+  const nav = page.getByRole("navigation");
+  await nav.getByRole("link", { name: "Account", exact: true }).click();
   await expect(page.getByTestId("profile-email")).toHaveText(user.email);
 
   const renamed = "Ada King";
@@ -271,6 +272,6 @@ test("a new name shows in the header and on the home page at once", async ({ pag
   await expect(page.getByTestId("profile-name")).toHaveText(renamed);
   // No reload: the one signed-in user changed, and everything shows it.
   await expect(page.getByTestId("nav-user")).toHaveText(renamed);
-  await page.getByRole("link", { name: "Home" }).click();
+  await nav.getByRole("link", { name: "Home", exact: true }).click();
   await expect(page.getByTestId("greeting")).toHaveText(`Welcome back, ${renamed}!`);
 });
