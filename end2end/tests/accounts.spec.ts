@@ -262,7 +262,7 @@ test("a new name shows in the header and on the home page at once", async ({ pag
   const user = await createVerifiedUser(request, "Ada");
   await signIn(page, user.email);
   await expect(page.getByTestId("nav-user")).toHaveText(user.name);
-  const nav = page.getByRole("navigation");
+  const nav = page.getByRole("navigation", { name: "Main" });
   await nav.getByRole("link", { name: "Account", exact: true }).click();
   await expect(page.getByTestId("profile-email")).toHaveText(user.email);
 
