@@ -2,43 +2,17 @@
 //! authority (it also rates password strength); the browser runs the same
 //! rules as people type, so they rarely meet a server-side rejection.
 
+pub use crate::api::values::{
+    check_email, check_name, normalize_email, EMAIL_MAX_CHARS, NAME_MAX_CHARS,
+};
 use crate::api::{
     types::{LoginRequest, PersonInput, RegisterRequest},
     values::{DisplayName, Email},
     FieldError,
 };
 
-pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
-pub const NAME_MAX_CHARS: usize = 100;
-
-/// Addresses are compared trimmed and lower-cased.
-pub fn normalize_email(raw: &str) -> String {
-    raw.trim().to_lowercase()
-}
-
-/// The normalized address, or why it is not one.
-pub fn check_email(raw: &str) -> Result<String, &'static str> {
-    let email = normalize_email(raw);
-    if email.is_empty() {
-        return Err("Enter your email address.");
-    }
-    if email.chars().count() > EMAIL_MAX_CHARS {
-        return Err("An email address has at most 254 characters.");
-    }
-    let options = email_address::Options::default()
-        .without_display_text()
-        .without_domain_literal();
-    let parsed = email_address::EmailAddress::parse_with_options(&email, options)
-        .map_err(|_| "Enter an email address like name@example.com.")?;
-    // Addresses on bare hosts ("me@localhost") are valid syntax but never
-    // deliverable for a public service.
-    if !parsed.domain().contains('.') || parsed.domain().ends_with('.') {
-        return Err("Enter an email address like name@example.com.");
-    }
-    Ok(email)
-}
 
 /// Length only: strength is rated by the server, which knows more.
 pub fn check_password(password: &str) -> Result<(), &'static str> {
@@ -51,21 +25,6 @@ pub fn check_password(password: &str) -> Result<(), &'static str> {
         Err("Use at most 128 characters.")
     } else {
         Ok(())
-    }
-}
-
-/// The trimmed name, or why it cannot be used.
-pub fn check_name(raw: &str) -> Result<String, &'static str> {
-    let name = raw.trim();
-    let length = name.chars().count();
-    if length == 0 {
-        Err("Enter your name.")
-    } else if length > NAME_MAX_CHARS {
-        Err("Use at most 100 characters.")
-    } else if name.chars().any(char::is_control) {
-        Err("Use letters, digits, spaces and punctuation only.")
-    } else {
-        Ok(name.to_owned())
     }
 }
 

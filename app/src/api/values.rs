@@ -8,8 +8,6 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::validation::{check_email, check_name};
-
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -179,6 +177,53 @@ checked_text! {
     /// A person's name as shown in the app: trimmed, 1 to 100 characters, no
     /// control characters.
     DisplayName, check: check_name, format:
+}
+
+/// The rules for the two values above, as plain functions: the forms check
+/// what people type with them, field by field.
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const NAME_MAX_CHARS: usize = 100;
+
+/// Addresses are compared trimmed and lower-cased.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// The normalized address, or why it is not one.
+pub fn check_email(raw: &str) -> Result<String, &'static str> {
+    let email = normalize_email(raw);
+    if email.is_empty() {
+        return Err("Enter your email address.");
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err("An email address has at most 254 characters.");
+    }
+    let options = email_address::Options::default()
+        .without_display_text()
+        .without_domain_literal();
+    let parsed = email_address::EmailAddress::parse_with_options(&email, options)
+        .map_err(|_| "Enter an email address like name@example.com.")?;
+    // Addresses on bare hosts ("me@localhost") are valid syntax but never
+    // deliverable for a public service.
+    if !parsed.domain().contains('.') || parsed.domain().ends_with('.') {
+        return Err("Enter an email address like name@example.com.");
+    }
+    Ok(email)
+}
+
+/// The trimmed name, or why it cannot be used.
+pub fn check_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim();
+    let length = name.chars().count();
+    if length == 0 {
+        Err("Enter your name.")
+    } else if length > NAME_MAX_CHARS {
+        Err("Use at most 100 characters.")
+    } else if name.chars().any(char::is_control) {
+        Err("Use letters, digits, spaces and punctuation only.")
+    } else {
+        Ok(name.to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -11,11 +11,11 @@ use std::{
 use futures::{channel::oneshot, executor::block_on, future::join_all, FutureExt as _};
 use serde_json::{json, Value};
 
-use super::*;
+use super::{answer::is_invalid_token_challenge, *};
 use crate::api::{
     endpoints::{Login, Logout, Refresh},
     types::{DisplayName, Email, Role, UserId},
-    FieldError,
+    FieldError, Problem, ProblemCode,
 };
 
 /// Answers like the real API: `/api/me` and friends accept only the current

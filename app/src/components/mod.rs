@@ -2,3 +2,4 @@ pub mod form;
 pub mod guard;
 pub mod layout;
 pub mod list;
+pub mod time;

@@ -19,8 +19,10 @@ pub fn mount(api: ApiRouter) -> ApiRouter {
         let served = Arc::clone(&served);
         async move { Reply::<OpenApiDocument>::new(served.get().cloned().unwrap_or_default()) }
     });
-    let document = serde_json::to_value(openapi::document(api.mounted()))
-        .expect("an OpenAPI document serializes to JSON");
+    let document = serde_json::to_value(openapi::document(
+        api.mounted().iter().map(|endpoint| endpoint.document),
+    ))
+    .expect("an OpenAPI document serializes to JSON");
     let _ = slot.set(document);
     api
 }

@@ -24,8 +24,6 @@ use utoipa::{
     PartialSchema, ToSchema,
 };
 
-use super::route::Mounted;
-
 const BEARER_SCHEME: &str = "bearer";
 const COOKIE_SCHEME: &str = "refreshCookie";
 const REFRESH_COOKIE: &str = super::cookies::REFRESH_COOKIE;
@@ -223,11 +221,12 @@ impl DocumentBuilder {
     }
 }
 
-/// The whole document for what the router mounted.
-pub fn document(mounted: &[Mounted]) -> OpenApi {
+/// The whole document, from each mounted endpoint's way of documenting
+/// itself (`DocumentBuilder::add::<E>`, recorded by the router).
+pub fn document(endpoints: impl IntoIterator<Item = fn(&mut DocumentBuilder)>) -> OpenApi {
     let mut builder = DocumentBuilder::default();
-    for endpoint in mounted {
-        (endpoint.document)(&mut builder);
+    for add in endpoints {
+        add(&mut builder);
     }
     builder.build()
 }

@@ -22,6 +22,7 @@ use crate::{
 };
 
 use super::form::{save_failure, PersonFields, PersonForm};
+use crate::components::time::utc_minute;
 
 #[component]
 pub fn PersonPage() -> impl IntoView {
@@ -426,15 +427,4 @@ fn DeletePersonAction(
         </div>
     }
     .into_any()
-}
-
-/// `2026-11-26T10:11:12.345Z` → `2026-11-26 10:11 UTC` (the same text on
-/// the server and in the browser).
-fn utc_minute(rfc3339: &str) -> String {
-    match rfc3339.split_once('T') {
-        Some((date, time)) if time.ends_with('Z') || time.ends_with("+00:00") => {
-            format!("{date} {} UTC", time.get(..5).unwrap_or(time))
-        }
-        _ => rfc3339.to_owned(),
-    }
 }

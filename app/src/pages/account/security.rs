@@ -1,195 +1,25 @@
-use leptos::{prelude::*, task::spawn_local};
-use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
+//! The account's security: changing the password, and where the user is
+//! signed in, with "Sign out this device" for the others.
 
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::components::time::local_time;
 use crate::{
     api::{
-        types::{ChangePasswordRequest, SessionInfo, UpdateProfileRequest, User},
+        types::{ChangePasswordRequest, SessionInfo},
         values::SessionId,
         ProblemCode,
     },
     auth::{use_auth, AuthStatus},
     components::{
         form::{Announcement, Field, SubmitButton, TextField, Tone},
-        guard::RequireAuth,
         layout::Loading,
     },
-    routes::Page,
-    validation::{check_name, check_password},
+    validation::check_password,
 };
 
 #[component]
-pub fn AccountPage() -> impl IntoView {
-    view! {
-        <Title text="Your account"/>
-        <section class="narrow">
-            <h1 class="page-title">"Your account"</h1>
-            <RequireAuth>
-                <AccountDetails/>
-            </RequireAuth>
-        </section>
-    }
-}
-
-#[component]
-fn AccountDetails() -> impl IntoView {
-    let auth = use_auth();
-    let profile = RwSignal::new(None::<User>);
-    let announcement = RwSignal::new(None::<(Tone, String)>);
-    // Bumped when the list of sessions may have changed.
-    let sessions_changed = RwSignal::new(0u32);
-
-    // The profile comes from the API, not from the login answer: it is
-    // the current state of the account.
-    let load_profile = move || {
-        let Some(client) = auth.client() else { return };
-        spawn_local(async move {
-            match client.me().await {
-                Ok(user) => profile.set(Some(user)),
-                Err(error) => announcement.set(Some((Tone::Error, error.message()))),
-            }
-        });
-    };
-    Effect::new(move |_| load_profile());
-
-    view! {
-        <div class="stack">
-            <Announcement message=announcement/>
-            {move || match profile.get() {
-                None => view! { <Loading label="Loading your profile…"/> }.into_any(),
-                Some(user) => view! {
-                    <div class="card stack" data-testid="profile">
-                        <dl class="profile">
-                            <dt>"Name"</dt>
-                            <dd data-testid="profile-name">{user.name.to_string()}</dd>
-                            <dt>"Email"</dt>
-                            <dd data-testid="profile-email">{user.email.to_string()}</dd>
-                            <dt>"Email verified"</dt>
-                            <dd>{if user.email_verified { "Yes" } else { "No" }}</dd>
-                            <dt>"Role"</dt>
-                            <dd>{user.role.as_str()}</dd>
-                            <dt>"Member since"</dt>
-                            <dd>{user.created_at.split('T').next().unwrap_or_default().to_owned()}</dd>
-                        </dl>
-                        <div>
-                            <button type="button" class="button secondary" on:click=move |_| load_profile()>
-                                "Reload profile"
-                            </button>
-                        </div>
-                    </div>
-                    <RenameForm current=user.name.to_string() profile=profile announcement=announcement/>
-                }
-                    .into_any(),
-            }}
-            <ChangePasswordForm sessions_changed=sessions_changed/>
-            <SessionActions announcement=announcement sessions_changed=sessions_changed/>
-        </div>
-    }
-}
-
-#[component]
-fn RenameForm(
-    current: String,
-    profile: RwSignal<Option<User>>,
-    announcement: RwSignal<Option<(Tone, String)>>,
-) -> impl IntoView {
-    let auth = use_auth();
-    let name = Field::new();
-    name.value.set(current);
-    let submitted = RwSignal::new(false);
-    let pending = RwSignal::new(false);
-    let name_error = name.error(submitted, |value| check_name(value).map(|_| ()));
-
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        submitted.set(true);
-        if name_error.get_untracked().is_some() {
-            return;
-        }
-        let Some(client) = auth.client() else { return };
-        let request = UpdateProfileRequest {
-            name: name.value.get_untracked(),
-        };
-        pending.set(true);
-        spawn_local(async move {
-            let outcome = client.update_profile(&request).await;
-            pending.set(false);
-            match outcome {
-                Ok(user) => {
-                    announcement.set(Some((Tone::Success, "Your name has been saved.".into())));
-                    profile.set(Some(user));
-                }
-                Err(error) => {
-                    name.server_error.set(error.field_message("name"));
-                    announcement.set(Some((Tone::Error, error.message())));
-                }
-            }
-        });
-    };
-
-    view! {
-        <form class="card form" novalidate=true on:submit=on_submit aria-label="Change your name">
-            <TextField id="name" label="Name" autocomplete="name" field=name error=name_error/>
-            <div>
-                <SubmitButton label="Save name" pending_label="Saving…" pending=pending/>
-            </div>
-        </form>
-    }
-}
-
-#[component]
-fn SessionActions(
-    announcement: RwSignal<Option<(Tone, String)>>,
-    sessions_changed: RwSignal<u32>,
-) -> impl IntoView {
-    let auth = use_auth();
-    let navigate = use_navigate();
-    let pending = RwSignal::new(false);
-
-    let sign_out = {
-        let navigate = navigate.clone();
-        move |everywhere: bool| {
-            pending.set(true);
-            let navigate = navigate.clone();
-            spawn_local(async move {
-                let outcome = if everywhere {
-                    auth.logout_everywhere().await
-                } else {
-                    auth.logout().await
-                };
-                pending.set(false);
-                match outcome {
-                    Ok(()) => navigate(Page::Login.path(), Default::default()),
-                    Err(error) => announcement.set(Some((Tone::Error, error.message()))),
-                }
-            });
-        }
-    };
-    let sign_out_here = {
-        let sign_out = sign_out.clone();
-        move |_| sign_out(false)
-    };
-    let sign_out_everywhere = move |_| sign_out(true);
-
-    view! {
-        <div class="card stack">
-            <h2 id="sessions-heading">"Where you're signed in"</h2>
-            <SessionList sessions_changed=sessions_changed/>
-            <p>"Signing out everywhere ends this session and every other one, on all your devices."</p>
-            <div class="actions">
-                <button type="button" class="button secondary" disabled=move || pending.get() on:click=sign_out_here>
-                    "Sign out"
-                </button>
-                <button type="button" class="button danger" disabled=move || pending.get() on:click=sign_out_everywhere>
-                    "Sign out everywhere"
-                </button>
-            </div>
-        </div>
-    }
-}
-
-#[component]
-fn ChangePasswordForm(sessions_changed: RwSignal<u32>) -> impl IntoView {
+pub(super) fn ChangePasswordForm(sessions_changed: RwSignal<u32>) -> impl IntoView {
     let auth = use_auth();
     let current = Field::new();
     let new = Field::new();
@@ -298,7 +128,7 @@ fn ChangePasswordForm(sessions_changed: RwSignal<u32>) -> impl IntoView {
 /// The user's live sessions, this one marked, every other one with a button
 /// that signs that device out at once.
 #[component]
-fn SessionList(sessions_changed: RwSignal<u32>) -> impl IntoView {
+pub(super) fn SessionList(sessions_changed: RwSignal<u32>) -> impl IntoView {
     let auth = use_auth();
     let sessions = RwSignal::new(None::<Vec<SessionInfo>>);
     let announcement = RwSignal::new(None::<(Tone, String)>);
@@ -405,70 +235,5 @@ fn SessionList(sessions_changed: RwSignal<u32>) -> impl IntoView {
                 "Refresh the list"
             </button>
         </div>
-    }
-}
-
-/// A timestamp for people: in the browser, local time in the browser's
-/// format; elsewhere (or if the browser cannot read it) the UTC minute.
-fn local_time(rfc3339: &str) -> String {
-    #[cfg(target_arch = "wasm32")]
-    if let Some(text) = browser_local_time(rfc3339) {
-        return text;
-    }
-    utc_minute(rfc3339)
-}
-
-#[cfg(target_arch = "wasm32")]
-fn browser_local_time(rfc3339: &str) -> Option<String> {
-    use wasm_bindgen::JsValue;
-
-    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
-    if date.get_time().is_nan() {
-        return None;
-    }
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
-    js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
-    js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options)
-        .format()
-        .call1(&JsValue::UNDEFINED, &date)
-        .ok()?
-        .as_string()
-}
-
-/// `2026-11-26T10:11:12.345Z` → `2026-11-26 10:11 UTC`.
-fn utc_minute(rfc3339: &str) -> String {
-    let Some((date, time)) = rfc3339.split_once('T') else {
-        return rfc3339.to_owned();
-    };
-    let Some(minute) = time.get(..5) else {
-        return rfc3339.to_owned();
-    };
-    if time.ends_with('Z') || time.ends_with("+00:00") {
-        format!("{date} {minute} UTC")
-    } else {
-        rfc3339.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_minute;
-
-    #[test]
-    fn times_fall_back_to_the_utc_minute() {
-        assert_eq!(
-            utc_minute("2026-11-26T10:11:12.345Z"),
-            "2026-11-26 10:11 UTC"
-        );
-        assert_eq!(
-            utc_minute("2026-11-26T10:11:12+00:00"),
-            "2026-11-26 10:11 UTC"
-        );
-        assert_eq!(
-            utc_minute("2026-11-26T10:11:12+02:00"),
-            "2026-11-26T10:11:12+02:00"
-        );
-        assert_eq!(utc_minute("yesterday"), "yesterday");
     }
 }
