@@ -82,6 +82,14 @@ impl ApiError {
         }
     }
 
+    /// An emailed link that is unknown, used or expired (never which).
+    pub fn invalid_link() -> Self {
+        Self::new(
+            ProblemCode::InvalidLink,
+            "This link is invalid, already used or expired. Ask for a new one.",
+        )
+    }
+
     pub fn not_found() -> Self {
         Self::new(ProblemCode::NotFound, "There is no such resource.")
     }

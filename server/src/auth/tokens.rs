@@ -19,6 +19,16 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Longer than any token this server makes, with room to spare.
+const MAX_PRESENTED_CHARS: usize = 512;
+
+/// The stored form of a token someone presents (from an emailed link), or
+/// `None` when it cannot be one of ours: nothing to look up.
+pub fn presented_hash(raw: &str) -> Option<String> {
+    let token = raw.trim();
+    (!token.is_empty() && token.len() <= MAX_PRESENTED_CHARS).then(|| hash(token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,6 +42,13 @@ mod tests {
         assert!(first
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn presented_tokens_are_trimmed_and_bounded() {
+        assert_eq!(presented_hash(" abc "), Some(hash("abc")));
+        assert_eq!(presented_hash("  "), None);
+        assert_eq!(presented_hash(&"x".repeat(513)), None);
     }
 
     #[test]

@@ -34,7 +34,6 @@ use crate::{
 
 /// A reset link works for 30 minutes.
 const RESET_TTL_SECS: i64 = 30 * 60;
-const MAX_TOKEN_CHARS: usize = 512;
 
 pub fn router() -> ApiRouter {
     ApiRouter::new()
@@ -89,17 +88,8 @@ async fn reset_password(
     State(context): State<ApiContext>,
     Payload(request): Payload<ResetPassword>,
 ) -> Result<Reply<ResetPassword>, ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ProblemCode::InvalidLink,
-            "This link is invalid, already used or expired. Ask for a new one.",
-        )
-    };
-    let token = request.token.trim();
-    if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
-        return Err(invalid());
-    }
-    let token_hash = tokens::hash(token);
+    let invalid = ApiError::invalid_link;
+    let token_hash = tokens::presented_hash(&request.token).ok_or_else(invalid)?;
     let now = unix_now();
     // Looked at first and spent only with the new password: a password
     // refused as too weak does not use the link up.
