@@ -40,7 +40,8 @@ pub struct Mailer {
 }
 
 enum Delivery {
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    /// The transport, and the directory it writes to.
+    Outbox(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
@@ -61,7 +62,10 @@ impl Mailer {
                         settings.outbox_dir.display()
                     )
                 })?;
-                Delivery::Outbox(AsyncFileTransport::new(&settings.outbox_dir))
+                Delivery::Outbox(
+                    AsyncFileTransport::new(&settings.outbox_dir),
+                    settings.outbox_dir.clone(),
+                )
             }
         };
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
@@ -102,13 +106,22 @@ async fn deliver(delivery: &Delivery, from: &Mailbox, email: Letter) -> anyhow::
         .multipart(MultiPart::alternative_plain_html(email.text, email.html))
         .context("could not build the message")?;
     match delivery {
-        Delivery::Outbox(transport) => {
+        Delivery::Outbox(transport, dir) => {
             let id = transport.send(message).await?;
+            // File times are only as fine as the kernel's clock tick, so
+            // messages written within one tick would tie: a name that starts
+            // with the writing order keeps the outbox in the order sent.
+            let written = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos();
+            let file = format!("{written:024}-{id}.eml");
+            tokio::fs::rename(dir.join(format!("{id}.eml")), dir.join(&file)).await?;
             tracing::info!(
                 to = %email.to_address,
                 subject = email.subject,
                 link = email.link,
-                file = format!("{id}.eml"),
+                file,
                 "mail written to the outbox"
             );
         }

@@ -24,7 +24,9 @@ pub fn read(dir: &Path, limit: usize) -> std::io::Result<Vec<MailboxMessage>> {
             files.push((modified, path));
         }
     }
-    files.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    // Ties in time (within one clock tick) go by name, which starts with
+    // the writing order (see `mail::deliver`).
+    files.sort_by(|a, b| b.cmp(a));
 
     let mut messages = Vec::new();
     for (modified, path) in files.into_iter().take(limit) {
