@@ -24,6 +24,8 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       APP_ENV: "development",
+      // The suite signs many users up from one address.
+      RATE_LIMITS: "off",
       APP_URL: `http://${shortTtlAddr}`,
       LEPTOS_SITE_ADDR: shortTtlAddr,
       LEPTOS_SITE_ROOT: "../target/site",

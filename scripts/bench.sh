@@ -112,6 +112,7 @@ start_server() {
     cd "$data"
     exec env -u SMTP_URL \
       APP_ENV=development \
+      RATE_LIMITS=off \
       APP_URL="$base_url" \
       LEPTOS_SITE_ADDR="127.0.0.1:$port" \
       LEPTOS_SITE_ROOT="$root/target/site" \

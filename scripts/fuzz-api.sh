@@ -86,6 +86,7 @@ base_url="http://127.0.0.1:$port"
     LEPTOS_OUTPUT_NAME=accounts \
     LEPTOS_ENV=PROD \
     APP_ENV=development \
+    RATE_LIMITS=off \
     APP_URL="$base_url" \
     DATA_DIR="$data_dir" \
     DATABASE_URL="$database_url" \

@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
+# The binary defaults to production; this command is for trying the app
+# out on this machine (a generated signing key, mail written to files and
+# shown at /dev/mailbox).
+export APP_ENV="${APP_ENV:-development}"
 exec cargo leptos serve --release

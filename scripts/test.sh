@@ -59,6 +59,7 @@ if wants e2e; then
     mkdir -p "$e2e_dir"
     LEPTOS_SITE_ADDR="127.0.0.1:3100" \
       APP_ENV=development \
+      RATE_LIMITS=off \
       APP_URL="http://127.0.0.1:3100" \
       DATA_DIR="$e2e_dir" \
       DATABASE_URL="${database_url//@E2E_DIR@/$e2e_dir}" \

@@ -8,6 +8,7 @@ use app::api::values::UserId;
 use crate::{
     auth::sessions::Sessions,
     db::{Backend, Database},
+    security_log::{self, EventKind},
     store::{
         sessions::EndReason,
         users::{self, Change, UserRow},
@@ -68,6 +69,20 @@ impl Accounts {
         } else {
             None
         };
+        let event = if after.is_disabled() != before.is_disabled() {
+            Some(if after.is_disabled() {
+                (EventKind::AccountDisabled, None)
+            } else {
+                (EventKind::AccountEnabled, None)
+            })
+        } else if after.role != before.role {
+            Some((EventKind::RoleChanged, Some(format!("now {}", after.role))))
+        } else {
+            None
+        };
+        if let Some((kind, detail)) = event {
+            security_log::record_in(self.db.pool(), id, kind, None, detail.as_deref(), now).await?;
+        }
         if let Some(reason) = reason {
             let ended = self.sessions.end_all(id, reason, now).await?;
             tracing::info!(

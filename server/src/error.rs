@@ -48,6 +48,8 @@ pub enum ApiError {
         code: ProblemCode,
         detail: Cow<'static, str>,
         challenge: Option<Challenge>,
+        /// Seconds after which trying again may succeed (`Retry-After`).
+        retry_after: Option<u64>,
     },
 
     /// A bug or an unexpected failure: logged in full, reported vaguely.
@@ -61,7 +63,43 @@ impl ApiError {
             code,
             detail: detail.into(),
             challenge: None,
+            retry_after: None,
         }
+    }
+
+    /// Refused for now: `Retry-After` tells when to try again (at least a
+    /// second, rounded up).
+    pub fn retry_later(
+        code: ProblemCode,
+        detail: impl Into<Cow<'static, str>>,
+        after: std::time::Duration,
+    ) -> Self {
+        let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        Self::Refused {
+            code,
+            detail: detail.into(),
+            challenge: None,
+            retry_after: Some(seconds.max(1)),
+        }
+    }
+
+    /// Too many requests of one kind from one client or for one target.
+    pub fn rate_limited(after: std::time::Duration) -> Self {
+        let seconds = after.as_secs().max(1);
+        Self::retry_later(
+            ProblemCode::RateLimited,
+            format!("Too many attempts. Try again in {}.", in_words(seconds)),
+            after,
+        )
+    }
+
+    /// More work is waiting than the server takes on; nothing was done.
+    pub fn overloaded() -> Self {
+        Self::retry_later(
+            ProblemCode::Overloaded,
+            "The server is busy. Please try again in a moment.",
+            std::time::Duration::from_secs(2),
+        )
     }
 
     /// A 401 from a bearer endpoint for a token that was sent and refused.
@@ -70,6 +108,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             challenge: Some(Challenge::InvalidToken),
+            retry_after: None,
         }
     }
 
@@ -79,6 +118,7 @@ impl ApiError {
             code: ProblemCode::AuthenticationRequired,
             detail: "Send an access token as `Authorization: Bearer <token>`.".into(),
             challenge: Some(Challenge::Bare),
+            retry_after: None,
         }
     }
 
@@ -163,11 +203,43 @@ impl IntoResponse for ApiError {
         {
             headers.insert(header::WWW_AUTHENTICATE, challenge.header_value());
         }
-        if self.code() == ProblemCode::ServiceUnavailable {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match &self {
+            Self::Refused {
+                retry_after: Some(seconds),
+                ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+            }
+            _ if self.code() == ProblemCode::ServiceUnavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
+    }
+}
+
+/// "3 seconds", "1 minute", "15 minutes", "2 hours": for details people read.
+pub fn in_words(seconds: u64) -> String {
+    let (amount, unit) = match seconds {
+        0..=59 => (seconds.max(1), "second"),
+        60..=3599 => (seconds.div_ceil(60), "minute"),
+        _ => (seconds.div_ceil(3600), "hour"),
+    };
+    if amount == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{amount} {unit}s")
+    }
+}
+
+impl From<crate::auth::password::HashError> for ApiError {
+    fn from(error: crate::auth::password::HashError) -> Self {
+        match error {
+            crate::auth::password::HashError::Overloaded => Self::overloaded(),
+            crate::auth::password::HashError::Failed(error) => Self::Internal(error),
+        }
     }
 }
 
@@ -237,6 +309,21 @@ mod tests {
         let problem = error.to_problem();
         assert_eq!(problem.status, 500);
         assert!(!problem.detail.contains("secret"));
+    }
+
+    #[test]
+    fn waits_carry_retry_after_and_words() {
+        let response =
+            ApiError::rate_limited(std::time::Duration::from_millis(61_500)).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "62");
+        assert_eq!(in_words(0), "1 second");
+        assert_eq!(in_words(59), "59 seconds");
+        assert_eq!(in_words(61), "2 minutes");
+        assert_eq!(in_words(3600), "1 hour");
+        let response = ApiError::overloaded().into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }
 
     #[test]

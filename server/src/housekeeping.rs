@@ -9,12 +9,17 @@ use std::time::Duration;
 use crate::{
     clock::unix_now,
     db::Database,
-    store::{email_tokens, sessions, users},
+    store::{email_tokens, security_events, sessions, sign_in_failures, users},
 };
 
 const RETENTION_SECS: i64 = 24 * 60 * 60;
 /// Unconfirmed accounts are deleted this long after they were created.
 pub const UNVERIFIED_ACCOUNT_TTL_SECS: i64 = 7 * 24 * 60 * 60;
+/// Activity older than this is deleted.
+const EVENT_RETENTION_SECS: i64 = 90 * 24 * 60 * 60;
+/// Failed sign-ins quiet this long are forgotten: longer than any lock
+/// plus any counting window can last.
+const FAILURE_RETENTION_SECS: i64 = 8 * 24 * 60 * 60;
 const INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// What one sweep deleted.
@@ -23,6 +28,8 @@ pub struct Swept {
     pub sessions: u64,
     pub tokens: u64,
     pub unverified_accounts: u64,
+    pub events: u64,
+    pub sign_in_failures: u64,
 }
 
 /// One sweep at `now`.
@@ -32,10 +39,15 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
     let tokens = email_tokens::delete_spent_before(db.pool(), before).await?;
     let unverified_accounts =
         users::delete_unverified_before(db.pool(), now - UNVERIFIED_ACCOUNT_TTL_SECS).await?;
+    let events = security_events::delete_before(db.pool(), now - EVENT_RETENTION_SECS).await?;
+    let sign_in_failures =
+        sign_in_failures::delete_quiet_since(db.pool(), now - FAILURE_RETENTION_SECS).await?;
     Ok(Swept {
         sessions,
         tokens,
         unverified_accounts,
+        events,
+        sign_in_failures,
     })
 }
 
@@ -52,7 +64,9 @@ pub fn spawn(db: Database) {
                     sessions = swept.sessions,
                     tokens = swept.tokens,
                     unverified_accounts = swept.unverified_accounts,
-                    "deleted ended sessions, spent tokens and unconfirmed accounts"
+                    events = swept.events,
+                    sign_in_failures = swept.sign_in_failures,
+                    "deleted what no longer works or matters"
                 ),
                 Err(error) => tracing::warn!(%error, "housekeeping failed; will retry"),
             }

@@ -5,6 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{
+    error_handling::HandleErrorLayer,
     extract::DefaultBodyLimit,
     http::{header, HeaderName, HeaderValue, Request},
     response::IntoResponse,
@@ -36,8 +37,11 @@ use crate::{
     error::ApiError,
     housekeeping,
     http::{self, ApiContext},
+    limits::RateLimits,
+    lockout::Lockout,
     mail::Mailer,
-    web,
+    security_log::SecurityLog,
+    serve, web,
 };
 
 /// Larger request bodies are refused with 413 before they are read.
@@ -49,6 +53,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Database,
+    header_read_timeout: Duration,
 }
 
 impl Application {
@@ -62,13 +67,19 @@ impl Application {
             .with_context(|| format!("could not listen on {}", settings.site_addr))?;
 
         let dev_tools = settings.environment.is_development();
+        let header_read_timeout = settings.header_read_timeout;
+        let protection = Protection {
+            hsts: !settings.environment.is_development(),
+            request_timeout: settings.request_timeout,
+        };
         let context = api_context(settings, db.clone()).await?;
         let router = http::router(context).merge(web::router(leptos_options, dev_tools));
 
         Ok(Self {
             listener,
-            router: with_middleware(router),
+            router: with_middleware(router, protection),
             db,
+            header_read_timeout,
         })
     }
 
@@ -87,12 +98,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.header_read_timeout,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await?;
         self.db.close().await;
         Ok(())
@@ -119,7 +130,13 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
 
     // One hash per core at a time: more would only queue inside the CPU.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let passwords = Passwords::new(cores)?;
+    let passwords = Passwords::new(cores, settings.hash_queue)?;
+    let limits = RateLimits::new(&settings.limits);
+    limits.spawn_maintenance();
+    if !settings.limits.enabled {
+        tracing::warn!("RATE_LIMITS=off: no endpoint is rate limited");
+    }
+    let lockout = Lockout::new(db.clone(), settings.lockout);
     let mailer = Mailer::start(&settings.mail)?;
     let seconds =
         |duration: std::time::Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
@@ -135,6 +152,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     );
 
     let db_for_accounts = db.clone();
+    let db_for_log = db.clone();
     Ok(ApiContext {
         settings: Arc::new(settings),
         db,
@@ -144,10 +162,47 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         accounts: Accounts::new(db_for_accounts, sessions.clone()),
         sessions,
         mailer,
+        limits,
+        lockout,
+        security_log: SecurityLog::new(db_for_log),
     })
 }
 
-fn with_middleware(router: Router) -> Router {
+/// Settings of the outermost layers.
+struct Protection {
+    /// Browsers are told to use HTTPS only (production).
+    hsts: bool,
+    request_timeout: Duration,
+}
+
+/// One year, subdomains included: what HSTS preload lists ask for.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Request ids longer or fancier than this are replaced: they end up in
+/// every log line of the request.
+const MAX_REQUEST_ID_CHARS: usize = 64;
+
+fn is_plain_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_REQUEST_ID_CHARS
+        && bytes
+            .iter()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+}
+
+/// Drops an incoming `x-request-id` that is not short and plain, so that
+/// the next layer gives the request a fresh one.
+async fn plain_request_id(mut request: Request<axum::body::Body>) -> Request<axum::body::Body> {
+    if let Some(value) = request.headers().get(&REQUEST_ID) {
+        if !is_plain_request_id(value) {
+            request.headers_mut().remove(&REQUEST_ID);
+        }
+    }
+    request
+}
+
+fn with_middleware(router: Router, protection: Protection) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<_>| {
             let request_id = request
@@ -170,6 +225,7 @@ fn with_middleware(router: Router) -> Router {
                 header::AUTHORIZATION,
                 header::COOKIE,
             ]))
+            .layer(axum::middleware::map_request(plain_request_id))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(trace)
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -182,7 +238,18 @@ fn with_middleware(router: Router) -> Router {
                 header::REFERRER_POLICY,
                 "strict-origin-when-cross-origin",
             ))
+            .option_layer(
+                protection
+                    .hsts
+                    .then(|| security_header(header::STRICT_TRANSPORT_SECURITY, HSTS)),
+            )
             .layer(CompressionLayer::new())
+            // A request still unanswered after this is dropped (its
+            // transaction rolls back) and answered 503.
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                ApiError::unavailable("The request took too long and was stopped; try again.")
+            }))
+            .timeout(protection.request_timeout)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
 }
@@ -217,3 +284,23 @@ pub async fn shutdown_signal() {
 
 /// How long graceful shutdown may take before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_plain_request_ids_are_kept() {
+        for kept in ["abc-123", "0f8e2a6c-1c1f-4e0b-9d55-3b7b6a7d1e20", "req_1.2"] {
+            assert!(
+                is_plain_request_id(&HeaderValue::from_static(kept)),
+                "{kept}"
+            );
+        }
+        let long = "a".repeat(65);
+        for replaced in ["", "has space", "semi;colon", "a<b>", long.as_str()] {
+            let value = HeaderValue::from_str(replaced).unwrap();
+            assert!(!is_plain_request_id(&value), "{replaced}");
+        }
+    }
+}

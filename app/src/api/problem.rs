@@ -86,10 +86,19 @@ problem_codes! {
     ValidationFailed = ("validation_failed", 422, "Validation failed"),
     /// An update without `If-Match`: send the `ETag` you read.
     PreconditionRequired = ("precondition_required", 428, "Precondition required"),
+    /// Too many requests from this client or for this account or address;
+    /// `Retry-After` says when to try again.
+    RateLimited = ("rate_limited", 429, "Too many requests"),
+    /// Too many wrong passwords for this address in a row: sign-in waits
+    /// for `Retry-After` seconds (or a password reset).
+    SignInLocked = ("sign_in_locked", 429, "Too many failed sign-ins"),
     /// A bug on the server's side; it has been logged.
     InternalError = ("internal_error", 500, "Internal error"),
     /// A dependency (usually the database) is not answering; retry later.
     ServiceUnavailable = ("service_unavailable", 503, "Service unavailable"),
+    /// Too much work is already waiting (password hashing); retry after
+    /// `Retry-After` seconds.
+    Overloaded = ("overloaded", 503, "Overloaded"),
 }
 
 impl std::fmt::Display for ProblemCode {

@@ -132,6 +132,105 @@ pub struct SessionList {
     pub sessions: Vec<SessionInfo>,
 }
 
+/// What happened to an account, as its activity log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityEventKind {
+    SignedIn,
+    SignInFailed,
+    /// Too many failed sign-ins: the address had to wait.
+    SignInLocked,
+    /// A rotated refresh token came back; its session was ended.
+    RefreshTokenReused,
+    PasswordChanged,
+    PasswordReset,
+    SessionEnded,
+    RoleChanged,
+    AccountDisabled,
+    AccountEnabled,
+}
+
+impl SecurityEventKind {
+    pub const ALL: [Self; 10] = [
+        Self::SignedIn,
+        Self::SignInFailed,
+        Self::SignInLocked,
+        Self::RefreshTokenReused,
+        Self::PasswordChanged,
+        Self::PasswordReset,
+        Self::SessionEnded,
+        Self::RoleChanged,
+        Self::AccountDisabled,
+        Self::AccountEnabled,
+    ];
+
+    /// The snake_case form stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignInLocked => "sign_in_locked",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
+            Self::SessionEnded => "session_ended",
+            Self::RoleChanged => "role_changed",
+            Self::AccountDisabled => "account_disabled",
+            Self::AccountEnabled => "account_enabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// In words, for the activity list.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::SignedIn => "Signed in",
+            Self::SignInFailed => "Failed sign-in (wrong password)",
+            Self::SignInLocked => "Sign-in paused after too many wrong passwords",
+            Self::RefreshTokenReused => "A stolen or copied session was detected and ended",
+            Self::PasswordChanged => "Password changed",
+            Self::PasswordReset => "Password reset by email link",
+            Self::SessionEnded => "Signed out",
+            Self::RoleChanged => "Role changed",
+            Self::AccountDisabled => "Account disabled",
+            Self::AccountEnabled => "Account enabled",
+        }
+    }
+
+    /// Whether the owner should look twice at it.
+    pub const fn is_warning(self) -> bool {
+        matches!(
+            self,
+            Self::SignInFailed | Self::SignInLocked | Self::RefreshTokenReused
+        )
+    }
+}
+
+/// One entry of an account's activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecurityEvent {
+    pub kind: SecurityEventKind,
+    /// RFC 3339.
+    pub occurred_at: String,
+    pub ip_address: Option<String>,
+    /// The browser and system, such as "Firefox on Linux", when known.
+    pub device: Option<String>,
+    /// More about it, such as why a session ended or the new role.
+    pub detail: Option<String>,
+}
+
+/// An account's recent activity, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecurityEventList {
+    pub events: Vec<SecurityEvent>,
+}
+
 /// Changes to the signed-in user's own profile.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -26,10 +26,10 @@ use crate::api::{
     endpoints::{self, Credentials, Endpoint, PathParams},
     types::{
         ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, MessageResponse,
-        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SessionInfo,
-        TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
+        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SecurityEvent,
+        SessionInfo, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
     },
-    values::SessionId,
+    values::{SessionId, UserId},
 };
 
 pub use crate::api::endpoints::Method;
@@ -242,6 +242,16 @@ impl ApiClient {
     /// The user's live sessions, the most recently used first.
     pub async fn my_sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
         Ok(self.call::<endpoints::MySessions>((), &()).await?.sessions)
+    }
+
+    /// The user's recent account activity, newest first.
+    pub async fn my_activity(&self) -> Result<Vec<SecurityEvent>, ClientError> {
+        Ok(self.call::<endpoints::MyActivity>((), &()).await?.events)
+    }
+
+    /// Any account's recent activity (admins only).
+    pub async fn user_activity(&self, id: UserId) -> Result<Vec<SecurityEvent>, ClientError> {
+        Ok(self.call::<endpoints::UserActivity>(id, &()).await?.events)
     }
 
     /// Signs one of the user's sessions (another device) out.

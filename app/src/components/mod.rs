@@ -1,3 +1,4 @@
+pub mod activity;
 pub mod form;
 pub mod guard;
 pub mod layout;

@@ -13,6 +13,7 @@ use crate::{
     },
     auth::use_auth,
     components::{
+        activity::{ActivityLog, Whose},
         form::{Announcement, Tone},
         guard::{Forbidden, RequireAdmin, RequireAuth},
         layout::Loading,
@@ -47,6 +48,8 @@ fn UserAdmin() -> impl IntoView {
     let forbidden = RwSignal::new(false);
     let announcement = RwSignal::new(None::<(Tone, String)>);
     let busy = RwSignal::new(None::<UserId>);
+    // Whose activity is shown under the list.
+    let watched = RwSignal::new(None::<(UserId, String)>);
     let latest = RwSignal::new(0u64);
     let me = auth.user().map(|user| user.id);
 
@@ -148,6 +151,7 @@ fn UserAdmin() -> impl IntoView {
         };
         let for_role = user.clone();
         let for_disable = user.clone();
+        let for_activity = (user.id, user.name.to_string());
         view! {
             <tr data-testid="user-row">
                 <td id=info_id.clone()>
@@ -174,11 +178,20 @@ fn UserAdmin() -> impl IntoView {
                     <button
                         type="button"
                         class=if user.disabled { "button secondary" } else { "button danger" }
-                        aria-describedby=info_id
+                        aria-describedby=info_id.clone()
                         disabled=move || busy.get().is_some()
                         on:click=move |_| change(for_disable.clone(), disable_request.clone())
                     >
                         {disable_label}
+                    </button>
+                    <button
+                        type="button"
+                        class="button secondary"
+                        aria-describedby=info_id.clone()
+                        aria-controls="user-activity"
+                        on:click=move |_| watched.set(Some(for_activity.clone()))
+                    >
+                        "Activity"
                     </button>
                 </td>
             </tr>
@@ -230,6 +243,12 @@ fn UserAdmin() -> impl IntoView {
                         .into_any(),
                 }}
                 <Pager position=position loading=loading/>
+                <section id="user-activity" class="card stack" aria-labelledby="user-activity-heading" hidden=move || watched.get().is_none()>
+                    {move || watched.get().map(|(id, name)| view! {
+                        <h2 id="user-activity-heading">{format!("Recent activity of {name}")}</h2>
+                        <ActivityLog whose=Whose::User(id) labelled_by="user-activity-heading"/>
+                    })}
+                </section>
             </div>
         </Show>
     }

@@ -1,9 +1,14 @@
 //! Password hashing with Argon2id, off the async workers and with bounded
 //! concurrency: each hash takes ~19 MiB and tens of milliseconds of CPU, so a
 //! burst of logins must queue rather than stall every other request or
-//! exhaust memory.
+//! exhaust memory. The queue is bounded too: past it, work is refused at
+//! once (503 `overloaded`) rather than piling up behind the cores while
+//! every client times out.
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
 
 use anyhow::Context as _;
 use argon2::{
@@ -28,17 +33,31 @@ pub struct Passwords {
     inner: Arc<Inner>,
 }
 
+/// Why hashing did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue is full; nothing was done.
+    #[error("too many password hashes are waiting")]
+    Overloaded,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 struct Inner {
     argon2: Argon2<'static>,
     permits: Semaphore,
+    /// Tasks waiting for a permit, and how many may.
+    waiting: AtomicUsize,
+    max_waiting: usize,
     /// Verified against when the email is unknown, so that a wrong email
     /// costs the same time as a wrong password.
     dummy_hash: String,
 }
 
 impl Passwords {
-    /// `concurrency` bounds how many hashes run at once.
-    pub fn new(concurrency: usize) -> anyhow::Result<Self> {
+    /// `concurrency` bounds how many hashes run at once, `max_waiting` how
+    /// many more may wait for one.
+    pub fn new(concurrency: usize, max_waiting: usize) -> anyhow::Result<Self> {
         let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
             .map_err(|error| anyhow::anyhow!("invalid Argon2 parameters: {error}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
@@ -47,21 +66,28 @@ impl Passwords {
             inner: Arc::new(Inner {
                 argon2,
                 permits: Semaphore::new(concurrency.max(1)),
+                waiting: AtomicUsize::new(0),
+                max_waiting,
                 dummy_hash,
             }),
         })
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
-    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
-        self.run_blocking(move |inner| hash_with(&inner.argon2, &password))
-            .await?
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        Ok(self
+            .run_blocking(move |inner| hash_with(&inner.argon2, &password))
+            .await??)
     }
 
     /// Whether `password` matches `stored`; with no stored hash, still does
     /// the work of a verification and answers `false`.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> anyhow::Result<bool> {
-        self.run_blocking(move |inner| {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
+        let verified = self.run_blocking(move |inner| {
             let known = stored.is_some();
             let phc = stored.unwrap_or_else(|| inner.dummy_hash.clone());
             let parsed = PasswordHash::new(&phc)
@@ -70,9 +96,9 @@ impl Passwords {
                 .argon2
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok();
-            Ok(known && matches)
-        })
-        .await?
+            anyhow::Ok(known && matches)
+        });
+        Ok(verified.await??)
     }
 
     /// Why the password is too easy to guess, if it is. `context` holds what
@@ -81,7 +107,7 @@ impl Passwords {
         &self,
         password: String,
         context: Vec<String>,
-    ) -> anyhow::Result<Option<String>> {
+    ) -> Result<Option<String>, HashError> {
         self.run_blocking(move |_| {
             let inputs: Vec<&str> = context.iter().map(String::as_str).collect();
             weakness(&password, &inputs)
@@ -89,21 +115,30 @@ impl Passwords {
         .await
     }
 
-    async fn run_blocking<T, F>(&self, work: F) -> anyhow::Result<T>
+    async fn run_blocking<T, F>(&self, work: F) -> Result<T, HashError>
     where
         F: FnOnce(&Inner) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .context("password hashing is shutting down")?;
+        let permit = match self.inner.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let waiting = &self.inner.waiting;
+                if waiting.fetch_add(1, Ordering::AcqRel) >= self.inner.max_waiting {
+                    waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(HashError::Overloaded);
+                }
+                let acquired = self.inner.permits.acquire().await;
+                waiting.fetch_sub(1, Ordering::AcqRel);
+                acquired.context("password hashing is shutting down")?
+            }
+        };
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || work(&inner))
+        let result = tokio::task::spawn_blocking(move || work(&inner))
             .await
-            .context("password hashing task failed")
+            .context("password hashing task failed")?;
+        drop(permit);
+        Ok(result)
     }
 }
 
@@ -140,7 +175,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {
-        let passwords = Passwords::new(2).unwrap();
+        let passwords = Passwords::new(2, 4).unwrap();
         let hash = passwords
             .hash("correct horse battery staple".into())
             .await
@@ -158,7 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        let passwords = Passwords::new(1).unwrap();
+        let passwords = Passwords::new(1, 4).unwrap();
         assert!(!passwords
             .verify("a password nobody has".into(), None)
             .await
@@ -167,11 +202,34 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_an_error_not_a_match() {
-        let passwords = Passwords::new(1).unwrap();
+        let passwords = Passwords::new(1, 4).unwrap();
         assert!(passwords
             .verify("x".into(), Some("not a hash".into()))
             .await
             .is_err());
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_work_is_refused_not_queued() {
+        let passwords = Passwords::new(1, 2).unwrap();
+        let attempts: Vec<_> = (0..12)
+            .map(|_| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.verify("guess".into(), None).await })
+            })
+            .collect();
+        let mut overloaded = 0;
+        let mut done = 0;
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok(false) => done += 1,
+                Err(HashError::Overloaded) => overloaded += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(done >= 3, "one running and two waiting always finish");
+        assert!(overloaded > 0, "the rest are refused");
+        assert_eq!(done + overloaded, 12);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use sqlx::{Any, Executor};
 use super::{revocation::RevokedSessions, tokens};
 use crate::{
     db::{Backend, Database},
+    security_log::{self, EventKind},
     store::sessions::{self, EndReason, NewSession, Rotation, SessionRow},
 };
 
@@ -197,7 +198,10 @@ impl Sessions {
     }
 
     async fn reuse_detected(&self, session_id: SessionId, user_id: UserId, now: i64) -> Refused {
-        if let Err(error) = self.end(session_id, EndReason::ReuseDetected, now).await {
+        if let Err(error) = self
+            .end(user_id, session_id, EndReason::ReuseDetected, now)
+            .await
+        {
             return error.into();
         }
         tracing::warn!(
@@ -220,14 +224,18 @@ impl Sessions {
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         match sessions::find_refresh_token(self.db.pool(), &tokens::hash(presented)).await? {
-            Some(record) => self.end(record.session_id, reason, now).await,
+            Some(record) => {
+                self.end(record.user_id, record.session_id, reason, now)
+                    .await
+            }
             None => Ok(false),
         }
     }
 
-    /// Ends one session; `true` if it was live until now.
+    /// Ends one of `user_id`'s sessions; `true` if it was live until now.
     pub async fn end(
         &self,
+        user_id: UserId,
         session_id: SessionId,
         reason: EndReason,
         now: i64,
@@ -236,6 +244,7 @@ impl Sessions {
         let ended = sessions::revoke(&mut *transaction, session_id, reason, now).await?;
         if ended {
             self.announce(&mut transaction, &[session_id]).await?;
+            log_end(&mut transaction, user_id, reason, 1, now).await?;
         }
         transaction.commit().await?;
         if ended {
@@ -263,6 +272,7 @@ impl Sessions {
         .await?;
         if ended {
             self.announce(&mut transaction, &[session_id]).await?;
+            log_end(&mut transaction, user_id, EndReason::EndedByUser, 1, now).await?;
         }
         transaction.commit().await?;
         if ended {
@@ -285,6 +295,7 @@ impl Sessions {
             sessions::revoke_all_of_user_except(&mut *transaction, user_id, keep, reason, now)
                 .await?;
         self.announce(&mut transaction, &ended).await?;
+        log_end(&mut transaction, user_id, reason, ended.len(), now).await?;
         transaction.commit().await?;
         for session_id in &ended {
             self.revoked.remember(*session_id, now);
@@ -302,6 +313,7 @@ impl Sessions {
         let mut transaction = self.db.pool().begin().await?;
         let ended = sessions::revoke_all_of_user(&mut *transaction, user_id, reason, now).await?;
         self.announce(&mut transaction, &ended).await?;
+        log_end(&mut transaction, user_id, reason, ended.len(), now).await?;
         transaction.commit().await?;
         for session_id in &ended {
             self.revoked.remember(*session_id, now);
@@ -324,6 +336,39 @@ impl Sessions {
         }
         Ok(())
     }
+}
+
+/// Every end of a session goes into the account's activity, with the
+/// revocation's transaction.
+async fn log_end(
+    transaction: &mut sqlx::Transaction<'_, Any>,
+    user_id: UserId,
+    reason: EndReason,
+    count: usize,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if count == 0 {
+        return Ok(());
+    }
+    let kind = match reason {
+        EndReason::ReuseDetected => EventKind::RefreshTokenReused,
+        _ => EventKind::SessionEnded,
+    };
+    let why = match reason {
+        EndReason::Logout => "signed out",
+        EndReason::LogoutAll => "signed out everywhere",
+        EndReason::ReuseDetected => "its refresh token was used twice",
+        EndReason::EndedByUser => "signed out from the list of sessions",
+        EndReason::PasswordChanged => "the password was changed",
+        EndReason::PasswordReset => "the password was reset",
+        EndReason::RoleChanged => "the role was changed",
+        EndReason::Disabled => "the account was disabled",
+    };
+    let detail = match count {
+        1 => format!("1 session ended: {why}"),
+        _ => format!("{count} sessions ended: {why}"),
+    };
+    security_log::record_in(&mut **transaction, user_id, kind, None, Some(&detail), now).await
 }
 
 fn cookie_life(remember: bool, remaining_secs: i64) -> CookieLife {

@@ -16,7 +16,7 @@ use axum_extra::extract::CookieJar;
 
 use super::{
     cookies,
-    extract::{ensure_allowed_origin, AuthUser, Device},
+    extract::{ensure_allowed_origin, AuthUser, ClientIp, Device},
     route::{ApiRouter, Payload, Reply},
     users::user_view,
     ApiContext,
@@ -28,7 +28,9 @@ use crate::{
     },
     clock::unix_now,
     error::ApiError,
+    limits::Policy,
     mail::templates,
+    security_log::EventKind,
     store::{
         email_tokens::{self, Purpose},
         is_unique_violation,
@@ -54,9 +56,13 @@ pub fn router() -> ApiRouter {
 /// owner of an existing account is told by email instead.
 async fn register(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
     Payload(request): Payload<Register>,
 ) -> Result<Reply<Register>, ApiError> {
     let registration = validate_registration(&request).map_err(ApiError::Validation)?;
+    context
+        .limits
+        .check(Policy::Register, ip, Some(registration.email.as_str()))?;
     let weakness = context
         .passwords
         .weakness(
@@ -163,8 +169,10 @@ async fn register(
 
 async fn verify_email(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
     Payload(request): Payload<VerifyEmail>,
 ) -> Result<Reply<VerifyEmail>, ApiError> {
+    context.limits.check(Policy::VerifyEmail, ip, None)?;
     let token_hash = tokens::presented_hash(&request.token).ok_or_else(ApiError::invalid_link)?;
     let now = unix_now();
     let user_id = email_tokens::consume(context.db.pool(), &token_hash, Purpose::VerifyEmail, now)
@@ -181,8 +189,12 @@ async fn verify_email(
 /// no account.
 async fn resend_verification(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
     Payload(request): Payload<ResendVerification>,
 ) -> Result<Reply<ResendVerification>, ApiError> {
+    context
+        .limits
+        .check(Policy::ResendVerification, ip, Some(&request.email))?;
     let user = match Email::parse(&request.email) {
         Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
         Err(_) => None,
@@ -211,11 +223,15 @@ async fn resend_verification(
 
 async fn login(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
     device: Device,
     jar: CookieJar,
     Payload(request): Payload<Login>,
 ) -> Result<Reply<Login>, ApiError> {
     let (email, password) = validate_login(&request).map_err(ApiError::Validation)?;
+    context.limits.check(Policy::Login, ip, Some(&email))?;
+    let now = unix_now();
+    context.lockout.ensure_unlocked(&email, now).await?;
     // An address that cannot exist matches no account, and costs the same.
     let user = match Email::parse(&email) {
         Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
@@ -225,13 +241,19 @@ async fn login(
     let password_matches = context.passwords.verify(password, stored_hash).await?;
     let user = match user {
         Some(user) if password_matches => user,
-        _ => {
+        user => {
+            let failure = context.lockout.failed(&email, now).await?;
+            context
+                .security_log
+                .sign_in_failed(user.as_ref().map(|user| user.id), &device, failure, now)
+                .await;
             return Err(ApiError::new(
                 ProblemCode::InvalidCredentials,
                 "The email address or password is incorrect.",
-            ))
+            ));
         }
     };
+    context.lockout.cleared(&email).await?;
     // Only after the right password: a wrong one says nothing about the
     // account's state.
     if user.is_disabled() {
@@ -247,11 +269,14 @@ async fn login(
         ));
     }
 
-    let now = unix_now();
     let opened = context
         .sessions
         .open(user.id, &device, request.remember, now)
         .await?;
+    context
+        .security_log
+        .record(user.id, EventKind::SignedIn, &device, None, now)
+        .await;
     let body = token_response(&context, &user, opened.session_id, now)?;
     let jar = cookies::with_refresh_token(jar, opened.refresh_token, opened.cookie_life);
     Ok(Reply::new(body).with_cookies(jar))
@@ -261,10 +286,15 @@ async fn login(
 /// refresh cookie.
 async fn refresh(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Reply<Refresh>, (CookieJar, ApiError)> {
     ensure_allowed_origin(&headers, &context.settings).map_err(|error| (jar.clone(), error))?;
+    context
+        .limits
+        .check(Policy::Refresh, ip, None)
+        .map_err(|error| (jar.clone(), error))?;
     match rotate_refresh_token(&context, &jar).await {
         Ok((body, Some((token, remaining)))) => {
             Ok(Reply::new(body).with_cookies(cookies::with_refresh_token(jar, token, remaining)))

@@ -11,7 +11,9 @@ use axum::{
     http::{header, request::Parts, HeaderMap, StatusCode},
     Json,
 };
+use ipnet::IpNet;
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::ApiContext;
 use crate::{auth::jwt::Rejection, config::Settings, error::ApiError};
@@ -192,25 +194,83 @@ pub use crate::auth::sessions::Device;
 
 const MAX_USER_AGENT_CHARS: usize = 256;
 
-impl<S: Send + Sync> FromRequestParts<S> for Device {
+impl FromRequestParts<ApiContext> for Device {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
-        let ip_address = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_string());
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, context).await?;
         Ok(Self {
             user_agent,
-            ip_address,
+            ip_address: Some(ip.to_string()),
         })
     }
 }
+
+/// The client's address: the socket's peer, unless that peer is one of
+/// `TRUSTED_PROXIES`; then the nearest address in `X-Forwarded-For` that
+/// is not a trusted proxy. Addresses a client wrote further left are never
+/// believed: anyone can send the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<ApiContext> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(address)| {
+                address.ip()
+            });
+        Ok(Self(client_ip(
+            peer,
+            &parts.headers,
+            &context.settings.trusted_proxies,
+        )))
+    }
+}
+
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|network| network.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops: Vec<&str> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !is_trusted(&client) {
+                    break;
+                }
+            }
+            // A garbled entry ends what can be believed.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Refuses requests a browser sent from a page of another origin. Requests
 /// without `Origin` (non-browser clients, same-origin GETs) pass: the
@@ -256,5 +316,37 @@ mod tests {
             headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
             assert_eq!(bearer_token(&headers), expected, "{value}");
         }
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_forwards() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.append(
+            X_FORWARDED_FOR,
+            HeaderValue::from_static("203.0.113.9, 198.51.100.7"),
+        );
+        headers.append(X_FORWARDED_FOR, HeaderValue::from_static("10.0.0.2"));
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            client_ip(ip("192.0.2.1"), &headers, &trusted),
+            ip("192.0.2.1")
+        );
+        // Through trusted proxies: the nearest address that is not one; the
+        // client-written entry further left is not believed.
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &headers, &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers, &[]), ip("10.0.0.1"));
+        let mut garbled = HeaderMap::new();
+        garbled.insert(X_FORWARDED_FOR, HeaderValue::from_static("nonsense"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &garbled, &trusted),
+            ip("10.0.0.1")
+        );
+        let mapped = ip("::ffff:192.0.2.5");
+        assert_eq!(client_ip(mapped, &headers, &trusted), ip("192.0.2.5"));
     }
 }

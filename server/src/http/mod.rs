@@ -2,6 +2,7 @@
 //! mounted from the shared endpoint descriptions (`app::api::endpoints`)
 //! through [`route::ApiRouter`], which also feeds the OpenAPI document.
 
+mod activity;
 mod auth;
 mod cookies;
 mod dev;
@@ -34,10 +35,13 @@ use crate::{
     config::Settings,
     db::Database,
     error::ApiError,
+    limits::RateLimits,
+    lockout::Lockout,
     mail::Mailer,
+    security_log::SecurityLog,
 };
 
-pub use extract::{Admin, ApiJson, AuthUser};
+pub use extract::{Admin, ApiJson, AuthUser, ClientIp};
 use route::ApiRouter;
 
 /// What every API handler may reach.
@@ -52,6 +56,9 @@ pub struct ApiContext {
     pub sessions: Sessions,
     pub accounts: Accounts,
     pub mailer: Mailer,
+    pub limits: RateLimits,
+    pub lockout: Lockout,
+    pub security_log: SecurityLog,
 }
 
 /// Every endpoint this configuration mounts, with the OpenAPI document of
@@ -63,6 +70,7 @@ pub fn endpoints(development: bool) -> ApiRouter {
         .merge(passwords::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(activity::router())
         .merge(people::router());
     if development {
         api = api.merge(dev::router());

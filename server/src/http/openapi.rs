@@ -305,7 +305,7 @@ fn problem_response(codes: &[ProblemCode]) -> utoipa::openapi::Response {
                 .build(),
         );
     }
-    if codes.contains(&ProblemCode::ServiceUnavailable) {
+    if codes.iter().any(|code| matches!(code.status(), 429 | 503)) {
         response = response.header(
             "Retry-After",
             HeaderBuilder::new()

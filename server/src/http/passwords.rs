@@ -16,7 +16,7 @@ use app::{
 use axum::extract::State;
 
 use super::{
-    extract::AuthUser,
+    extract::{AuthUser, ClientIp, Device},
     route::{ApiRouter, Payload, Reply},
     ApiContext,
 };
@@ -24,10 +24,13 @@ use crate::{
     auth::tokens,
     clock::unix_now,
     error::ApiError,
+    limits::Policy,
     mail::templates,
+    security_log::EventKind,
     store::{
         email_tokens::{self, Purpose},
         sessions::EndReason,
+        sign_in_failures,
         users::{self, UserRow},
     },
 };
@@ -47,8 +50,12 @@ pub fn router() -> ApiRouter {
 /// spends the links sent before.
 async fn forgot_password(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
     Payload(request): Payload<ForgotPassword>,
 ) -> Result<Reply<ForgotPassword>, ApiError> {
+    context
+        .limits
+        .check(Policy::ForgotPassword, ip, Some(&request.email))?;
     let user = match Email::parse(&request.email) {
         Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
         Err(_) => None,
@@ -86,8 +93,11 @@ async fn forgot_password(
 
 async fn reset_password(
     State(context): State<ApiContext>,
+    ClientIp(ip): ClientIp,
+    device: Device,
     Payload(request): Payload<ResetPassword>,
 ) -> Result<Reply<ResetPassword>, ApiError> {
+    context.limits.check(Policy::ResetPassword, ip, None)?;
     let invalid = ApiError::invalid_link;
     let token_hash = tokens::presented_hash(&request.token).ok_or_else(invalid)?;
     let now = unix_now();
@@ -114,7 +124,13 @@ async fn reset_password(
     // The link reached the inbox: the address is proven.
     users::mark_verified(&mut *transaction, user.id, now).await?;
     email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
+    // Whoever reset the password owns the address: no lockout stands.
+    sign_in_failures::clear(&mut *transaction, user.email.as_str()).await?;
     transaction.commit().await?;
+    context
+        .security_log
+        .record(user.id, EventKind::PasswordReset, &device, None, now)
+        .await;
 
     let ended = context
         .sessions
@@ -130,8 +146,15 @@ async fn reset_password(
 async fn change_password(
     State(context): State<ApiContext>,
     caller: AuthUser,
+    ClientIp(ip): ClientIp,
+    device: Device,
     Payload(request): Payload<ChangePassword>,
 ) -> Result<Reply<ChangePassword>, ApiError> {
+    context.limits.check(
+        Policy::ChangePassword,
+        ip,
+        Some(&caller.user_id.to_string()),
+    )?;
     let user = users::find_by_id(context.db.pool(), caller.user_id)
         .await?
         .ok_or_else(|| {
@@ -159,6 +182,10 @@ async fn change_password(
     let password_hash = context.passwords.hash(request.new_password).await?;
     let now = unix_now();
     users::update_password_hash(context.db.pool(), user.id, &password_hash, now).await?;
+    context
+        .security_log
+        .record(user.id, EventKind::PasswordChanged, &device, None, now)
+        .await;
     let ended = context
         .sessions
         .end_all_except(user.id, caller.session_id, EndReason::PasswordChanged, now)

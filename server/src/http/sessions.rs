@@ -71,7 +71,7 @@ fn session_view(row: &SessionRow, current: SessionId) -> SessionInfo {
 
 /// "Firefox on Linux", from the user agent, by a parser that knows the
 /// browsers and systems.
-fn device_name(user_agent: Option<&str>) -> String {
+pub(super) fn device_name(user_agent: Option<&str>) -> String {
     const UNKNOWN: &str = "UNKNOWN";
     let parsed = user_agent.and_then(|agent| woothee::parser::Parser::new().parse(agent));
     match parsed {

@@ -3,7 +3,9 @@
 
 pub mod email_tokens;
 pub mod people;
+pub mod security_events;
 pub mod sessions;
+pub mod sign_in_failures;
 pub mod users;
 
 use sqlx::{Any, Executor};

@@ -404,6 +404,13 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
         ("DATABASE_URL".into(), database_url.clone()),
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
         ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
+        (
+            "MAIL_OUTBOX_DIR".into(),
+            data_dir.path().join("outbox").display().to_string(),
+        ),
+        // Tests sign many users up from one address; the tests of the
+        // limits themselves turn them on.
+        ("RATE_LIMITS".into(), "off".into()),
     ]);
     for (name, value) in overrides {
         vars.insert((*name).into(), (*value).into());

@@ -5,9 +5,12 @@
 mod helpers;
 
 mod access_tokens;
+mod activity;
 mod bodies;
 mod contract;
 mod foundation;
+mod hardening;
+mod limits;
 mod login;
 mod logout;
 mod mail;

@@ -6,8 +6,9 @@ use crate::api::{
     types::{
         ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, Mailbox,
         MessageResponse, Person, PersonInput, PersonPage, RegisterRequest,
-        ResendVerificationRequest, ResetPasswordRequest, SessionList, StatusResponse,
-        TokenResponse, UpdateProfileRequest, UpdateUserRequest, User, UserPage, VerifyEmailRequest,
+        ResendVerificationRequest, ResetPasswordRequest, SecurityEventList, SessionList,
+        StatusResponse, TokenResponse, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
+        VerifyEmailRequest,
     },
     values::{PersonId, SessionId, UserId},
 };
@@ -52,7 +53,7 @@ endpoints! {
         credentials: None,
         request: RegisterRequest,
         response: 202 MessageResponse,
-        problems: [ValidationFailed],
+        problems: [ValidationFailed, RateLimited, Overloaded],
     }
 
     /// Confirms an email address with the token from the emailed link.
@@ -62,7 +63,7 @@ endpoints! {
         credentials: None,
         request: VerifyEmailRequest,
         response: 200 MessageResponse,
-        problems: [InvalidLink],
+        problems: [InvalidLink, RateLimited],
     }
 
     /// Sends a new confirmation link to an unverified account; answers the same for any address.
@@ -72,7 +73,7 @@ endpoints! {
         credentials: None,
         request: ResendVerificationRequest,
         response: 202 MessageResponse,
-        problems: [],
+        problems: [RateLimited],
     }
 
     /// Signs in: an access token in the body, the refresh token in an HttpOnly cookie.
@@ -82,7 +83,7 @@ endpoints! {
         credentials: None,
         request: LoginRequest,
         response: 200 TokenResponse,
-        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified, AccountDisabled],
+        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified, AccountDisabled, RateLimited, SignInLocked, Overloaded],
     }
 
     /// Exchanges the refresh cookie for a new access token and a rotated cookie.
@@ -92,7 +93,7 @@ endpoints! {
         credentials: RefreshCookie,
         request: (),
         response: 200 TokenResponse,
-        problems: [InvalidRefreshToken, RefreshTokenReused],
+        problems: [InvalidRefreshToken, RefreshTokenReused, RateLimited],
     }
 
     /// Ends the session of the refresh cookie and clears the cookie.
@@ -122,7 +123,7 @@ endpoints! {
         credentials: None,
         request: ForgotPasswordRequest,
         response: 202 MessageResponse,
-        problems: [],
+        problems: [RateLimited],
     }
 
     /// Sets a new password with the token from a reset link, and ends every session of the account.
@@ -132,7 +133,7 @@ endpoints! {
         credentials: None,
         request: ResetPasswordRequest,
         response: 200 MessageResponse,
-        problems: [InvalidLink, ValidationFailed],
+        problems: [InvalidLink, ValidationFailed, RateLimited, Overloaded],
     }
 
     /// The signed-in user.
@@ -162,7 +163,7 @@ endpoints! {
         credentials: Bearer,
         request: ChangePasswordRequest,
         response: 204 (),
-        problems: [ValidationFailed],
+        problems: [ValidationFailed, RateLimited, Overloaded],
     }
 
     /// Where the signed-in user is signed in: their live sessions.
@@ -172,6 +173,16 @@ endpoints! {
         credentials: Bearer,
         request: (),
         response: 200 SessionList,
+        problems: [],
+    }
+
+    /// The signed-in user's recent account activity, newest first.
+    MyActivity {
+        Get "/api/me/activity",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 SecurityEventList,
         problems: [],
     }
 
@@ -203,6 +214,16 @@ endpoints! {
         credentials: Bearer,
         request: (),
         response: 200 User,
+        problems: [NotFound],
+    }
+
+    /// An account's recent activity, newest first (admins only).
+    UserActivity {
+        Get "/api/users/{id}/activity",
+        params: UserId,
+        credentials: Admin,
+        request: (),
+        response: 200 SecurityEventList,
         problems: [NotFound],
     }
 

@@ -11,6 +11,7 @@ use crate::{
     api::types::{UpdateProfileRequest, User},
     auth::use_auth,
     components::{
+        activity::{ActivityLog, Whose},
         form::{Announcement, Field, SubmitButton, TextField, Tone},
         guard::RequireAuth,
         layout::Loading,
@@ -85,6 +86,11 @@ fn AccountDetails() -> impl IntoView {
             }}
             <ChangePasswordForm sessions_changed=sessions_changed/>
             <SessionActions announcement=announcement sessions_changed=sessions_changed/>
+            <section class="card stack" aria-labelledby="activity-heading">
+                <h2 id="activity-heading">"Recent activity"</h2>
+                <p>"Sign-ins, failed attempts, password changes and sign-outs on your account. Something you don't recognise? Change your password and sign out everywhere."</p>
+                <ActivityLog whose=Whose::Mine labelled_by="activity-heading"/>
+            </section>
         </div>
     }
 }

@@ -4,7 +4,10 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
+use ipnet::IpNet;
 use url::Url;
+
+use crate::{limits::LimitSettings, lockout::LockoutSettings};
 
 /// A configuration value that could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -15,7 +18,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &'static str, reason: impl Into<String>) -> Self {
         Self {
             variable,
             reason: reason.into(),
@@ -74,6 +77,18 @@ pub struct Settings {
     /// Origins, besides the app's own, allowed to call refresh and logout.
     pub allowed_origins: Vec<String>,
     pub mail: MailSettings,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`);
+    /// without any, the client is the socket's peer.
+    pub trusted_proxies: Vec<IpNet>,
+    pub limits: LimitSettings,
+    pub lockout: LockoutSettings,
+    /// Password hashes that may wait for a core before new ones are refused
+    /// with 503 `overloaded`.
+    pub hash_queue: usize,
+    /// A client must send a request's headers within this time.
+    pub header_read_timeout: Duration,
+    /// A request still unanswered after this gets a 503.
+    pub request_timeout: Duration,
 }
 
 /// Where the key that signs access tokens comes from.
@@ -113,6 +128,11 @@ const DEFAULT_REFRESH_REUSE_GRACE_SECS: u64 = 10;
 const DEFAULT_SESSION_TTL_SECS: u64 = 12 * 60 * 60;
 const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
 const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
+/// Password hashes waiting for a core, beyond those running; at ~30 ms a
+/// hash on two cores, the last in line waits about a quarter of a second.
+const DEFAULT_HASH_QUEUE: usize = 16;
+const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 /// HS256 keys shorter than the hash output weaken the signature.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -133,7 +153,9 @@ impl Settings {
             Some(value) => value
                 .parse()
                 .map_err(|reason| ConfigError::new("APP_ENV", reason))?,
-            None => Environment::Development,
+            // Safe unless told otherwise: the development tools (the
+            // mailbox with live links) must never be on by accident.
+            None => Environment::Production,
         };
 
         let app_url = parse_app_url(&var("APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()))?;
@@ -234,13 +256,56 @@ impl Settings {
                 "expected an address such as `Accounts <no-reply@example.com>`",
             ));
         }
+        let outbox_dir = var("MAIL_OUTBOX_DIR");
+        if !environment.is_development() && smtp_url.is_none() && outbox_dir.is_none() {
+            return Err(ConfigError::new(
+                "SMTP_URL",
+                "is required in production (or set MAIL_OUTBOX_DIR to write mail to files on purpose)",
+            ));
+        }
         let mail = MailSettings {
-            outbox_dir: var("MAIL_OUTBOX_DIR")
+            outbox_dir: outbox_dir
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("outbox")),
             smtp_url,
             from: mail_from,
         };
+
+        let trusted_proxies = match var("TRUSTED_PROXIES") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(parse_network)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let limits = LimitSettings::from_lookup(var)?;
+        let lockout = LockoutSettings::from_lookup(var)?;
+        let hash_queue = match var("PASSWORD_HASH_QUEUE") {
+            None => DEFAULT_HASH_QUEUE,
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|queue| (1..=10_000).contains(queue))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PASSWORD_HASH_QUEUE",
+                        "expected a whole number from 1 to 10000",
+                    )
+                })?,
+        };
+        let header_read_timeout = seconds(
+            "HEADER_READ_TIMEOUT_SECS",
+            DEFAULT_HEADER_READ_TIMEOUT_SECS,
+            1..=300,
+        )?;
+        let request_timeout = seconds(
+            "REQUEST_TIMEOUT_SECS",
+            DEFAULT_REQUEST_TIMEOUT_SECS,
+            1..=600,
+        )?;
 
         Ok(Self {
             environment,
@@ -256,6 +321,12 @@ impl Settings {
             session_idle_timeout,
             allowed_origins,
             mail,
+            trusted_proxies,
+            limits,
+            lockout,
+            hash_queue,
+            header_read_timeout,
+            request_timeout,
         })
     }
 
@@ -322,6 +393,20 @@ fn parse_origin(value: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// `10.0.0.0/8`, `2001:db8::/32`, or a single address.
+fn parse_network(value: &str) -> Result<IpNet, ConfigError> {
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map(|network| network.trunc())
+        .map_err(|_| {
+            ConfigError::new(
+                "TRUSTED_PROXIES",
+                format!("`{value}` is not an address or a CIDR block such as 10.0.0.0/8"),
+            )
+        })
+}
+
 fn validate_database_url(url: String) -> Result<String, ConfigError> {
     let scheme = url.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
     match scheme {
@@ -334,131 +419,4 @@ fn validate_database_url(url: String) -> Result<String, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
-        Settings::from_lookup(|name| vars.get(name).cloned())
-    }
-
-    #[test]
-    fn defaults_to_development_on_embedded_sqlite() {
-        let settings = settings(&[]).unwrap();
-        assert_eq!(settings.environment, Environment::Development);
-        assert_eq!(settings.database_url, "sqlite://data/app.db?mode=rwc");
-        assert_eq!(settings.app_origin(), "http://127.0.0.1:3000");
-        assert_eq!(settings.site_addr.port(), 3000);
-    }
-
-    #[test]
-    fn accepts_production_and_postgres() {
-        let settings = settings(&[
-            ("APP_ENV", "production"),
-            ("JWT_SECRET", "Xq3v9LmP2rT8wZ5yB1nK7cH4jD6fG0sA"),
-            ("APP_URL", "https://accounts.example.com/"),
-            ("DATABASE_URL", "postgres://app@db/app"),
-        ])
-        .unwrap();
-        assert_eq!(settings.environment, Environment::Production);
-        assert_eq!(settings.app_origin(), "https://accounts.example.com");
-        assert!(settings.database_url.starts_with("postgres://"));
-    }
-
-    #[test]
-    fn production_requires_a_jwt_secret() {
-        let error = settings(&[("APP_ENV", "production")]).unwrap_err();
-        assert_eq!(error.variable, "JWT_SECRET");
-        let secret = "Xq3v9LmP2rT8wZ5yB1nK7cH4jD6fG0sA";
-        let settings = settings(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).unwrap();
-        assert!(
-            matches!(settings.jwt_secret, JwtSecretSource::Provided(ref key) if key == secret.as_bytes())
-        );
-        assert!(!format!("{settings:?}").contains(secret));
-    }
-
-    #[test]
-    fn token_lifetimes_and_origins_are_read() {
-        let settings = settings(&[
-            ("ACCESS_TOKEN_TTL_SECS", "5"),
-            ("REFRESH_TOKEN_TTL_SECS", "3600"),
-            ("REFRESH_REUSE_GRACE_SECS", "0"),
-            (
-                "ALLOWED_ORIGINS",
-                "https://a.example.com/, http://localhost:8080",
-            ),
-        ])
-        .unwrap();
-        assert_eq!(settings.access_token_ttl, Duration::from_secs(5));
-        assert_eq!(settings.refresh_token_ttl, Duration::from_secs(3600));
-        assert_eq!(settings.refresh_reuse_grace, Duration::ZERO);
-        assert_eq!(
-            settings.allowed_origins,
-            ["https://a.example.com", "http://localhost:8080"]
-        );
-    }
-
-    #[test]
-    fn development_defaults_cover_tokens_and_mail() {
-        let settings = settings(&[]).unwrap();
-        assert!(matches!(
-            settings.jwt_secret,
-            JwtSecretSource::GeneratedInDataDir
-        ));
-        assert_eq!(settings.access_token_ttl, Duration::from_secs(900));
-        assert_eq!(settings.refresh_token_ttl, Duration::from_secs(2_592_000));
-        assert_eq!(settings.refresh_reuse_grace, Duration::from_secs(10));
-        assert_eq!(settings.mail.outbox_dir, PathBuf::from("data/outbox"));
-        assert!(settings.mail.smtp_url.is_none());
-    }
-
-    #[test]
-    fn page_urls_stay_under_app_url() {
-        let at_root = settings(&[("APP_URL", "https://example.com")]).unwrap();
-        assert_eq!(
-            at_root.page_url("/login").as_str(),
-            "https://example.com/login"
-        );
-        let under_path = settings(&[("APP_URL", "https://example.com/accounts")]).unwrap();
-        assert_eq!(
-            under_path.page_url("/verify-email").as_str(),
-            "https://example.com/accounts/verify-email"
-        );
-    }
-
-    #[test]
-    fn blank_values_count_as_unset() {
-        let settings = settings(&[("APP_ENV", "  "), ("DATABASE_URL", "")]).unwrap();
-        assert_eq!(settings.environment, Environment::Development);
-        assert!(settings.database_url.starts_with("sqlite://"));
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        for (name, value) in [
-            ("APP_ENV", "staging"),
-            ("APP_URL", "not a url"),
-            ("APP_URL", "ftp://example.com"),
-            ("DATABASE_URL", "mysql://localhost/app"),
-            ("LEPTOS_SITE_ADDR", "localhost"),
-            ("JWT_SECRET", "too-short"),
-            ("JWT_SECRET", &"ab".repeat(32)),
-            ("ACCESS_TOKEN_TTL_SECS", "0"),
-            ("ACCESS_TOKEN_TTL_SECS", "fifteen"),
-            ("REFRESH_TOKEN_TTL_SECS", "-5"),
-            ("REFRESH_REUSE_GRACE_SECS", "100000"),
-            ("ALLOWED_ORIGINS", "https://ok.example, nonsense"),
-            ("SMTP_URL", "http://mail.example.com"),
-            ("MAIL_FROM", "not an address"),
-        ] {
-            let error = settings(&[(name, value)]).unwrap_err();
-            assert_eq!(error.variable, name, "{value}");
-            assert!(error.to_string().contains(name));
-        }
-    }
-}
+mod tests;
