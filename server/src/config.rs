@@ -102,6 +102,9 @@ pub struct MailSettings {
     /// `smtp://` or `smtps://` URL of a relay; unset means "write to the outbox".
     pub smtp_url: Option<String>,
     pub from: String,
+    /// The most messages of one kind an address gets in an hour; more are
+    /// dropped, so that the forms that send mail cannot flood an inbox.
+    pub hourly_limit: u32,
 }
 
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
@@ -113,6 +116,7 @@ const DEFAULT_REFRESH_REUSE_GRACE_SECS: u64 = 10;
 const DEFAULT_SESSION_TTL_SECS: u64 = 12 * 60 * 60;
 const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
 const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
+const DEFAULT_MAIL_HOURLY_LIMIT: u32 = 3;
 /// HS256 keys shorter than the hash output weaken the signature.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -234,12 +238,25 @@ impl Settings {
                 "expected an address such as `Accounts <no-reply@example.com>`",
             ));
         }
+        let hourly_limit = match var("MAIL_HOURLY_LIMIT") {
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(limit) if (1..=1_000).contains(&limit) => limit,
+                _ => {
+                    return Err(ConfigError::new(
+                        "MAIL_HOURLY_LIMIT",
+                        "expected a whole number of messages from 1 to 1000",
+                    ))
+                }
+            },
+            None => DEFAULT_MAIL_HOURLY_LIMIT,
+        };
         let mail = MailSettings {
             outbox_dir: var("MAIL_OUTBOX_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("outbox")),
             smtp_url,
             from: mail_from,
+            hourly_limit,
         };
 
         Ok(Self {
@@ -415,6 +432,13 @@ mod tests {
         assert_eq!(settings.refresh_reuse_grace, Duration::from_secs(10));
         assert_eq!(settings.mail.outbox_dir, PathBuf::from("data/outbox"));
         assert!(settings.mail.smtp_url.is_none());
+        assert_eq!(settings.mail.hourly_limit, 3);
+    }
+
+    #[test]
+    fn the_hourly_mail_limit_is_read() {
+        let settings = settings(&[("MAIL_HOURLY_LIMIT", " 10 ")]).unwrap();
+        assert_eq!(settings.mail.hourly_limit, 10);
     }
 
     #[test]
@@ -455,6 +479,8 @@ mod tests {
             ("ALLOWED_ORIGINS", "https://ok.example, nonsense"),
             ("SMTP_URL", "http://mail.example.com"),
             ("MAIL_FROM", "not an address"),
+            ("MAIL_HOURLY_LIMIT", "0"),
+            ("MAIL_HOURLY_LIMIT", "lots"),
         ] {
             let error = settings(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{value}");
