@@ -2,19 +2,23 @@
 //! tokens, spent email tokens, and accounts left unverified for a week
 //! (an address someone registered and its owner never confirmed). Rows are kept for a day after they stop
 //! working, so that a reused refresh token is still recognised as reuse
-//! (and not as an unknown token) for a while.
+//! (and not as an unknown token) for a while. Sent mail leaves the outbox
+//! table after a week, mail given up after a month (kept that long for
+//! its error).
 
 use std::time::Duration;
 
 use crate::{
     clock::unix_now,
     db::Database,
-    store::{email_tokens, sessions, users},
+    store::{email_tokens, mail_outbox, sessions, users},
 };
 
 const RETENTION_SECS: i64 = 24 * 60 * 60;
 /// Unconfirmed accounts are deleted this long after they were created.
 pub const UNVERIFIED_ACCOUNT_TTL_SECS: i64 = 7 * 24 * 60 * 60;
+const SENT_MAIL_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
+const FAILED_MAIL_RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
 const INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// What one sweep deleted.
@@ -23,6 +27,7 @@ pub struct Swept {
     pub sessions: u64,
     pub tokens: u64,
     pub unverified_accounts: u64,
+    pub mail: u64,
 }
 
 /// One sweep at `now`.
@@ -32,10 +37,17 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
     let tokens = email_tokens::delete_spent_before(db.pool(), before).await?;
     let unverified_accounts =
         users::delete_unverified_before(db.pool(), now - UNVERIFIED_ACCOUNT_TTL_SECS).await?;
+    let mail = mail_outbox::delete_finished_before(
+        db.pool(),
+        now - SENT_MAIL_RETENTION_SECS,
+        now - FAILED_MAIL_RETENTION_SECS,
+    )
+    .await?;
     Ok(Swept {
         sessions,
         tokens,
         unverified_accounts,
+        mail,
     })
 }
 
@@ -52,7 +64,8 @@ pub fn spawn(db: Database) {
                     sessions = swept.sessions,
                     tokens = swept.tokens,
                     unverified_accounts = swept.unverified_accounts,
-                    "deleted ended sessions, spent tokens and unconfirmed accounts"
+                    mail = swept.mail,
+                    "deleted ended sessions, spent tokens, unconfirmed accounts and old mail"
                 ),
                 Err(error) => tracing::warn!(%error, "housekeeping failed; will retry"),
             }

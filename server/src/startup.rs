@@ -120,7 +120,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     // One hash per core at a time: more would only queue inside the CPU.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let passwords = Passwords::new(cores)?;
-    let mailer = Mailer::start(&settings.mail)?;
+    let mailer = Mailer::start(&settings.mail, db.clone())?;
     let seconds =
         |duration: std::time::Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
     let sessions = Sessions::new(

@@ -24,7 +24,7 @@ use crate::{
     auth::tokens,
     clock::unix_now,
     error::ApiError,
-    mail::templates,
+    mail::{templates, Letter},
     store::{
         email_tokens::{self, Purpose},
         sessions::EndReason,
@@ -70,14 +70,13 @@ async fn forgot_password(
             now + RESET_TTL_SECS,
         )
         .await?;
-        transaction.commit().await?;
         let mut link = context.settings.page_url(Page::ResetPassword.path());
         link.query_pairs_mut().append_pair("token", &token);
-        context.mailer.send(templates::reset_password(
-            &user.email,
-            &user.name,
-            link.as_str(),
-        ));
+        let letter = templates::reset_password(&user.email, &user.name, link.as_str());
+        context
+            .mailer
+            .commit_with(transaction, &letter, now)
+            .await?;
     }
     Ok(Reply::new(MessageResponse::new(
         "If that address has an account, a link to reset its password is on its way.",
@@ -114,14 +113,17 @@ async fn reset_password(
     // The link reached the inbox: the address is proven.
     users::mark_verified(&mut *transaction, user.id, now).await?;
     email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
-    transaction.commit().await?;
+    let notice = password_changed(&context, &user);
+    context
+        .mailer
+        .commit_with(transaction, &notice, now)
+        .await?;
 
     let ended = context
         .sessions
         .end_all(user.id, EndReason::PasswordReset, now)
         .await?;
     tracing::info!(user_id = %user.id, sessions = ended.len(), "password reset");
-    notify_password_changed(&context, &user);
     Ok(Reply::new(MessageResponse::new(
         "Your password is set. Sign in with it now.",
     )))
@@ -158,13 +160,18 @@ async fn change_password(
     check_new_password(&context, "new_password", &request.new_password, &user).await?;
     let password_hash = context.passwords.hash(request.new_password).await?;
     let now = unix_now();
-    users::update_password_hash(context.db.pool(), user.id, &password_hash, now).await?;
+    let mut transaction = context.db.pool().begin().await?;
+    users::update_password_hash(&mut *transaction, user.id, &password_hash, now).await?;
+    let notice = password_changed(&context, &user);
+    context
+        .mailer
+        .commit_with(transaction, &notice, now)
+        .await?;
     let ended = context
         .sessions
         .end_all_except(user.id, caller.session_id, EndReason::PasswordChanged, now)
         .await?;
     tracing::info!(user_id = %user.id, sessions = ended.len(), "password changed");
-    notify_password_changed(&context, &user);
     Ok(Reply::empty())
 }
 
@@ -194,11 +201,8 @@ fn field_error(field: &str, message: &str) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-fn notify_password_changed(context: &ApiContext, user: &UserRow) {
+/// Tells the owner, with the way back in should it not have been them.
+fn password_changed(context: &ApiContext, user: &UserRow) -> Letter {
     let forgot = context.settings.page_url(Page::ForgotPassword.path());
-    context.mailer.send(templates::password_changed(
-        &user.email,
-        &user.name,
-        forgot.as_str(),
-    ));
+    templates::password_changed(&user.email, &user.name, forgot.as_str())
 }
