@@ -11,6 +11,7 @@ mod foundation;
 mod login;
 mod logout;
 mod mail;
+mod mail_durability;
 mod mail_outbox;
 mod passwords;
 mod people;
