@@ -1,7 +1,7 @@
 //! Outgoing email, through a transactional outbox. A handler stores its
 //! message in the `mail_outbox` table inside the transaction of the change
 //! that caused it, so the message exists exactly when the change does;
-//! after the commit it wakes the background worker ([`delivery`]), which
+//! after the commit it wakes the background worker (`delivery.rs`), which
 //! sends through SMTP (`SMTP_URL`) or, without one, writes each message as
 //! an `.eml` file into the outbox directory. A crash loses nothing: what
 //! was committed is sent after the restart. Sending never blocks or fails
