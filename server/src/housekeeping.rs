@@ -2,14 +2,16 @@
 //! tokens, spent email tokens, and accounts left unverified for a week
 //! (an address someone registered and its owner never confirmed). Rows are kept for a day after they stop
 //! working, so that a reused refresh token is still recognised as reuse
-//! (and not as an unknown token) for a while.
+//! (and not as an unknown token) for a while. Sent mail leaves the outbox
+//! table after a week, mail given up after a month (kept that long for
+//! its error).
 
 use std::time::Duration;
 
 use crate::{
     clock::unix_now,
     db::Database,
-    store::{email_tokens, security_events, sessions, sign_in_failures, users},
+    store::{email_tokens, mail_outbox, security_events, sessions, sign_in_failures, users},
 };
 
 const RETENTION_SECS: i64 = 24 * 60 * 60;
@@ -20,6 +22,8 @@ const EVENT_RETENTION_SECS: i64 = 90 * 24 * 60 * 60;
 /// Failed sign-ins quiet this long are forgotten: longer than any lock
 /// plus any counting window can last.
 const FAILURE_RETENTION_SECS: i64 = 8 * 24 * 60 * 60;
+const SENT_MAIL_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
+const FAILED_MAIL_RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
 const INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// What one sweep deleted.
@@ -30,6 +34,7 @@ pub struct Swept {
     pub unverified_accounts: u64,
     pub events: u64,
     pub sign_in_failures: u64,
+    pub mail: u64,
 }
 
 /// One sweep at `now`.
@@ -42,12 +47,19 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
     let events = security_events::delete_before(db.pool(), now - EVENT_RETENTION_SECS).await?;
     let sign_in_failures =
         sign_in_failures::delete_quiet_since(db.pool(), now - FAILURE_RETENTION_SECS).await?;
+    let mail = mail_outbox::delete_finished_before(
+        db.pool(),
+        now - SENT_MAIL_RETENTION_SECS,
+        now - FAILED_MAIL_RETENTION_SECS,
+    )
+    .await?;
     Ok(Swept {
         sessions,
         tokens,
         unverified_accounts,
         events,
         sign_in_failures,
+        mail,
     })
 }
 
@@ -66,6 +78,7 @@ pub fn spawn(db: Database) {
                     unverified_accounts = swept.unverified_accounts,
                     events = swept.events,
                     sign_in_failures = swept.sign_in_failures,
+                    mail = swept.mail,
                     "deleted what no longer works or matters"
                 ),
                 Err(error) => tracing::warn!(%error, "housekeeping failed; will retry"),

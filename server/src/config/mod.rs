@@ -117,6 +117,9 @@ pub struct MailSettings {
     /// `smtp://` or `smtps://` URL of a relay; unset means "write to the outbox".
     pub smtp_url: Option<String>,
     pub from: String,
+    /// The most messages of one kind an address gets in an hour; more are
+    /// dropped, so that the forms that send mail cannot flood an inbox.
+    pub hourly_limit: u32,
 }
 
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
@@ -133,6 +136,7 @@ const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
 const DEFAULT_HASH_QUEUE: usize = 16;
 const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_MAIL_HOURLY_LIMIT: u32 = 3;
 /// HS256 keys shorter than the hash output weaken the signature.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -263,12 +267,25 @@ impl Settings {
                 "is required in production (or set MAIL_OUTBOX_DIR to write mail to files on purpose)",
             ));
         }
+        let hourly_limit = match var("MAIL_HOURLY_LIMIT") {
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(limit) if (1..=1_000).contains(&limit) => limit,
+                _ => {
+                    return Err(ConfigError::new(
+                        "MAIL_HOURLY_LIMIT",
+                        "expected a whole number of messages from 1 to 1000",
+                    ))
+                }
+            },
+            None => DEFAULT_MAIL_HOURLY_LIMIT,
+        };
         let mail = MailSettings {
             outbox_dir: outbox_dir
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("outbox")),
             smtp_url,
             from: mail_from,
+            hourly_limit,
         };
 
         let trusted_proxies = match var("TRUSTED_PROXIES") {

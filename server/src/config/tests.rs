@@ -105,6 +105,13 @@ fn development_defaults_cover_tokens_and_mail() {
     assert_eq!(settings.refresh_reuse_grace, Duration::from_secs(10));
     assert_eq!(settings.mail.outbox_dir, PathBuf::from("data/outbox"));
     assert!(settings.mail.smtp_url.is_none());
+    assert_eq!(settings.mail.hourly_limit, 3);
+}
+
+#[test]
+fn the_hourly_mail_limit_is_read() {
+    let settings = settings(&[DEV, ("MAIL_HOURLY_LIMIT", " 10 ")]).unwrap();
+    assert_eq!(settings.mail.hourly_limit, 10);
 }
 
 #[test]
@@ -151,6 +158,8 @@ fn bad_values_name_their_variable() {
         ("ALLOWED_ORIGINS", "https://ok.example, nonsense"),
         ("SMTP_URL", "http://mail.example.com"),
         ("MAIL_FROM", "not an address"),
+        ("MAIL_HOURLY_LIMIT", "0"),
+        ("MAIL_HOURLY_LIMIT", "lots"),
         ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
         ("PASSWORD_HASH_QUEUE", "0"),
         ("HEADER_READ_TIMEOUT_SECS", "0"),

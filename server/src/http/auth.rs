@@ -108,13 +108,12 @@ async fn register(
                 now + VERIFICATION_TTL_SECS,
             )
             .await?;
-            transaction.commit().await?;
             let link = verification_link(&context, &token);
-            context.mailer.send(templates::verify_email(
-                &registration.email,
-                &registration.name,
-                &link,
-            ));
+            let letter = templates::verify_email(&registration.email, &registration.name, &link);
+            context
+                .mailer
+                .commit_with(transaction, &letter, now)
+                .await?;
         }
         Err(error) if is_unique_violation(&error) => {
             transaction.rollback().await?;
@@ -140,23 +139,21 @@ async fn register(
                     now + VERIFICATION_TTL_SECS,
                 )
                 .await?;
-                transaction.commit().await?;
                 let link = verification_link(&context, &token);
-                context.mailer.send(templates::verify_email(
-                    &registration.email,
-                    &registration.name,
-                    &link,
-                ));
+                let letter =
+                    templates::verify_email(&registration.email, &registration.name, &link);
+                context
+                    .mailer
+                    .commit_with(transaction, &letter, now)
+                    .await?;
             } else if let Some(existing) = {
                 transaction.rollback().await?;
                 users::find_by_email(context.db.pool(), &registration.email).await?
             } {
                 let login = context.settings.page_url(Page::Login.path());
-                context.mailer.send(templates::already_registered(
-                    &existing.email,
-                    &existing.name,
-                    login.as_str(),
-                ));
+                let letter =
+                    templates::already_registered(&existing.email, &existing.name, login.as_str());
+                context.mailer.send(&letter, now).await?;
             }
         }
         Err(error) => return Err(error.into()),
@@ -202,8 +199,9 @@ async fn resend_verification(
     if let Some(user) = user.filter(|user| !user.is_verified()) {
         let now = unix_now();
         let token = tokens::generate();
+        let mut transaction = context.db.pool().begin().await?;
         email_tokens::insert(
-            context.db.pool(),
+            &mut *transaction,
             &tokens::hash(&token),
             user.id,
             Purpose::VerifyEmail,
@@ -212,9 +210,11 @@ async fn resend_verification(
         )
         .await?;
         let link = verification_link(&context, &token);
+        let letter = templates::verify_email(&user.email, &user.name, &link);
         context
             .mailer
-            .send(templates::verify_email(&user.email, &user.name, &link));
+            .commit_with(transaction, &letter, now)
+            .await?;
     }
     Ok(Reply::new(MessageResponse::new(
         "If that address has an unverified account, a new link is on its way.",

@@ -25,8 +25,8 @@ use crate::{
     clock::unix_now,
     error::ApiError,
     limits::Policy,
-    mail::templates,
-    security_log::EventKind,
+    mail::{templates, Letter},
+    security_log::{self, EventKind},
     store::{
         email_tokens::{self, Purpose},
         sessions::EndReason,
@@ -77,14 +77,13 @@ async fn forgot_password(
             now + RESET_TTL_SECS,
         )
         .await?;
-        transaction.commit().await?;
         let mut link = context.settings.page_url(Page::ResetPassword.path());
         link.query_pairs_mut().append_pair("token", &token);
-        context.mailer.send(templates::reset_password(
-            &user.email,
-            &user.name,
-            link.as_str(),
-        ));
+        let letter = templates::reset_password(&user.email, &user.name, link.as_str());
+        context
+            .mailer
+            .commit_with(transaction, &letter, now)
+            .await?;
     }
     Ok(Reply::new(MessageResponse::new(
         "If that address has an account, a link to reset its password is on its way.",
@@ -126,18 +125,26 @@ async fn reset_password(
     email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
     // Whoever reset the password owns the address: no lockout stands.
     sign_in_failures::clear(&mut *transaction, user.email.as_str()).await?;
-    transaction.commit().await?;
+    security_log::record_in(
+        &mut *transaction,
+        user.id,
+        EventKind::PasswordReset,
+        Some(&device),
+        None,
+        now,
+    )
+    .await?;
+    let notice = password_changed(&context, &user);
     context
-        .security_log
-        .record(user.id, EventKind::PasswordReset, &device, None, now)
-        .await;
+        .mailer
+        .commit_with(transaction, &notice, now)
+        .await?;
 
     let ended = context
         .sessions
         .end_all(user.id, EndReason::PasswordReset, now)
         .await?;
     tracing::info!(user_id = %user.id, sessions = ended.len(), "password reset");
-    notify_password_changed(&context, &user);
     Ok(Reply::new(MessageResponse::new(
         "Your password is set. Sign in with it now.",
     )))
@@ -181,17 +188,27 @@ async fn change_password(
     check_new_password(&context, "new_password", &request.new_password, &user).await?;
     let password_hash = context.passwords.hash(request.new_password).await?;
     let now = unix_now();
-    users::update_password_hash(context.db.pool(), user.id, &password_hash, now).await?;
+    let mut transaction = context.db.pool().begin().await?;
+    users::update_password_hash(&mut *transaction, user.id, &password_hash, now).await?;
+    security_log::record_in(
+        &mut *transaction,
+        user.id,
+        EventKind::PasswordChanged,
+        Some(&device),
+        None,
+        now,
+    )
+    .await?;
+    let notice = password_changed(&context, &user);
     context
-        .security_log
-        .record(user.id, EventKind::PasswordChanged, &device, None, now)
-        .await;
+        .mailer
+        .commit_with(transaction, &notice, now)
+        .await?;
     let ended = context
         .sessions
         .end_all_except(user.id, caller.session_id, EndReason::PasswordChanged, now)
         .await?;
     tracing::info!(user_id = %user.id, sessions = ended.len(), "password changed");
-    notify_password_changed(&context, &user);
     Ok(Reply::empty())
 }
 
@@ -221,11 +238,8 @@ fn field_error(field: &str, message: &str) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-fn notify_password_changed(context: &ApiContext, user: &UserRow) {
+/// Tells the owner, with the way back in should it not have been them.
+fn password_changed(context: &ApiContext, user: &UserRow) -> Letter {
     let forgot = context.settings.page_url(Page::ForgotPassword.path());
-    context.mailer.send(templates::password_changed(
-        &user.email,
-        &user.name,
-        forgot.as_str(),
-    ));
+    templates::password_changed(&user.email, &user.name, forgot.as_str())
 }

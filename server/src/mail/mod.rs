@@ -1,29 +1,39 @@
-//! Outgoing email. Handlers hand messages to a queue and move on: sending
-//! never blocks or fails the HTTP response that caused it. A background
-//! worker delivers through SMTP (`SMTP_URL`) or, without one, writes each
-//! message as an `.eml` file into the outbox directory.
+//! Outgoing email, through a transactional outbox. A handler stores its
+//! message in the `mail_outbox` table inside the transaction of the change
+//! that caused it, so the message exists exactly when the change does;
+//! after the commit it wakes the background worker (`delivery.rs`), which
+//! sends through SMTP (`SMTP_URL`) or, without one, writes each message as
+//! an `.eml` file into the outbox directory. A crash loses nothing: what
+//! was committed is sent after the restart. Sending never blocks or fails
+//! the HTTP response.
+//!
+//! No address gets more than `MAIL_HOURLY_LIMIT` messages of one kind an
+//! hour, so the endpoints that send mail cannot be turned into a way to
+//! flood someone's inbox. A message over the limit is dropped quietly (the
+//! HTTP answer is the same either way).
 
+mod delivery;
 pub mod outbox;
 pub mod templates;
 
-use anyhow::Context as _;
-use lettre::{
-    message::{Mailbox, MultiPart},
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
-};
-use tokio::sync::mpsc;
+use std::sync::Arc;
 
 use app::api::values::{DisplayName, Email};
+use sqlx::{Any, Transaction};
+use tokio::sync::Notify;
 
-use crate::config::MailSettings;
+use crate::{
+    config::MailSettings,
+    db::{Backend, Database},
+    store::mail_outbox::{self, NewMail},
+};
 
-/// Messages waiting beyond this are dropped (and logged) rather than
-/// letting a dead mail server grow memory without bound.
-const QUEUE_CAPACITY: usize = 1_024;
+pub use crate::store::mail_outbox::MailKind;
 
 /// One message to one person.
 #[derive(Debug, Clone)]
 pub struct Letter {
+    pub kind: MailKind,
     pub to_address: Email,
     pub to_name: DisplayName,
     pub subject: String,
@@ -34,101 +44,114 @@ pub struct Letter {
     pub link: String,
 }
 
-#[derive(Clone)]
-pub struct Mailer {
-    queue: mpsc::Sender<Letter>,
+impl MailKind {
+    /// Whether the message carries a link made in the same transaction: a
+    /// verification or reset link reaches its owner only through it, so
+    /// without the message the change is pointless (and would spend the
+    /// links sent before).
+    pub fn carries_new_link(self) -> bool {
+        match self {
+            Self::VerifyEmail | Self::ResetPassword => true,
+            Self::AlreadyRegistered | Self::PasswordChanged => false,
+        }
+    }
 }
 
-enum Delivery {
-    /// The transport, and the directory it writes to.
-    Outbox(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+/// Whether a letter went into the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    Yes,
+    /// Its address already had `MAIL_HOURLY_LIMIT` messages of its kind in
+    /// the last hour.
+    OverHourlyLimit,
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    db: Database,
+    hourly_limit: i64,
+    wake: Arc<Notify>,
 }
 
 impl Mailer {
-    /// Prepares the transport and starts the delivery worker.
-    pub fn start(settings: &MailSettings) -> anyhow::Result<Self> {
-        let from: Mailbox = settings.from.parse().context("invalid MAIL_FROM")?;
-        let delivery = match &settings.smtp_url {
-            Some(url) => Delivery::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .context("invalid SMTP_URL")?
-                    .build(),
-            ),
-            None => {
-                std::fs::create_dir_all(&settings.outbox_dir).with_context(|| {
-                    format!(
-                        "could not create the mail outbox {}",
-                        settings.outbox_dir.display()
-                    )
-                })?;
-                Delivery::Outbox(
-                    AsyncFileTransport::new(&settings.outbox_dir),
-                    settings.outbox_dir.clone(),
-                )
-            }
+    /// Prepares the transport and starts the delivery worker, which also
+    /// sends whatever an earlier run left in the outbox table.
+    pub fn start(settings: &MailSettings, db: Database) -> anyhow::Result<Self> {
+        let delivery = delivery::Delivery::new(settings)?;
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(delivery::run(db.clone(), delivery, Arc::clone(&wake)));
+        Ok(Self {
+            db,
+            hourly_limit: i64::from(settings.hourly_limit),
+            wake,
+        })
+    }
+
+    /// Stores `letter` in the outbox as part of `transaction`, unless its
+    /// address is over the hourly limit for its kind. Call it last in the
+    /// transaction, then [`Mailer::wake`] after the commit.
+    pub async fn enqueue(
+        &self,
+        transaction: &mut Transaction<'_, Any>,
+        letter: &Letter,
+        now: i64,
+    ) -> Result<Queued, sqlx::Error> {
+        if self.db.backend() == Backend::Postgres {
+            mail_outbox::lock_recipient(&mut **transaction, &letter.to_address, letter.kind)
+                .await?;
+        }
+        let mail = NewMail {
+            id: uuid::Uuid::now_v7(),
+            recipient: &letter.to_address,
+            recipient_name: &letter.to_name,
+            kind: letter.kind,
+            subject: &letter.subject,
+            text_body: &letter.text,
+            html_body: &letter.html,
+            link: &letter.link,
         };
-        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(deliver_all(receiver, delivery, from));
-        Ok(Self { queue })
-    }
-
-    /// Queues a message; never waits and never fails the caller.
-    pub fn send(&self, email: Letter) {
-        if let Err(error) = self.queue.try_send(email) {
-            tracing::error!(%error, "mail queue full or closed; message dropped");
-        }
-    }
-}
-
-async fn deliver_all(mut receiver: mpsc::Receiver<Letter>, delivery: Delivery, from: Mailbox) {
-    while let Some(email) = receiver.recv().await {
-        let subject = email.subject.clone();
-        if let Err(error) = deliver(&delivery, &from, email).await {
-            tracing::error!(error = format!("{error:#}"), subject, "could not send mail");
-        }
-    }
-}
-
-async fn deliver(delivery: &Delivery, from: &Mailbox, email: Letter) -> anyhow::Result<()> {
-    let to = Mailbox::new(
-        Some(email.to_name.to_string()),
-        email
-            .to_address
-            .as_str()
-            .parse()
-            .context("invalid recipient address")?,
-    );
-    let message = Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(&email.subject)
-        .multipart(MultiPart::alternative_plain_html(email.text, email.html))
-        .context("could not build the message")?;
-    match delivery {
-        Delivery::Outbox(transport, dir) => {
-            let id = transport.send(message).await?;
-            // File times are only as fine as the kernel's clock tick, so
-            // messages written within one tick would tie: a name that starts
-            // with the writing order keeps the outbox in the order sent.
-            let written = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos();
-            let file = format!("{written:024}-{id}.eml");
-            tokio::fs::rename(dir.join(format!("{id}.eml")), dir.join(&file)).await?;
+        if mail_outbox::insert_capped(&mut **transaction, mail, now, self.hourly_limit).await? {
+            Ok(Queued::Yes)
+        } else {
             tracing::info!(
-                to = %email.to_address,
-                subject = email.subject,
-                link = email.link,
-                file,
-                "mail written to the outbox"
+                kind = %letter.kind,
+                "hourly mail limit reached for the address; message not sent"
             );
-        }
-        Delivery::Smtp(transport) => {
-            transport.send(message).await?;
-            tracing::info!(subject = email.subject, "mail sent");
+            Ok(Queued::OverHourlyLimit)
         }
     }
-    Ok(())
+
+    /// Commits `transaction` with `letter` in the outbox and wakes the
+    /// worker. When the letter is over the hourly limit and
+    /// [carries a new link](MailKind::carries_new_link), the change is
+    /// rolled back instead: the links already sent stay the live ones.
+    pub async fn commit_with(
+        &self,
+        mut transaction: Transaction<'_, Any>,
+        letter: &Letter,
+        now: i64,
+    ) -> Result<Queued, sqlx::Error> {
+        let queued = self.enqueue(&mut transaction, letter, now).await?;
+        if queued == Queued::Yes {
+            transaction.commit().await?;
+            self.wake();
+        } else if letter.kind.carries_new_link() {
+            transaction.rollback().await?;
+        } else {
+            transaction.commit().await?;
+        }
+        Ok(queued)
+    }
+
+    /// Queues a letter that goes with no other change.
+    pub async fn send(&self, letter: &Letter, now: i64) -> Result<Queued, sqlx::Error> {
+        let transaction = self.db.pool().begin().await?;
+        self.commit_with(transaction, letter, now).await
+    }
+
+    /// Tells the worker that committed mail is waiting. Without it the
+    /// worker still finds the mail within a couple of seconds.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
 }

@@ -2,7 +2,7 @@
 
 use app::api::values::{DisplayName, Email};
 
-use super::Letter;
+use super::{Letter, MailKind};
 
 pub fn verify_email(to_address: &Email, name: &DisplayName, link: &str) -> Letter {
     let text = format!(
@@ -22,6 +22,7 @@ pub fn verify_email(to_address: &Email, name: &DisplayName, link: &str) -> Lette
         link = escape(link),
     ));
     Letter {
+        kind: MailKind::VerifyEmail,
         to_address: to_address.clone(),
         to_name: name.clone(),
         subject: "Verify your email address".into(),
@@ -52,6 +53,7 @@ pub fn already_registered(to_address: &Email, name: &DisplayName, login_link: &s
         link = escape(login_link),
     ));
     Letter {
+        kind: MailKind::AlreadyRegistered,
         to_address: to_address.clone(),
         to_name: name.clone(),
         subject: "You already have an account".into(),
@@ -81,6 +83,7 @@ pub fn reset_password(to_address: &Email, name: &DisplayName, link: &str) -> Let
         link = escape(link),
     ));
     Letter {
+        kind: MailKind::ResetPassword,
         to_address: to_address.clone(),
         to_name: name.clone(),
         subject: "Reset your password".into(),
@@ -109,6 +112,7 @@ pub fn password_changed(to_address: &Email, name: &DisplayName, forgot_link: &st
         link = escape(forgot_link),
     ));
     Letter {
+        kind: MailKind::PasswordChanged,
         to_address: to_address.clone(),
         to_name: name.clone(),
         subject: "Your password was changed".into(),

@@ -2,6 +2,7 @@
 //! PostgreSQL; writes that must not race are single conditional statements.
 
 pub mod email_tokens;
+pub mod mail_outbox;
 pub mod people;
 pub mod security_events;
 pub mod sessions;

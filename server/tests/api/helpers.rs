@@ -460,11 +460,11 @@ fn init_logging() {
 pub struct PostgresDatabase {
     admin_url: String,
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl PostgresDatabase {
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         install_default_drivers();
         let admin_url = postgres_admin_url().expect("TEST_DATABASE_URL is set");
         let name = format!("accounts_test_{}", uuid::Uuid::new_v4().simple());
@@ -506,6 +506,42 @@ impl Drop for PostgresDatabase {
             });
         })
         .join();
+    }
+}
+
+/// An empty database with no server attached: a SQLite file in `dir`, or
+/// a database of its own on PostgreSQL. `dir` can serve as a data
+/// directory too.
+pub struct FreshDatabase {
+    pub url: String,
+    pub dir: TempDir,
+    _postgres: Option<PostgresDatabase>,
+}
+
+impl FreshDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        init_logging();
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PostgresDatabase::create().await),
+        };
+        let url = match &postgres {
+            Some(database) => database.url.clone(),
+            None => format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display()),
+        };
+        Self {
+            url,
+            dir,
+            _postgres: postgres,
+        }
+    }
+
+    /// A pool on it, with the migrations applied.
+    pub async fn connect(&self) -> Database {
+        let database = Database::connect(&self.url).await.expect("connect");
+        database.migrate().await.expect("migrate");
+        database
     }
 }
 

@@ -14,6 +14,8 @@ mod limits;
 mod login;
 mod logout;
 mod mail;
+mod mail_durability;
+mod mail_outbox;
 mod passwords;
 mod people;
 mod refresh;

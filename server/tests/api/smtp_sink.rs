@@ -13,7 +13,12 @@ pub struct SmtpSink {
 }
 
 pub async fn start() -> SmtpSink {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(0).await
+}
+
+/// A sink on a given port of 127.0.0.1 (0 for any).
+pub async fn start_on(port: u16) -> SmtpSink {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
     let (sender, messages) = mpsc::unbounded_channel();
     tokio::spawn(async move {
