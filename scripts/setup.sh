@@ -3,8 +3,11 @@
 # skips whatever is already installed at that version. Safe to run again.
 #
 #   scripts/setup.sh           what building and running the app needs
-#   scripts/setup.sh --tests   that, plus the browser, PostgreSQL and schemathesis for tests
-#   scripts/setup.sh --bench   that (without --tests), plus wrk and brotli for scripts/bench.sh
+#   scripts/setup.sh --tests     that, plus the browser, PostgreSQL, schemathesis and
+#                                what --cluster installs, for tests
+#   scripts/setup.sh --cluster   that (without --tests), plus nginx and psql for
+#                                scripts/cluster.sh
+#   scripts/setup.sh --bench     that (without --tests), plus wrk and brotli for scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +19,10 @@ MIN_NODE_MAJOR=20
 source scripts/env.sh
 
 for_tests=false
+for_cluster=false
 for_bench=false
-[[ "${1:-}" == "--tests" ]] && for_tests=true
+[[ "${1:-}" == "--tests" ]] && for_tests=true && for_cluster=true
+[[ "${1:-}" == "--cluster" ]] && for_cluster=true
 [[ "${1:-}" == "--bench" ]] && for_bench=true
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -136,6 +141,28 @@ if $for_tests; then
     # --clear: start over from a venv that an interrupted install left behind.
     python3 -m venv --clear "$SCHEMATHESIS_VENV"
     "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+fi
+
+if $for_cluster; then
+  # scripts/cluster.sh runs nginx as a process of its own, with its own
+  # config, logs and temporary files; it neither needs nor touches the
+  # system's nginx service (which Debian's package starts only where an init
+  # system lets it, on port 80). psql creates and drops the cluster's database.
+  step "nginx (Debian's) and psql, for scripts/cluster.sh"
+  missing=()
+  if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
+    skip "nginx present"
+  else
+    missing+=(nginx)
+  fi
+  if command -v psql >/dev/null; then
+    skip "psql present"
+  else
+    missing+=(postgresql-client)
+  fi
+  if ((${#missing[@]})); then
+    apt_install "${missing[@]}"
   fi
 fi
 

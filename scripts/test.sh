@@ -2,17 +2,18 @@
 # Installs whatever is missing, then runs every check and test:
 # formatting, clippy (server and wasm builds), unit and API tests on SQLite
 # and PostgreSQL, the Playwright suite in Chromium against a release build,
-# and schemathesis fuzzing of the API against that build.
+# schemathesis fuzzing of the API against that build, and a smoke test of two
+# instances of it behind nginx (scripts/cluster.sh).
 #
 #   scripts/test.sh                 everything (what CI runs)
-#   scripts/test.sh lint unit e2e   only the named stages (of lint unit e2e fuzz)
+#   scripts/test.sh lint unit e2e   only the named stages (of lint unit e2e fuzz cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
 source scripts/env.sh
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit e2e fuzz)
+[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit e2e fuzz cluster)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -112,6 +113,25 @@ if wants fuzz; then
     scripts/fuzz-api.sh target/release/server "${TEST_DATABASE_URL%/*}/accounts_fuzz"
   else
     echo "API fuzzing on PostgreSQL SKIPPED: no TEST_DATABASE_URL or no psql."
+  fi
+fi
+
+if wants cluster; then
+  if [[ -z "${TEST_DATABASE_URL:-}" ]] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    export TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+  fi
+  if [[ -n "${TEST_DATABASE_URL:-}" ]] && command -v psql >/dev/null; then
+    step "cluster smoke test: two release servers on PostgreSQL behind nginx"
+    # The e2e stage (or, without it, the fuzz stage) has just built the
+    # release server and target/site; without either, cluster.sh builds.
+    cluster_options=()
+    if { wants e2e || wants fuzz; } && [[ -x target/release/server ]]; then
+      cluster_options+=(--no-build)
+    fi
+    # A fresh database next to TEST_DATABASE_URL, whatever DATABASE_URL says.
+    env -u DATABASE_URL scripts/cluster.sh smoke "${cluster_options[@]}"
+  else
+    echo "Cluster smoke test SKIPPED: no TEST_DATABASE_URL or no psql."
   fi
 fi
 

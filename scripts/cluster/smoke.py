@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""The smoke test of a running cluster, started by `scripts/cluster.sh smoke`.
+
+Through nginx: signs up a user, follows the verification link from the
+shared mail outbox, signs in, rotates the refresh cookie several times and
+checks that the rotations landed alternately on both instances (nginx names
+the one that answered in X-Upstream), and reads /api/me. Then signs out
+everywhere and asks each instance directly, bypassing nginx, until both
+refuse the old access token: the instance that did not handle the sign-out
+learns of it through PostgreSQL LISTEN/NOTIFY.
+
+Prints a PASS or FAIL line per step and stops at the first failure (exit
+status 1). Standard library only.
+"""
+
+import argparse
+import email
+import email.policy
+import http.client
+import http.cookies
+import json
+import pathlib
+import re
+import secrets
+import sys
+import time
+import urllib.parse
+
+PASSWORD = "Plum-Quartz-Harbor-91"
+REFRESH_COOKIE = "refresh_token"
+# Six rotations: three on each instance when they alternate.
+ROTATIONS = 6
+# Mail is written by a background worker after the answer.
+MAIL_WAIT_SECS = 15
+# A revocation reaches the other instances within milliseconds; this bounds
+# the wait so that a lost notification fails the test instead of waiting for
+# the 30-second reconciliation.
+REVOCATION_WAIT_SECS = 5
+
+
+class Failed(Exception):
+    """A step did not go as it should; the message says how."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+class Answer:
+    def __init__(self, response):
+        self.status = response.status
+        self.headers = response.headers
+        self.body = response.read()
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise Failed(f"answer {self.status} is not JSON: {self.body[:200]!r}")
+
+    def upstream(self):
+        """The instance that answered, as nginx names it (host:port)."""
+        return self.headers.get("X-Upstream", "")
+
+    def refresh_cookie(self):
+        """The refresh_token cookie set by this answer, as a Morsel, or None."""
+        for header in self.headers.get_all("Set-Cookie") or []:
+            cookie = http.cookies.SimpleCookie()
+            cookie.load(header)
+            if REFRESH_COOKIE in cookie:
+                return cookie[REFRESH_COOKIE]
+        return None
+
+    def __str__(self):
+        return f"{self.status} {self.body[:300].decode(errors='replace')}"
+
+
+def call(base_url, method, path, body=None, token=None, cookie=None, origin=None):
+    """One HTTP request on a connection of its own."""
+    url = urllib.parse.urlsplit(base_url)
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        body = json.dumps(body)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if cookie:
+        headers["Cookie"] = f"{REFRESH_COOKIE}={cookie}"
+    if origin:
+        headers["Origin"] = origin
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        return Answer(connection.getresponse())
+    finally:
+        connection.close()
+
+
+def verification_token(outbox, address):
+    """The token of the verification link in the newest message to address,
+    or None while there is none."""
+    # Complete messages only: the server names each file, once written,
+    # after the order of writing (digits first), so names sort by age.
+    for path in sorted(outbox.glob("[0-9]*-*.eml"), reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address not in str(message.get("To", "")):
+            continue
+        text = message.get_body(preferencelist=("plain", "html")).get_content()
+        link = re.search(r"\S*/verify-email\?token=[^\s\"'<>]+", text)
+        check(link, f"the newest message to {address} ({path.name}) has no verification link")
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(link.group()).query)["token"][0]
+    return None
+
+
+class Smoke:
+    def __init__(self, url, instances, outbox):
+        self.url = url
+        self.origin = url.rstrip("/")
+        self.instances = instances
+        self.outbox = outbox
+        self.address = f"smoke-{secrets.token_hex(4)}@example.com"
+        self.access_token = None
+        self.cookie = None
+
+    def instance_address(self, instance_url):
+        return urllib.parse.urlsplit(instance_url).netloc
+
+    def register(self):
+        answer = call(self.url, "POST", "/api/auth/register",
+                      {"email": self.address, "password": PASSWORD, "name": "Smoke Test"})
+        check(answer.status == 202, f"expected 202, got {answer}")
+        return f"{self.address}, answered by {answer.upstream()}"
+
+    def verify_email(self):
+        deadline = time.monotonic() + MAIL_WAIT_SECS
+        while (token := verification_token(self.outbox, self.address)) is None:
+            check(time.monotonic() < deadline,
+                  f"no message to {self.address} in {self.outbox} within {MAIL_WAIT_SECS} s")
+            time.sleep(0.1)
+        answer = call(self.url, "POST", "/api/auth/verify-email", {"token": token})
+        check(answer.status == 200, f"expected 200, got {answer}")
+        return f"link found in the outbox, answered by {answer.upstream()}"
+
+    def login(self):
+        answer = call(self.url, "POST", "/api/auth/login",
+                      {"email": self.address, "password": PASSWORD})
+        check(answer.status == 200, f"expected 200, got {answer}")
+        self.access_token = answer.json().get("access_token")
+        check(self.access_token, f"no access_token in {answer}")
+        cookie = answer.refresh_cookie()
+        check(cookie and cookie.value, "no refresh_token cookie")
+        check(cookie["httponly"], "the refresh_token cookie is not HttpOnly")
+        check(cookie["path"] == "/api/auth",
+              f"the refresh_token cookie's path is {cookie['path']!r}, not /api/auth")
+        self.cookie = cookie.value
+        return f"access token and HttpOnly refresh cookie, answered by {answer.upstream()}"
+
+    def rotate(self):
+        upstreams = []
+        for rotation in range(1, ROTATIONS + 1):
+            answer = call(self.url, "POST", "/api/auth/refresh",
+                          cookie=self.cookie, origin=self.origin)
+            check(answer.status == 200, f"rotation {rotation}: expected 200, got {answer}")
+            cookie = answer.refresh_cookie()
+            check(cookie and cookie.value and cookie.value != self.cookie,
+                  f"rotation {rotation} did not set a new refresh cookie")
+            self.cookie = cookie.value
+            self.access_token = answer.json()["access_token"]
+            upstreams.append(answer.upstream())
+        expected = {self.instance_address(instance) for instance in self.instances}
+        check(set(upstreams) == expected,
+              f"the rotations landed on {upstreams}, not on both of {sorted(expected)}")
+        check(all(a != b for a, b in zip(upstreams, upstreams[1:])),
+              f"the rotations did not alternate: {upstreams}")
+        return f"{ROTATIONS} rotations, each with a new cookie, on {' '.join(upstreams)}"
+
+    def me(self):
+        answer = call(self.url, "GET", "/api/me", token=self.access_token)
+        check(answer.status == 200, f"expected 200, got {answer}")
+        check(answer.json().get("email") == self.address,
+              f"/api/me is not {self.address}: {answer}")
+        return f"answered by {answer.upstream()}"
+
+    def token_valid_on_each_instance(self):
+        for instance in self.instances:
+            answer = call(instance, "GET", "/api/me", token=self.access_token)
+            check(answer.status == 200, f"{instance}: expected 200, got {answer}")
+        return "GET /api/me answers 200 on " + " and ".join(self.instances)
+
+    def logout_all(self):
+        answer = call(self.url, "POST", "/api/auth/logout-all",
+                      token=self.access_token, origin=self.origin)
+        check(answer.status == 204, f"expected 204, got {answer}")
+        return f"answered by {answer.upstream()}"
+
+    def token_refused_on_each_instance(self):
+        started = time.monotonic()
+        waited = []
+        for instance in self.instances:
+            while (answer := call(instance, "GET", "/api/me", token=self.access_token)).status != 401:
+                check(answer.status == 200, f"{instance}: expected 401 (or 200 for a moment), got {answer}")
+                check(time.monotonic() - started < REVOCATION_WAIT_SECS,
+                      f"{instance} still accepts the token {REVOCATION_WAIT_SECS} s after logout-all")
+                time.sleep(0.02)
+            waited.append(f"{instance} after {(time.monotonic() - started) * 1000:.0f} ms")
+        return "401 from " + ", ".join(waited)
+
+    def refresh_refused(self):
+        answer = call(self.url, "POST", "/api/auth/refresh", cookie=self.cookie, origin=self.origin)
+        check(answer.status == 401, f"expected 401, got {answer}")
+        return f"answered by {answer.upstream()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="nginx, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--instance", action="append", required=True,
+                        help="an instance's own URL (give both)")
+    parser.add_argument("--outbox", required=True, type=pathlib.Path,
+                        help="the instances' MAIL_OUTBOX_DIR")
+    arguments = parser.parse_args()
+
+    smoke = Smoke(arguments.url, arguments.instance, arguments.outbox)
+    steps = [
+        ("register through nginx", smoke.register),
+        ("verify the email with the link from the outbox", smoke.verify_email),
+        ("sign in", smoke.login),
+        ("rotate the refresh cookie on both instances in turn", smoke.rotate),
+        ("GET /api/me with the access token through nginx", smoke.me),
+        ("each instance, asked directly, accepts the access token", smoke.token_valid_on_each_instance),
+        ("sign out everywhere through nginx", smoke.logout_all),
+        ("each instance, asked directly, refuses the old access token", smoke.token_refused_on_each_instance),
+        ("the last refresh cookie is refused", smoke.refresh_refused),
+    ]
+    started = time.monotonic()
+    for title, run in steps:
+        try:
+            detail = run()
+        except (Failed, OSError) as error:
+            print(f"FAIL  {title}: {error}", flush=True)
+            return 1
+        print(f"PASS  {title}: {detail}", flush=True)
+    print(f"smoke test passed in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
