@@ -30,6 +30,7 @@ seconds="${BENCH_SECONDS:-15}"
 rounds="${BENCH_ROUNDS:-3}"
 connections="${BENCH_CONNECTIONS:-32}"
 login_connections="${BENCH_LOGIN_CONNECTIONS:-4}"
+shed_connections="${BENCH_SHED_CONNECTIONS:-200}"
 refresh_clients="${BENCH_REFRESH_CLIENTS:-4}"
 pg_admin_url="${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 pg_bench_url="${pg_admin_url%/*}/accounts_bench"
@@ -285,6 +286,14 @@ for ((r = 1; r <= rounds; r++)); do
   BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >>"$work/me_flood.samples"
   wait "$flood"
 done
+# Far more logins than the hashing queue holds: the excess is shed with 503
+# `overloaded` at once, and /api/me must not notice.
+say "GET /api/me during a flood of $shed_connections concurrent logins: ${seconds} s"
+wrk_once login.lua "$shed_connections" /api/auth/login >"$work/shed_login.samples" &
+flood=$!
+sleep 0.5
+BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >"$work/shed_me.samples"
+wait "$flood"
 say "POST /api/auth/refresh on SQLite: $refresh_clients sessions, ${rounds} × ${seconds} s"
 refresh_rounds refresh_sqlite "$email"
 
@@ -346,6 +355,8 @@ printf '| raw Argon2id verify, 1 thread | %s /s (× %s hash slot) | |\n' "$argon
 printf '| logins ÷ raw verify rate × slots | %s | ≥ 0.95 |\n' "$(ratio "$login_rps" "$(awk -v a="$argon2_raw" -v s="$hash_slots" 'BEGIN { print a * s }')")"
 printf '| GET /api/me p99 during a login flood | %s ms (%s req/s) | |\n' "$me_flood_p99" "$(col me_flood 2)"
 printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
+printf '| %s concurrent logins: answered / shed with 503 | %s /s answered, %s shed in %s s | some shed |\n' "$shed_connections" "$(col shed_login 2)" "$(col shed_login 5)" "$seconds"
+printf '| GET /api/me p99 during those %s logins | %s ms (%s req/s) | |\n' "$shed_connections" "$(col shed_me 4)" "$(col shed_me 2)"
 printf '| refresh rotations, SQLite | %s /s (%s failed) | |\n' "$refresh_sqlite" "$refresh_sqlite_failed"
 if [[ -n "$refresh_pg_failed" ]]; then
   printf '| refresh rotations, PostgreSQL | %s /s (%s failed) | |\n' "$refresh_pg" "$refresh_pg_failed"
