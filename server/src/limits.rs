@@ -21,7 +21,7 @@ use governor::{
     DefaultKeyedRateLimiter, Quota,
 };
 
-use crate::{config::ConfigError, error::ApiError};
+use crate::{config::error::ConfigError, error::ApiError};
 
 /// The endpoints that are limited, each with buckets of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use app::api::{values::normalize_email, ProblemCode};
 
 use crate::{
-    config::ConfigError,
+    config::error::ConfigError,
     db::Database,
     error::{in_words, ApiError},
     store::sign_in_failures,

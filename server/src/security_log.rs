@@ -15,7 +15,7 @@ use sqlx::{Any, Executor};
 pub use app::api::types::SecurityEventKind as EventKind;
 
 use crate::{
-    auth::sessions::Device,
+    auth::device::Device,
     db::Database,
     lockout::Failure,
     store::security_events::{self, EventRow, NewEvent},

@@ -2,6 +2,7 @@
 //! refresh and email links, the in-memory list of revoked sessions, and the
 //! session service that owns a session's life.
 
+pub mod device;
 pub mod jwt;
 pub mod password;
 pub mod revocation;

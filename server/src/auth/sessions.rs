@@ -16,12 +16,7 @@ use crate::{
     store::sessions::{self, EndReason, NewSession, Rotation, SessionRow},
 };
 
-/// Where a session was opened, as the device list will show it.
-#[derive(Debug, Clone, Default)]
-pub struct Device {
-    pub user_agent: Option<String>,
-    pub ip_address: Option<String>,
-}
+pub use super::device::Device;
 
 /// How long sessions live.
 #[derive(Debug, Clone, Copy)]

@@ -9,22 +9,8 @@ use url::Url;
 
 use crate::{limits::LimitSettings, lockout::LockoutSettings};
 
-/// A configuration value that could not be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid {variable}: {reason}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub reason: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(variable: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            variable,
-            reason: reason.into(),
-        }
-    }
-}
+pub mod error;
+pub use error::ConfigError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {

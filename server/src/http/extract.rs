@@ -190,7 +190,7 @@ where
 }
 
 /// What a session records about the device that opened it.
-pub use crate::auth::sessions::Device;
+pub use crate::auth::device::Device;
 
 const MAX_USER_AGENT_CHARS: usize = 256;
 
