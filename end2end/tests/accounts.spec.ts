@@ -28,11 +28,12 @@ test("register, follow the mailed link, sign in and see the profile", async ({ p
   await expect(page).toHaveURL(/\/verify-email\?token=/);
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   await expect(page.getByText("Your email address is verified")).toBeVisible();
-  await page.getByRole("main").getByRole("link", { name: "Sign in" }).click();
+  await page.getByRole("main").getByRole("link", { name: "Continue" }).click();
 
-  await expect(page).toHaveURL(/\/login$/);
+  // Continue signs in and lands on the account.
+  await expect(page).toHaveURL(/\/login\?next=\/account$/);
   await signIn(page, email);
-  await page.getByRole("link", { name: "Account", exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId("profile-email")).toHaveText(email);
   await expect(page.getByTestId("profile-name")).toHaveText("Grace Hopper");
 });

@@ -10,9 +10,6 @@ use crate::{
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = use_auth();
-    // Only a hydrated page reacts to clicks, so this button doubles as the
-    // end-to-end proof that the wasm bundle took over the server's HTML.
-    let clicks = RwSignal::new(0u32);
 
     view! {
         <Title text=""/>
@@ -20,17 +17,25 @@ pub fn HomePage() -> impl IntoView {
             {move || match auth.status.get() {
                 AuthStatus::SignedIn(user) => view! {
                     <h1 data-testid="greeting">"Welcome back, " {user.name.to_string()} "!"</h1>
-                    <p class="lead">"You are signed in. Your session renews itself while you work."</p>
-                    <p><A href=Page::Account.path() attr:class="button">"Go to your account"</A></p>
+                    <p class="lead">"Pick up where you left off: the people you keep track of, or your account and its security."</p>
+                    <p class="actions">
+                        <A href=Page::People.path() attr:class="button">"Open the people directory"</A>
+                        <A href=Page::Account.path() attr:class="button secondary">"Go to your account"</A>
+                    </p>
                 }
                     .into_any(),
                 status => view! {
                     <h1>"Your account, done right"</h1>
                     <p class="lead">
-                        "Register with your email address, verify it, and sign in. "
-                        "Sessions stay safe: short-lived access tokens in memory, "
-                        "rotating refresh tokens in an HttpOnly cookie."
+                        "Keep one directory of the people you work with, and reach it from any device. "
+                        "Create an account with your email address, confirm it, and sign in."
                     </p>
+                    <ul class="features">
+                        <li>"Find people by name or email address, add them, and keep their details up to date."</li>
+                        <li>"See every device where you are signed in, and sign any of them out at once."</li>
+                        <li>"Forgot your password? Set a new one from a link we email you. Changed it? We tell you."</li>
+                        <li>"See recent activity on your account, including sign-in attempts that failed."</li>
+                    </ul>
                     <Show when=move || status == AuthStatus::SignedOut>
                         <p class="actions">
                             <A href=Page::Register.path() attr:class="button">"Create an account"</A>
@@ -40,20 +45,6 @@ pub fn HomePage() -> impl IntoView {
                 }
                     .into_any(),
             }}
-            <p>
-                <button
-                    type="button"
-                    class="button secondary"
-                    data-testid="hydration-probe"
-                    on:click=move |_| clicks.update(|count| *count += 1)
-                >
-                    {move || match clicks.get() {
-                        0 => "Try me".to_owned(),
-                        1 => "Clicked once".to_owned(),
-                        n => format!("Clicked {n} times"),
-                    }}
-                </button>
-            </p>
         </section>
     }
 }

@@ -4,7 +4,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     api::types::{ResendVerificationRequest, VerifyEmailRequest},
-    auth::use_auth,
+    auth::{login_path_returning_to, use_auth},
     components::form::{Announcement, Field, SubmitButton, TextField, Tone},
     routes::Page,
     validation::check_email,
@@ -79,7 +79,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         .into_any(),
                     Verification::Verified(message) => view! {
                         <Announcement message=Signal::derive(move || Some((Tone::Success, message.clone())))/>
-                        <p><A href=Page::Login.path() attr:class="button">"Sign in"</A></p>
+                        <p><A href=login_path_returning_to(Page::Account.path()) attr:class="button">"Continue"</A></p>
                     }
                         .into_any(),
                     Verification::Failed(message) => view! {

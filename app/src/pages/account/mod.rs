@@ -44,7 +44,7 @@ fn AccountDetails() -> impl IntoView {
 
     // The profile comes from the API, not from the login answer: it is
     // the current state of the account.
-    let load_profile = move || {
+    Effect::new(move |_| {
         let Some(client) = auth.client() else { return };
         spawn_local(async move {
             match client.me().await {
@@ -52,8 +52,7 @@ fn AccountDetails() -> impl IntoView {
                 Err(error) => announcement.set(Some((Tone::Error, error.message()))),
             }
         });
-    };
-    Effect::new(move |_| load_profile());
+    });
 
     view! {
         <div class="stack">
@@ -61,7 +60,8 @@ fn AccountDetails() -> impl IntoView {
             {move || match profile.get() {
                 None => view! { <Loading label="Loading your profile…"/> }.into_any(),
                 Some(user) => view! {
-                    <div class="card stack" data-testid="profile">
+                    <section class="card stack" data-testid="profile" aria-labelledby="profile-heading">
+                        <h2 id="profile-heading">"Profile"</h2>
                         <dl class="profile">
                             <dt>"Name"</dt>
                             <dd data-testid="profile-name">{user.name.to_string()}</dd>
@@ -74,12 +74,7 @@ fn AccountDetails() -> impl IntoView {
                             <dt>"Member since"</dt>
                             <dd>{user.created_at.split('T').next().unwrap_or_default().to_owned()}</dd>
                         </dl>
-                        <div>
-                            <button type="button" class="button secondary" on:click=move |_| load_profile()>
-                                "Reload profile"
-                            </button>
-                        </div>
-                    </div>
+                    </section>
                     <RenameForm current=user.name.to_string() profile=profile announcement=announcement/>
                 }
                     .into_any(),
@@ -136,7 +131,8 @@ fn RenameForm(
     };
 
     view! {
-        <form class="card form" novalidate=true on:submit=on_submit aria-label="Change your name">
+        <form class="card form" novalidate=true on:submit=on_submit aria-labelledby="rename-heading">
+            <h2 id="rename-heading">"Change your name"</h2>
             <TextField id="name" label="Name" autocomplete="name" field=name error=name_error/>
             <div>
                 <SubmitButton label="Save name" pending_label="Saving…" pending=pending/>
@@ -154,30 +150,19 @@ fn SessionActions(
     let navigate = use_navigate();
     let pending = RwSignal::new(false);
 
-    let sign_out = {
+    // Signing out of this device alone is in the header, as on every page.
+    let sign_out_everywhere = move |_| {
+        pending.set(true);
         let navigate = navigate.clone();
-        move |everywhere: bool| {
-            pending.set(true);
-            let navigate = navigate.clone();
-            spawn_local(async move {
-                let outcome = if everywhere {
-                    auth.logout_everywhere().await
-                } else {
-                    auth.logout().await
-                };
-                pending.set(false);
-                match outcome {
-                    Ok(()) => navigate(Page::Login.path(), Default::default()),
-                    Err(error) => announcement.set(Some((Tone::Error, error.message()))),
-                }
-            });
-        }
+        spawn_local(async move {
+            let outcome = auth.logout_everywhere().await;
+            pending.set(false);
+            match outcome {
+                Ok(()) => navigate(Page::Login.path(), Default::default()),
+                Err(error) => announcement.set(Some((Tone::Error, error.message()))),
+            }
+        });
     };
-    let sign_out_here = {
-        let sign_out = sign_out.clone();
-        move |_| sign_out(false)
-    };
-    let sign_out_everywhere = move |_| sign_out(true);
 
     view! {
         <div class="card stack">
@@ -185,9 +170,6 @@ fn SessionActions(
             <SessionList sessions_changed=sessions_changed/>
             <p>"Signing out everywhere ends this session and every other one, on all your devices."</p>
             <div class="actions">
-                <button type="button" class="button secondary" disabled=move || pending.get() on:click=sign_out_here>
-                    "Sign out"
-                </button>
                 <button type="button" class="button danger" disabled=move || pending.get() on:click=sign_out_everywhere>
                     "Sign out everywhere"
                 </button>
