@@ -9,7 +9,8 @@
 #                              (scripts/cluster/smoke.py), stop everything;
 #                              exits non-zero when a step fails
 #
-# Options, after the mode:
+# Builds with `cargo leptos build --release` unless no source changed since
+# its last build. Options, after the mode:
 #   --no-build   use target/release/server and target/site as they are
 #                (scripts/test.sh passes it after its e2e stage has built them)
 #   --port N     nginx's port (default: 8080 for up, a free port for smoke)
@@ -139,6 +140,17 @@ trap 'exit 143' TERM
 
 # --- Build ------------------------------------------------------------------
 
+# Skipped when no source has changed since the last build made here: even
+# with nothing to compile, cargo-leptos spends most of a minute generating
+# the wasm bundle's JavaScript again. The stamp is taken before the build, so
+# that a file saved during it counts as changed next time.
+build_stamp="$root/target/cluster-build.stamp"
+sources=(Cargo.toml Cargo.lock app frontend server style public)
+if $build && [[ -x "$server" && -d "$root/target/site/pkg" && -f "$build_stamp" ]] &&
+  [[ -z "$(find "${sources[@]}" -newer "$build_stamp" -print -quit)" ]]; then
+  step "release build: up to date (no source changed since the last one)"
+  build=false
+fi
 if $build; then
   # The same build as scripts/test.sh's e2e stage (the server and the site
   # it serves). cargo redoes only what changed; a plain `cargo build -p
@@ -146,7 +158,9 @@ if $build; then
   # variables that leptos reads at compile time, so switching between the
   # two rebuilds leptos and everything above it.
   step "release build: cargo leptos build --release --cargo-locked"
+  touch "$build_stamp.new"
   cargo leptos build --release --cargo-locked
+  mv "$build_stamp.new" "$build_stamp"
 fi
 [[ -x "$server" ]] || fail "no $server; run without --no-build"
 [[ -d "$root/target/site/pkg" ]] || echo "warning: no target/site/pkg: pages will lack their scripts and styles (the API works)" >&2
