@@ -85,7 +85,10 @@ async fn the_home_page_is_server_rendered(backend: Backend) {
         .starts_with("text/html"));
     let html = response.text().await.unwrap();
     assert!(html.contains("<nav"), "no navigation in {html}");
-    assert!(html.contains("Your account, done right"), "no home page in {html}");
+    assert!(
+        html.contains("Your account, done right"),
+        "no home page in {html}"
+    );
     assert!(html.contains("/pkg/accounts"), "no hydration scripts");
 
     let response = app.get("/no/such/page").await;
