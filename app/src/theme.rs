@@ -9,7 +9,6 @@
 //! follows changes made in other tabs.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// The `localStorage` key. gloo-storage stores the value as JSON, so a
 /// choice reads `"light"` or `"dark"` (quotes included); System is no key.
@@ -20,8 +19,7 @@ pub const STORAGE_KEY: &str = "theme";
 /// value) leaves System. The shell gives it the response's CSP nonce.
 pub const INLINE_SCRIPT: &str = r#"try{let t=JSON.parse(localStorage.getItem("theme"));if(t==="light"||t==="dark")document.documentElement.dataset.theme=t}catch(e){}"#;
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Theme {
     #[default]
     System,
@@ -38,14 +36,6 @@ impl Theme {
             Self::System => "system",
             Self::Light => "light",
             Self::Dark => "dark",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::System => "System",
-            Self::Light => "Light",
-            Self::Dark => "Dark",
         }
     }
 
@@ -76,9 +66,11 @@ pub fn ThemeSelect() -> impl IntoView {
     view! {
         <label class="theme-picker">
             <span>"Theme"</span>
+            // The values are Theme::as_str.
             <select on:change=choose prop:value=move || theme.get().as_str()>
-                {Theme::ALL
-                    .map(|option| view! { <option value=option.as_str()>{option.label()}</option> })}
+                <option value="system">"System"</option>
+                <option value="light">"Light"</option>
+                <option value="dark">"Dark"</option>
             </select>
         </label>
     }
@@ -116,7 +108,7 @@ mod browser {
             Theme::System => LocalStorage::delete(STORAGE_KEY),
             // A full or refused storage only means the choice is not kept.
             theme => {
-                let _ = LocalStorage::set(STORAGE_KEY, theme);
+                let _ = LocalStorage::set(STORAGE_KEY, theme.as_str());
             }
         }
     }
@@ -131,7 +123,9 @@ mod browser {
         if !has_storage() {
             return Theme::System;
         }
-        LocalStorage::get(STORAGE_KEY).unwrap_or_default()
+        LocalStorage::get::<String>(STORAGE_KEY)
+            .map(|value| Theme::parse(&value))
+            .unwrap_or_default()
     }
 
     /// gloo-storage throws when the page may not use localStorage (a
@@ -163,20 +157,15 @@ mod tests {
         assert_eq!(Theme::parse("sepia"), Theme::System);
     }
 
-    /// The inline script reads what gloo-storage writes: a JSON string
-    /// under STORAGE_KEY.
+    /// The inline script reads what gloo-storage writes: the option value
+    /// as a JSON string under STORAGE_KEY.
     #[test]
     fn the_inline_script_reads_the_stored_form() {
         assert!(INLINE_SCRIPT.contains(&format!("localStorage.getItem({STORAGE_KEY:?})")));
         for theme in [Theme::Light, Theme::Dark] {
-            let stored = serde_json::to_string(&theme).unwrap();
-            assert_eq!(stored, format!("\"{}\"", theme.as_str()));
+            let stored = serde_json::to_string(theme.as_str()).unwrap();
             assert!(INLINE_SCRIPT.contains(&format!("t==={stored}")));
         }
-        assert_eq!(
-            serde_json::from_str::<Theme>("\"system\"").unwrap(),
-            Theme::System
-        );
     }
 
     /// Script text is not escaped by the HTML parser: it must not be able
