@@ -11,6 +11,7 @@ mod csp;
 pub mod dev_tools;
 pub mod pages;
 pub mod routes;
+pub mod theme;
 pub mod validation;
 
 mod shell;

@@ -20,6 +20,7 @@ use crate::{
         verify_email::VerifyEmailPage,
     },
     routes::Page,
+    theme,
 };
 
 /// The HTML document the server renders around the app.
@@ -34,6 +35,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <meta name=META_NAME content=if dev_tools_enabled() { "on" } else { "off" }/>
+                // Before any stylesheet, so that the first paint has the
+                // stored theme; it carries the nonce the CSP asks for.
+                <script nonce=leptos::nonce::use_nonce() inner_html=theme::INLINE_SCRIPT></script>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>

@@ -5,6 +5,7 @@ use crate::{
     api::values::Role,
     auth::{use_auth, AuthStatus},
     routes::Page,
+    theme::ThemeSelect,
 };
 
 /// The banner on every page: the product name and navigation that follows
@@ -59,6 +60,7 @@ pub fn SiteHeader() -> impl IntoView {
                     }}
                 </ul>
             </nav>
+            <ThemeSelect/>
         </header>
     }
 }

@@ -140,6 +140,16 @@ async fn pages_carry_a_fresh_nonce_content_security_policy(backend: Backend) {
         html.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script carries the header's nonce"
     );
+    // The theme script in <head> too: every script the page has may run.
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(scripts.len() >= 2, "the theme and hydration scripts");
+    for script in scripts {
+        let attributes = script.split('>').next().unwrap();
+        assert!(
+            attributes.contains(&format!(" nonce=\"{nonce}\"")),
+            "a script without the nonce: <script{attributes}>"
+        );
+    }
 
     let second = app.get("/").await;
     let second_policy = second.headers()["content-security-policy"]
