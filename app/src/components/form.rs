@@ -225,10 +225,7 @@ pub fn Checkbox(
 /// stays disabled until then, so a click on the server's HTML never submits
 /// a form the browser's way (its fields in the address).
 pub fn use_hydrated() -> Signal<bool> {
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser, once the view is live.
-    Effect::new(move |_| hydrated.set(true));
-    hydrated.into()
+    crate::hydration::hydrated()
 }
 
 /// A submit button that is disabled, with a spinner, while `pending` (and

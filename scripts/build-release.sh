@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The release build, as the tests, the benchmarks and scripts/run.sh use it:
+# the server and the site under target/site, with the wasm bundle split into
+# the main module and the chunks of the pages loaded on demand (--split).
+#
+#   scripts/build-release.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+cargo leptos build --release --split
