@@ -130,7 +130,7 @@ fn RenameForm(
     };
 
     view! {
-        <form class="card form" novalidate=true on:submit=on_submit aria-label="Change your name">
+        <form class="card form" method="post" novalidate=true on:submit=on_submit aria-label="Change your name">
             <TextField id="name" label="Name" autocomplete="name" field=name error=name_error/>
             <div>
                 <SubmitButton label="Save name" pending_label="Saving…" pending=pending/>
