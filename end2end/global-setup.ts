@@ -1,7 +1,7 @@
 import type { FullConfig } from "@playwright/test";
 
-// cargo-leptos starts the server and the tests together: wait until the
-// server answers its readiness probe instead of racing it.
+// Wait until the server answers its readiness probe instead of racing it
+// (a server at BASE_URL may still be starting).
 export default async function globalSetup(config: FullConfig): Promise<void> {
   const baseURL = config.projects[0]?.use.baseURL ?? "http://127.0.0.1:3000";
   const deadline = Date.now() + 120_000;

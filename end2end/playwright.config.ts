@@ -1,21 +1,46 @@
 import { defineConfig, devices } from "@playwright/test";
 
-// `cargo leptos end-to-end` starts the server at LEPTOS_SITE_ADDR before it
-// runs these tests; BASE_URL points them elsewhere.
-const baseURL = process.env.BASE_URL ?? `http://${process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000"}`;
+// The tests start the release server built by scripts/build-release.sh at
+// LEPTOS_SITE_ADDR (the database and data directory come from the
+// environment: scripts/test.sh sets them). BASE_URL points them at a server
+// that is already running instead.
+const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
+const baseURL = process.env.BASE_URL ?? `http://${siteAddr}`;
 
 // Debian's Chromium: Playwright cannot download its own browser here.
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 // The token-expiry tests need access tokens that expire within seconds: a
-// second instance of the release server built by `cargo leptos end-to-end`.
+// second instance of the release server.
 const shortTtlAddr = "127.0.0.1:3101";
 const e2eData = process.env.E2E_DATA_DIR ?? "../target/e2e";
 
 export default defineConfig({
   testDir: "./tests",
   globalSetup: "./global-setup.ts",
-  webServer: {
+  webServer: [
+    ...(process.env.BASE_URL
+      ? []
+      : [
+          {
+            command: "../target/release/server",
+            url: `http://${siteAddr}/api/ready`,
+            reuseExistingServer: false,
+            timeout: 60_000,
+            stdout: "ignore" as const,
+            stderr: "pipe" as const,
+            // The rest (APP_ENV, APP_URL, DATA_DIR, DATABASE_URL) comes from
+            // this process's environment.
+            env: {
+              LEPTOS_SITE_ADDR: siteAddr,
+              LEPTOS_SITE_ROOT: "../target/site",
+              LEPTOS_OUTPUT_NAME: "accounts",
+              LEPTOS_ENV: "PROD",
+              RUST_LOG: process.env.RUST_LOG ?? "warn",
+            },
+          },
+        ]),
+    {
     command: "../target/release/server",
     url: `http://${shortTtlAddr}/api/ready`,
     reuseExistingServer: false,
@@ -37,14 +62,14 @@ export default defineConfig({
       RUST_LOG: "warn",
     },
   },
+  ],
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: process.env.CI ? 2 : undefined,
-  // The JSON report lets scripts/test.sh confirm that the suite really ran:
-  // `cargo leptos end-to-end` exits 0 when its build fails before the tests.
+  // The JSON report lets scripts/test.sh confirm that the suite really ran.
   reporter: [["list"], ["json", { outputFile: `${e2eData}/playwright-results.json` }]],
   use: {
     baseURL,

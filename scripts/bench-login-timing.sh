@@ -7,12 +7,12 @@
 #   scripts/bench-login-timing.sh [rounds]     (default 30)
 #
 # Needs the release server: run scripts/test.sh e2e (or
-# `cargo leptos build --release`) first.
+# scripts/build-release.sh) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-30}"
 binary=target/release/server
-[[ -x "$binary" ]] || { echo "build the release server first: cargo leptos build --release" >&2; exit 1; }
+[[ -x "$binary" ]] || { echo "build the release server first: scripts/build-release.sh" >&2; exit 1; }
 
 data="$(mktemp -d)"
 addr=127.0.0.1:3400

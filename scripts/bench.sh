@@ -3,9 +3,9 @@
 # second and p50/p99 of GET /api/health and GET /api/me (bearer) and their
 # ratio; logins per second against the machine's raw Argon2id rate; /api/me
 # latency during a login flood; refresh-token rotations per second on SQLite
-# and on PostgreSQL; the server's RSS after the loads; and the wasm's raw,
-# gzip and brotli sizes. A benchmark, not a test: it reports, it asserts
-# nothing.
+# and on PostgreSQL; the server's RSS after the loads; and the raw, gzip and
+# brotli sizes of the main wasm module. A benchmark, not a test: it reports,
+# it asserts nothing.
 #
 #   scripts/bench.sh
 #   BENCH_SECONDS=5 BENCH_ROUNDS=1 scripts/bench.sh      (a quick look)
@@ -19,9 +19,9 @@
 # answers).
 #
 # The server is pinned to CPU 0 and the load tools to CPU 1 (taskset), so
-# the figures are those of one server core. The load tools (wrk, brotli) come
-# from `scripts/setup.sh --bench`, which this script runs first. Needs the
-# release server: `cargo leptos build --release` (or scripts/test.sh e2e).
+# the figures are those of one server core. The load tool (wrk) comes from
+# `scripts/setup.sh --bench`, which this script runs first. Needs the
+# release server: scripts/build-release.sh (or scripts/test.sh e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -43,9 +43,11 @@ if (($(nproc) < 2)); then
 fi
 
 binary=target/release/server
-wasm=target/site/pkg/accounts.wasm
+# The main wasm module (the build names it after its hash; see hash.txt).
+wasm_hash="$(awk '$1 == "wasm:" { print $2 }' target/release/hash.txt 2>/dev/null || true)"
+wasm="target/site/pkg/accounts${wasm_hash:+.$wasm_hash}.wasm"
 if [[ ! -x "$binary" || ! -f "$wasm" ]]; then
-  echo "error: build the release server and site first: cargo leptos build --release" >&2
+  echo "error: build the release server and site first: scripts/build-release.sh" >&2
   exit 1
 fi
 

@@ -9,7 +9,7 @@
 #                              (scripts/cluster/smoke.py), stop everything;
 #                              exits non-zero when a step fails
 #
-# Builds with `cargo leptos build --release` unless no source changed since
+# Builds with scripts/build-release.sh unless no source changed since
 # its last build. Options, after the mode:
 #   --no-build   use target/release/server and target/site as they are
 #                (scripts/test.sh passes it after its e2e stage has built them)
@@ -157,9 +157,9 @@ if $build; then
   # server` would not do: cargo-leptos compiles the server with LEPTOS_*
   # variables that leptos reads at compile time, so switching between the
   # two rebuilds leptos and everything above it.
-  step "release build: cargo leptos build --release --cargo-locked"
+  step "release build: scripts/build-release.sh"
   touch "$build_stamp.new"
-  cargo leptos build --release --cargo-locked
+  "$root/scripts/build-release.sh"
   mv "$build_stamp.new" "$build_stamp"
 fi
 [[ -x "$server" ]] || fail "no $server; run without --no-build"

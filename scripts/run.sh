@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs whatever is missing, then builds and serves the app at
-# http://127.0.0.1:3000 (SQLite under ./data unless DATABASE_URL says otherwise).
+# Installs whatever is missing, then builds the release (scripts/build-release.sh)
+# and serves the app at http://127.0.0.1:3000 (SQLite under ./data unless
+# DATABASE_URL says otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,4 +10,5 @@ source scripts/env.sh
 # out on this machine (a generated signing key, mail written to files and
 # shown at /dev/mailbox).
 export APP_ENV="${APP_ENV:-development}"
-exec cargo leptos serve --release
+scripts/build-release.sh
+exec target/release/server

@@ -7,7 +7,7 @@
 #                                what --cluster installs, for tests
 #   scripts/setup.sh --cluster   that (without --tests), plus nginx and psql for
 #                                scripts/cluster.sh
-#   scripts/setup.sh --bench     that (without --tests), plus wrk and brotli for scripts/bench.sh
+#   scripts/setup.sh --bench     that (without --tests), plus wrk for scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,6 +105,13 @@ else
   echo "$lock_sum" >"$stamp"
 fi
 
+step "brotli CLI (scripts/precompress.sh writes the .br files the server sends)"
+if command -v brotli >/dev/null; then
+  skip "present"
+else
+  apt_install brotli
+fi
+
 if $for_tests; then
   step "Chromium (Debian's; Playwright cannot download its own browser here)"
   if [[ -x /usr/bin/chromium ]]; then
@@ -167,17 +174,11 @@ if $for_cluster; then
 fi
 
 if $for_bench; then
-  step "wrk (the load generator) and the brotli CLI, for the benchmarks"
-  missing=()
-  for tool in wrk brotli; do
-    if command -v "$tool" >/dev/null; then
-      skip "$tool present"
-    else
-      missing+=("$tool")
-    fi
-  done
-  if ((${#missing[@]})); then
-    apt_install "${missing[@]}"
+  step "wrk, the load generator of the benchmarks"
+  if command -v wrk >/dev/null; then
+    skip "present"
+  else
+    apt_install wrk
   fi
 fi
 

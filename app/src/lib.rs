@@ -9,6 +9,7 @@ pub mod components;
 #[cfg(feature = "ssr")]
 mod csp;
 pub mod dev_tools;
+pub mod hydration;
 pub mod pages;
 pub mod routes;
 pub mod theme;

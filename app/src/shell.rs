@@ -1,23 +1,21 @@
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_router::{
+    components::{FlatRoutes, Route, Router},
+    Lazy,
+};
 
 use crate::{
     auth::provide_auth,
     components::layout::SiteHeader,
     dev_tools::{dev_tools_enabled, META_NAME},
     pages::{
-        account::AccountPage,
-        admin_users::AdminUsersPage,
-        dev_mailbox::DevMailboxPage,
-        forgot_password::ForgotPasswordPage,
-        home::HomePage,
-        login::LoginPage,
         not_found::NotFoundPage,
-        people::{NewPersonPage, PeoplePage, PersonPage},
-        register::RegisterPage,
-        reset_password::ResetPasswordPage,
-        verify_email::VerifyEmailPage,
+        on_demand::{
+            AccountRoute, AdminUsersRoute, DevMailboxRoute, ForgotPasswordRoute, HomeRoute,
+            LoginRoute, NewPersonRoute, PeopleRoute, PersonRoute, RegisterRoute,
+            ResetPasswordRoute, VerifyEmailRoute,
+        },
     },
     routes::Page,
     theme,
@@ -38,7 +36,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Before any stylesheet, so that the first paint has the
                 // stored theme; it carries the nonce the CSP asks for.
                 <script nonce=leptos::nonce::use_nonce() inner_html=theme::INLINE_SCRIPT></script>
+                <meta name="description" content="Email and password accounts, done right."/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Here rather than in the app: the file's name carries its hash,
+                // which only the server knows, and the bundle need not know it.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -55,17 +57,18 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_auth();
 
-    // Effects run only in the browser, after hydration: the marker lets
-    // tests (and curious people) tell a live page from static HTML.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
+    // The marker lets tests (and curious people) tell a live page from
+    // static HTML.
+    let hydrated = crate::hydration::hydrated();
+    Effect::new(move |_| {
+        if hydrated.get() {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
         }
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/accounts.css"/>
-        <Meta name="description" content="Email and password accounts, done right."/>
         <Title formatter=|page: String| {
             if page.is_empty() { "Accounts".to_owned() } else { format!("{page} · Accounts") }
         }/>
@@ -73,20 +76,20 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader/>
             <main id="main" tabindex="-1">
-                <Routes fallback=NotFoundPage>
-                    <Route path=Page::Home.route() view=HomePage/>
-                    <Route path=Page::Register.route() view=RegisterPage/>
-                    <Route path=Page::VerifyEmail.route() view=VerifyEmailPage/>
-                    <Route path=Page::Login.route() view=LoginPage/>
-                    <Route path=Page::ForgotPassword.route() view=ForgotPasswordPage/>
-                    <Route path=Page::ResetPassword.route() view=ResetPasswordPage/>
-                    <Route path=Page::Account.route() view=AccountPage/>
-                    <Route path=Page::People.route() view=PeoplePage/>
-                    <Route path=Page::NewPerson.route2() view=NewPersonPage/>
-                    <Route path=Page::Person.route_param() view=PersonPage/>
-                    <Route path=Page::AdminUsers.route2() view=AdminUsersPage/>
-                    <Route path=Page::DevMailbox.route2() view=DevMailboxPage/>
-                </Routes>
+                <FlatRoutes fallback=NotFoundPage>
+                    <Route path=Page::Home.route() view={Lazy::<HomeRoute>::new()}/>
+                    <Route path=Page::Register.route() view={Lazy::<RegisterRoute>::new()}/>
+                    <Route path=Page::Login.route() view={Lazy::<LoginRoute>::new()}/>
+                    <Route path=Page::VerifyEmail.route() view={Lazy::<VerifyEmailRoute>::new()}/>
+                    <Route path=Page::ForgotPassword.route() view={Lazy::<ForgotPasswordRoute>::new()}/>
+                    <Route path=Page::ResetPassword.route() view={Lazy::<ResetPasswordRoute>::new()}/>
+                    <Route path=Page::Account.route() view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=Page::People.route() view={Lazy::<PeopleRoute>::new()}/>
+                    <Route path=Page::NewPerson.route2() view={Lazy::<NewPersonRoute>::new()}/>
+                    <Route path=Page::Person.route_param() view={Lazy::<PersonRoute>::new()}/>
+                    <Route path=Page::AdminUsers.route2() view={Lazy::<AdminUsersRoute>::new()}/>
+                    <Route path=Page::DevMailbox.route2() view={Lazy::<DevMailboxRoute>::new()}/>
+                </FlatRoutes>
             </main>
         </Router>
     }

@@ -50,13 +50,30 @@ test("unknown API paths answer problem+json, not the app", async ({ request }) =
   expect(body.code).toBe("not_found");
 });
 
-test("static assets are served compressed", async ({ request }) => {
+test("the bundle's files carry their hash, are cached for good and are sent precompressed", async ({ request }) => {
   const home = await request.get("/");
+  expect(home.headers()["cache-control"]).toBe("no-cache");
   const html = await home.text();
-  const wasm = html.match(/\/pkg\/[\w.-]+\.wasm/)?.[0] ?? "/pkg/accounts_bg.wasm";
-  const response = await request.get(wasm, { headers: { "Accept-Encoding": "gzip, br" } });
-  expect(response.status()).toBe(200);
-  expect(["br", "gzip"]).toContain(response.headers()["content-encoding"]);
+  const files = ["wasm", "js", "css"].map((extension) => {
+    const file = html.match(new RegExp(`/pkg/accounts\\.[\\w-]{10,}\\.${extension}\\b`))?.[0];
+    expect(file, `a hashed .${extension} in the page`).toBeTruthy();
+    return file!;
+  });
+
+  for (const file of files) {
+    const plain = await request.get(file, { headers: { "Accept-Encoding": "identity" } });
+    expect(plain.status()).toBe(200);
+    expect(plain.headers()["content-encoding"]).toBeUndefined();
+    for (const encoding of ["br", "gzip"]) {
+      const response = await request.get(file, { headers: { "Accept-Encoding": encoding } });
+      expect(response.status(), `${file} in ${encoding}`).toBe(200);
+      expect(response.headers()["content-encoding"]).toBe(encoding);
+      expect(response.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+      expect(response.headers()["vary"]).toContain("accept-encoding");
+      // Decoded, the precompressed copy is the file itself.
+      expect((await response.body()).equals(await plain.body())).toBe(true);
+    }
+  }
 });
 
 test.describe("Content-Security-Policy", () => {

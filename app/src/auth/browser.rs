@@ -48,8 +48,13 @@ pub fn start(auth: Auth) {
 
     listen_to_other_tabs(auth, client.clone());
 
-    // Effects run once the page has hydrated: ask whether a session exists.
+    // Once the page has hydrated (not before: the page must first match
+    // the server's HTML), ask whether a session exists.
+    let hydrated = crate::hydration::hydrated();
     Effect::new(move |_| {
+        if !hydrated.get() {
+            return;
+        }
         if !has_session_hint(&document_cookies()) {
             auth.status.set(AuthStatus::SignedOut);
             return;

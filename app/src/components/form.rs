@@ -222,17 +222,16 @@ pub fn Checkbox(
 
 /// Whether the page has hydrated: `false` in the server's HTML and until the
 /// wasm bundle has taken over, then `true`. A button that needs the app
-/// stays disabled until then, so a click on the server's HTML never submits
-/// a form the browser's way (its fields in the address).
+/// stays disabled until then, so neither a click nor Enter in a field
+/// submits a form the browser's way; and the forms say `method="post"`, so
+/// even a browser that did would not put their fields in the address.
 pub fn use_hydrated() -> Signal<bool> {
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser, once the view is live.
-    Effect::new(move |_| hydrated.set(true));
-    hydrated.into()
+    crate::hydration::hydrated()
 }
 
-/// A submit button that is disabled, with a spinner, while `pending` (and
-/// disabled until the page has hydrated).
+/// A submit button that is disabled, with a spinner, while `pending`; and
+/// until the page has hydrated, when it says "Loading…" so that nobody
+/// wonders why it does nothing.
 #[component]
 pub fn SubmitButton(
     #[prop(into)] label: String,
@@ -240,15 +239,24 @@ pub fn SubmitButton(
     #[prop(into)] pending: Signal<bool>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
+    let busy = move || pending.get() || !hydrated.get();
     view! {
         <button
             type="submit"
             class="button"
-            disabled=move || pending.get() || !hydrated.get()
-            aria-busy=move || pending.get().to_string()
+            disabled=busy
+            aria-busy=move || busy().to_string()
         >
-            {move || pending.get().then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
-            {move || if pending.get() { pending_label.clone() } else { label.clone() }}
+            {move || busy().then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+            {move || {
+                if !hydrated.get() {
+                    "Loading…".to_owned()
+                } else if pending.get() {
+                    pending_label.clone()
+                } else {
+                    label.clone()
+                }
+            }}
         </button>
     }
 }

@@ -89,7 +89,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     None => view! {
                         <Announcement message=announcement/>
                         <p>"Enter the email address of your account and we will send you a link to choose a new password."</p>
-                        <form class="form" novalidate=true on:submit=on_submit>
+                        <form class="form" method="post" novalidate=true on:submit=on_submit>
                             <TextField
                                 id="email"
                                 label="Email address"

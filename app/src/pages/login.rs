@@ -122,7 +122,7 @@ pub fn LoginPage() -> impl IntoView {
                 <Show when=unverified>
                     <ResendVerification initial_email=email.value.get_untracked()/>
                 </Show>
-                <form class="form" novalidate=true on:submit=on_submit>
+                <form class="form" method="post" novalidate=true on:submit=on_submit>
                     <TextField
                         id="email"
                         label="Email address"

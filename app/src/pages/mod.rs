@@ -5,6 +5,7 @@ pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod on_demand;
 pub mod people;
 pub mod register;
 pub mod reset_password;

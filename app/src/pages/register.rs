@@ -87,7 +87,7 @@ pub fn RegisterPage() -> impl IntoView {
                         .into_any(),
                     None => view! {
                         <Announcement message=announcement/>
-                        <form class="form" novalidate=true on:submit=on_submit>
+                        <form class="form" method="post" novalidate=true on:submit=on_submit>
                             <TextField id="name" label="Name" autocomplete="name" field=name error=name_error/>
                             <TextField
                                 id="email"

@@ -114,7 +114,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     None => view! {
                         <Announcement message=announcement/>
                         <p>"Choose the new password for your account. Every device signed in to it will be signed out."</p>
-                        <form class="form" novalidate=true on:submit=on_submit>
+                        <form class="form" method="post" novalidate=true on:submit=on_submit>
                             <TextField
                                 id="password"
                                 label="New password"

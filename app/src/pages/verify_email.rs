@@ -66,7 +66,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 {move || match shown() {
                     Verification::Waiting => view! {
                         <p>"One last step: confirm that this email address is yours, and your account is ready."</p>
-                        <form class="form" novalidate=true on:submit=on_submit aria-label="Confirm your email address">
+                        <form class="form" method="post" novalidate=true on:submit=on_submit aria-label="Confirm your email address">
                             <div>
                                 <SubmitButton
                                     label="Confirm my email address"
@@ -136,7 +136,7 @@ pub fn ResendVerification(#[prop(into)] initial_email: String) -> impl IntoView 
     view! {
         <div class="stack">
             <Announcement message=announcement/>
-            <form class="form" novalidate=true on:submit=on_submit aria-label="Send a new link">
+            <form class="form" method="post" novalidate=true on:submit=on_submit aria-label="Send a new link">
                 <TextField
                     id="resend-email"
                     label="Send a new link to"

@@ -131,7 +131,7 @@ fn RenameForm(
     };
 
     view! {
-        <form class="card form" novalidate=true on:submit=on_submit aria-labelledby="rename-heading">
+        <form class="card form" method="post" novalidate=true on:submit=on_submit aria-labelledby="rename-heading">
             <h2 id="rename-heading">"Change your name"</h2>
             <TextField id="name" label="Name" autocomplete="name" field=name error=name_error/>
             <div>

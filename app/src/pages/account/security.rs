@@ -96,7 +96,7 @@ pub(super) fn ChangePasswordForm(sessions_changed: RwSignal<u32>) -> impl IntoVi
         <div class="card stack">
             <h2 id="change-password-heading">"Change password"</h2>
             <Announcement message=announcement/>
-            <form class="form" novalidate=true on:submit=on_submit aria-labelledby="change-password-heading">
+            <form class="form" method="post" novalidate=true on:submit=on_submit aria-labelledby="change-password-heading">
             <input type="email" name="username" autocomplete="username" value=username readonly=true hidden=true/>
             <TextField
                 id="current-password"

@@ -208,7 +208,7 @@ fn NewPersonForm() -> impl IntoView {
     view! {
         <div class="stack">
             <Announcement message=announcement/>
-            <form class="card form" novalidate=true on:submit=on_submit aria-label="Add a person">
+            <form class="card form" method="post" novalidate=true on:submit=on_submit aria-label="Add a person">
                 <PersonFields form=form/>
                 <div class="actions">
                     <SubmitButton label="Add person" pending_label="Adding…" pending=pending/>

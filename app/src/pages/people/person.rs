@@ -315,7 +315,7 @@ fn EditPerson(
                 </div>
             </div>
         </Show>
-        <form class="card form" novalidate=true on:submit=on_submit aria-label="Edit person">
+        <form class="card form" method="post" novalidate=true on:submit=on_submit aria-label="Edit person">
             <PersonFields form=form/>
             <div class="actions">
                 <SubmitButton label="Save changes" pending_label="Saving…" pending=pending/>
