@@ -65,6 +65,13 @@ impl Database {
                 Backend::Postgres => 16,
             })
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings a connection before lending it, to find ones that
+            // broke while idle. A SQLite connection is a file handle of this
+            // process and cannot break that way; each ping was a trip to the
+            // connection's thread and back, one per query. (sqlx still pings
+            // when the connection is returned.) A PostgreSQL connection can
+            // drop while idle, so it is still checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |connection, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
