@@ -1,11 +1,12 @@
-//! Pages whose code the browser loads only when someone opens them.
+//! Every page, as code the browser loads only when someone opens it.
 //!
-//! The release build splits the wasm bundle (`cargo leptos build --release
-//! --split`): each `view` below, and whatever only it uses, goes into a
-//! chunk of its own under `/pkg`, fetched the first time the router shows
-//! the page. The pages everyone sees first (home, sign in, register) stay in
-//! the main bundle. On the server the views render as any other page, and
-//! the rendered HTML preloads the chunks it used.
+//! The build splits the wasm bundle (`cargo leptos build --split`): each
+//! `view` below, and whatever only it uses, goes into a chunk of its own
+//! under `/pkg`, fetched the first time the router shows the page; code that
+//! several of them use goes into chunks they share. The main module keeps
+//! the router, the header, the session and the API client. On the server
+//! the views render as any other page, and the rendered HTML preloads the
+//! chunks it used. Only the not-found page stays in the main module.
 
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -15,7 +16,10 @@ use super::{
     admin_users::AdminUsersPage,
     dev_mailbox::DevMailboxPage,
     forgot_password::ForgotPasswordPage,
+    home::HomePage,
+    login::LoginPage,
     people::{NewPersonPage, PeoplePage, PersonPage},
+    register::RegisterPage,
     reset_password::ResetPasswordPage,
     verify_email::VerifyEmailPage,
 };
@@ -146,7 +150,7 @@ impl LazyRoute for HomeRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <super::home::HomePage/> }.into_any()
+        view! { <HomePage/> }.into_any()
     }
 }
 
@@ -159,7 +163,7 @@ impl LazyRoute for LoginRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <super::login::LoginPage/> }.into_any()
+        view! { <LoginPage/> }.into_any()
     }
 }
 
@@ -172,6 +176,6 @@ impl LazyRoute for RegisterRoute {
     }
 
     fn view(_this: Self) -> AnyView {
-        view! { <super::register::RegisterPage/> }.into_any()
+        view! { <RegisterPage/> }.into_any()
     }
 }
