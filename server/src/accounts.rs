@@ -8,6 +8,7 @@ use app::api::values::UserId;
 use crate::{
     auth::sessions::Sessions,
     db::{Backend, Database},
+    me_cache::MeCache,
     security_log::{self, EventKind},
     store::{
         sessions::EndReason,
@@ -29,11 +30,16 @@ pub enum ChangeRefused {
 pub struct Accounts {
     db: Database,
     sessions: Sessions,
+    me_cache: MeCache,
 }
 
 impl Accounts {
-    pub fn new(db: Database, sessions: Sessions) -> Self {
-        Self { db, sessions }
+    pub fn new(db: Database, sessions: Sessions, me_cache: MeCache) -> Self {
+        Self {
+            db,
+            sessions,
+            me_cache,
+        }
     }
 
     /// Applies `change` to the account and returns it as it now is. A
@@ -59,6 +65,7 @@ impl Accounts {
             });
         }
         transaction.commit().await?;
+        self.me_cache.forget_user(id);
         let after = users::find_by_id(self.db.pool(), id)
             .await?
             .ok_or(ChangeRefused::NotFound)?;

@@ -18,6 +18,7 @@ use crate::{
     clock::unix_now,
     config::Settings,
     db::Database,
+    me_cache::MeCache,
     store::users::{self, Change},
 };
 
@@ -76,7 +77,9 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<String
             grace_secs: seconds(settings.refresh_reuse_grace),
         },
     );
-    let accounts = Accounts::new(db.clone(), sessions);
+    // The server's cache is not this process's: it sees the change when
+    // the sessions it ends are refused.
+    let accounts = Accounts::new(db.clone(), sessions, MeCache::new(false));
     let change = Change {
         role: Some(role),
         disabled: None,

@@ -16,6 +16,7 @@ pub mod http;
 pub mod limits;
 pub mod lockout;
 pub mod mail;
+pub mod me_cache;
 pub mod security_log;
 pub mod serve;
 pub mod startup;

@@ -33,13 +33,14 @@ use crate::{
         sessions::{Lifetimes, Sessions},
     },
     config::Settings,
-    db::Database,
+    db::{Backend, Database},
     error::ApiError,
     housekeeping,
     http::{self, ApiContext},
     limits::RateLimits,
     lockout::Lockout,
     mail::Mailer,
+    me_cache::MeCache,
     security_log::SecurityLog,
     serve, web,
 };
@@ -151,6 +152,8 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         },
     );
 
+    // SQLite cannot be shared: there, this is the only instance.
+    let me_cache = MeCache::new(db.backend() == Backend::Sqlite);
     let db_for_accounts = db.clone();
     let db_for_log = db.clone();
     Ok(ApiContext {
@@ -159,7 +162,8 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         passwords,
         access_tokens,
         revoked,
-        accounts: Accounts::new(db_for_accounts, sessions.clone()),
+        accounts: Accounts::new(db_for_accounts, sessions.clone(), me_cache.clone()),
+        me_cache,
         sessions,
         mailer,
         limits,

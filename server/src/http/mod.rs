@@ -38,6 +38,7 @@ use crate::{
     limits::RateLimits,
     lockout::Lockout,
     mail::Mailer,
+    me_cache::MeCache,
     security_log::SecurityLog,
 };
 
@@ -55,6 +56,8 @@ pub struct ApiContext {
     pub revoked: RevokedSessions,
     pub sessions: Sessions,
     pub accounts: Accounts,
+    /// What GET /api/me answered, per session; see the module.
+    pub me_cache: MeCache,
     pub mailer: Mailer,
     pub limits: RateLimits,
     pub lockout: Lockout,

@@ -21,6 +21,7 @@ use crate::{
     accounts::ChangeRefused,
     clock::{rfc3339, unix_now},
     error::ApiError,
+    me_cache::Lookup,
     store::{
         users::{self, Change, UserRow},
         After,
@@ -50,10 +51,16 @@ pub fn user_view(row: &UserRow) -> User {
 }
 
 async fn me(State(context): State<ApiContext>, caller: AuthUser) -> Result<Reply<Me>, ApiError> {
-    let user = users::find_by_id(context.db.pool(), caller.user_id)
+    let ticket = match context.me_cache.get(caller.session_id, caller.user_id) {
+        Lookup::Kept(user) => return Ok(Reply::new(user)),
+        Lookup::Missing(ticket) => ticket,
+    };
+    let row = users::find_by_id(context.db.pool(), caller.user_id)
         .await?
         .ok_or_else(gone)?;
-    Ok(Reply::new(user_view(&user)))
+    let user = user_view(&row);
+    context.me_cache.keep(ticket, caller.session_id, &user);
+    Ok(Reply::new(user))
 }
 
 async fn update_me(
@@ -65,6 +72,7 @@ async fn update_me(
         .map_err(|invalid| ApiError::Validation(vec![FieldError::new("name", invalid.0)]))?;
     let pool = context.db.pool();
     users::update_name(pool, caller.user_id, &name, unix_now()).await?;
+    context.me_cache.forget_user(caller.user_id);
     let user = users::find_by_id(pool, caller.user_id)
         .await?
         .ok_or_else(gone)?;

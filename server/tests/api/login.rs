@@ -13,6 +13,7 @@ both_backends!(
     refresh_tokens_are_stored_only_as_sha256,
     me_returns_the_profile_for_a_valid_token,
     the_profile_name_can_be_changed,
+    a_new_name_shows_at_once_on_every_instance,
 );
 
 async fn login_answers_tokens_and_sets_a_strict_cookie(backend: Backend) {
@@ -148,9 +149,25 @@ pub fn decode_claims(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
+/// The name GET /api/me shows to `token` at `instance`.
+async fn name_seen(instance: &TestApp, token: &str) -> String {
+    let user: Value = instance
+        .get_with_token("/api/me", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    user["name"].as_str().unwrap().to_owned()
+}
+
 async fn the_profile_name_can_be_changed(backend: Backend) {
     let app = spawn_app(backend).await;
     let session = app.signed_in("rename").await;
+    let other_device = app.sign_in(&session.email).await;
+    // Both sessions have asked once: whatever the server keeps of that
+    // answer must not outlive the rename.
+    let before = name_seen(&app, &session.access_token).await;
+    assert_eq!(name_seen(&app, &other_device.access_token).await, before);
     let patch = |body: Value| {
         app.client
             .patch(app.url("/api/me"))
@@ -169,6 +186,10 @@ async fn the_profile_name_can_be_changed(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(reloaded["name"], "Ada King");
+    assert_eq!(
+        name_seen(&app, &other_device.access_token).await,
+        "Ada King"
+    );
 
     let response = patch(json!({"name": " "})).await.unwrap();
     let problem = assert_problem(response, 422, "validation_failed").await;
@@ -183,4 +204,37 @@ async fn the_profile_name_can_be_changed(backend: Backend) {
         .unwrap();
     assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
     assert_problem(anonymous, 401, "authentication_required").await;
+}
+
+async fn a_new_name_shows_at_once_on_every_instance(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let session = app.signed_in("everywhere").await;
+    let token = &session.access_token;
+    // Several instances need PostgreSQL; with SQLite the other instance is
+    // the same database after a restart.
+    let running = match backend {
+        Backend::Postgres => {
+            let elsewhere = app.another_instance().await;
+            assert_ne!(name_seen(&elsewhere, token).await, "Grace Hopper");
+            Some(elsewhere)
+        }
+        Backend::Sqlite => None,
+    };
+    assert_ne!(name_seen(&app, token).await, "Grace Hopper");
+
+    let response = app
+        .client
+        .patch(app.url("/api/me"))
+        .bearer_auth(&session.access_token)
+        .json(&json!({"name": "Grace Hopper"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(name_seen(&app, token).await, "Grace Hopper");
+    let elsewhere = match running {
+        Some(elsewhere) => elsewhere,
+        None => app.another_instance().await,
+    };
+    assert_eq!(name_seen(&elsewhere, token).await, "Grace Hopper");
 }

@@ -249,6 +249,13 @@ async fn a_demoted_admin_is_refused_at_once_everywhere(backend: Backend) {
             .status(),
         200
     );
+    let me: Value = app
+        .get_with_token("/api/me", &deputy.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "admin");
 
     let response = patch_user(&app, &boss, &deputy.user_id, json!({"role": "user"})).await;
     assert_eq!(response.status(), 200);
@@ -270,7 +277,7 @@ async fn a_demoted_admin_is_refused_at_once_everywhere(backend: Backend) {
     if backend == Backend::Postgres {
         crate::passwords::wait_until_refused(&elsewhere, &deputy.access_token).await;
     }
-    // Signed in again, the new role is in the token.
+    // Signed in again, the new role is in the token and in the profile.
     let again = app.sign_in(&deputy.email).await;
     assert_problem(
         app.get_with_token("/api/users", &again.access_token).await,
@@ -278,6 +285,13 @@ async fn a_demoted_admin_is_refused_at_once_everywhere(backend: Backend) {
         "forbidden",
     )
     .await;
+    let me: Value = app
+        .get_with_token("/api/me", &again.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "user");
 }
 
 async fn a_disabled_user_cannot_sign_in_or_reset(backend: Backend) {
