@@ -127,7 +127,12 @@ pub fn spawn_maintenance(revoked: RevokedSessions, db: Database, database_url: S
     let reconciled = revoked.clone();
     let reconcile_db = db.clone();
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(RECONCILE_INTERVAL);
+        // Start-up has just loaded the list: the first reconciliation is
+        // one interval away, not now.
+        let mut interval = tokio::time::interval_at(
+            tokio::time::Instant::now() + RECONCILE_INTERVAL,
+            RECONCILE_INTERVAL,
+        );
         loop {
             interval.tick().await;
             reconciled.prune(unix_now());
