@@ -257,12 +257,8 @@ refresh_rounds() {
   done
 }
 
-# --- the raw Argon2id rate, one thread on the server's CPU -------------------
-say "raw Argon2id verification rate (m=19456 KiB, t=2, p=1), ${rounds} × ${seconds} s"
-for ((r = 1; r <= rounds; r++)); do
-  taskset -c "$server_cpu" "$argon2_rate" "$seconds"
-done >"$work/argon2.samples"
-argon2_raw="$(median <"$work/argon2.samples")"
+# Hashing threads the server starts: one per CPU it may use.
+hash_slots="$(taskset -c "$server_cpu" nproc)"
 
 # --- SQLite: health, me, logins, me under a login flood, refresh ---------------
 say "starting the release server on SQLite (CPU $server_cpu; load on CPU $load_cpu)"
@@ -277,8 +273,22 @@ say "GET /api/health: -c$connections, ${rounds} × ${seconds} s"
 wrk_rounds health get.lua "$connections" /api/health
 say "GET /api/me (bearer): -c$connections, ${rounds} × ${seconds} s"
 BENCH_TOKEN="$access_token" wrk_rounds me get.lua "$connections" /api/me
-say "POST /api/auth/login: -c$login_connections, ${rounds} × ${seconds} s"
-wrk_rounds login login.lua "$login_connections" /api/auth/login
+# The raw Argon2id rate (one thread on the server's CPU, the server idle)
+# right before each round of logins: the machine's speed drifts by several
+# percent over minutes, so each round is compared with its own baseline.
+say "POST /api/auth/login: -c$login_connections, each after the raw Argon2id rate (m=19456 KiB, t=2, p=1), ${rounds} × ${seconds} s"
+: >"$work/argon2.samples"
+: >"$work/login.samples"
+: >"$work/login_ratio.samples"
+for ((r = 1; r <= rounds; r++)); do
+  raw="$(taskset -c "$server_cpu" "$argon2_rate" "$seconds")"
+  echo "$raw" >>"$work/argon2.samples"
+  wrk_once login.lua "$login_connections" /api/auth/login >>"$work/login.samples"
+  tail -n 1 "$work/login.samples" |
+    awk -v raw="$raw" -v slots="$hash_slots" '{ print $2 / (raw * slots) }' >>"$work/login_ratio.samples"
+done
+argon2_raw="$(median <"$work/argon2.samples")"
+login_ratio="$(median <"$work/login_ratio.samples")"
 say "GET /api/me during a login flood: ${rounds} × ${seconds} s"
 : >"$work/me_flood.samples"
 for ((r = 1; r <= rounds; r++)); do
@@ -301,7 +311,6 @@ refresh_rounds refresh_sqlite "$email"
 
 rss_kib="$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$server_pid/status")"
 hwm_kib="$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$server_pid/status")"
-hash_slots="$(taskset -c "$server_cpu" nproc)"
 stop_server
 
 # --- PostgreSQL: refresh ----------------------------------------------------
@@ -354,7 +363,7 @@ printf '| GET /api/me (bearer) | %s req/s, p50 %s ms, p99 %s ms | |\n' "$me_rps"
 printf '| /api/me ÷ /api/health | %s | ≥ 0.5 |\n' "$(ratio "$me_rps" "$health_rps")"
 printf '| POST /api/auth/login | %s logins/s (%s failed) | |\n' "$login_rps" "$(failed_total login)"
 printf '| raw Argon2id verify, 1 thread | %s /s (× %s hash slot) | |\n' "$argon2_raw" "$hash_slots"
-printf '| logins ÷ raw verify rate × slots | %s | ≥ 0.95 |\n' "$(ratio "$login_rps" "$(awk -v a="$argon2_raw" -v s="$hash_slots" 'BEGIN { print a * s }')")"
+printf '| logins ÷ (raw verify rate × slots), per round | %s | ≥ 0.95 |\n' "$(awk -v r="$login_ratio" 'BEGIN { printf "%.2f", r }')"
 printf '| GET /api/me p99 during a login flood | %s ms (%s req/s) | |\n' "$me_flood_p99" "$(col me_flood 2)"
 printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
 printf '| %s concurrent logins: answered / shed with 503 | %s /s answered, %s shed in %s s | some shed |\n' "$shed_connections" "$(col shed_login 2)" "$(col shed_login 5)" "$seconds"

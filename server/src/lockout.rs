@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use app::api::{values::normalize_email, ProblemCode};
+use sqlx::{Any, Executor};
 
 use crate::{
     config::error::ConfigError,
@@ -19,6 +20,15 @@ use crate::{
     error::{in_words, ApiError},
     store::sign_in_failures,
 };
+
+/// What [`Lockout::ensure_unlocked`] found for an address it let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlocked {
+    /// No failures on record.
+    Clean,
+    /// Failures on record (and perhaps a lock that has ended).
+    WithFailures,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutSettings {
@@ -111,11 +121,18 @@ impl Lockout {
     }
 
     /// 429 `sign_in_locked` while the address waits; checked before any
-    /// password is hashed.
-    pub async fn ensure_unlocked(&self, typed_email: &str, now: i64) -> Result<(), ApiError> {
+    /// password is hashed, on `db`, so that the caller can ask its
+    /// other questions on the same connection.
+    pub async fn ensure_unlocked<'e>(
+        &self,
+        db: impl Executor<'e, Database = Any>,
+        typed_email: &str,
+        now: i64,
+    ) -> Result<Unlocked, ApiError> {
         let key = normalize_email(typed_email);
-        match sign_in_failures::locked_until(self.db.pool(), &key, now).await? {
-            Some(until) => {
+        match sign_in_failures::record_of(db, &key).await? {
+            None => Ok(Unlocked::Clean),
+            Some(Some(until)) if until > now => {
                 let wait = u64::try_from(until - now).unwrap_or(1).max(1);
                 Err(ApiError::retry_later(
                     ProblemCode::SignInLocked,
@@ -127,7 +144,7 @@ impl Lockout {
                     Duration::from_secs(wait),
                 ))
             }
-            None => Ok(()),
+            Some(_) => Ok(Unlocked::WithFailures),
         }
     }
 
@@ -151,8 +168,13 @@ impl Lockout {
         })
     }
 
-    /// The right password, or a reset: the count starts over.
-    pub async fn cleared(&self, email: &str) -> Result<(), sqlx::Error> {
+    /// The right password, or a reset: the count starts over. A sign-in
+    /// passes what [`ensure_unlocked`](Self::ensure_unlocked) found, and an
+    /// address with nothing on record costs no statement.
+    pub async fn cleared(&self, email: &str, found: Unlocked) -> Result<(), sqlx::Error> {
+        if found == Unlocked::Clean {
+            return Ok(());
+        }
         sign_in_failures::clear(self.db.pool(), &normalize_email(email)).await
     }
 }

@@ -58,7 +58,7 @@ impl SecurityLog {
     }
 
     /// Writes one event; never fails the caller.
-    pub async fn record(
+    async fn record(
         &self,
         user_id: UserId,
         kind: EventKind,

@@ -20,7 +20,7 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     sensitive_headers::SetSensitiveRequestHeadersLayer,
     set_header::SetResponseHeaderLayer,
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
@@ -221,7 +221,12 @@ fn with_middleware(router: Router, protection: Protection) -> Router {
                 request_id,
             )
         })
-        .on_response(DefaultOnResponse::new().level(Level::INFO));
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        // The error type logs what went wrong itself, once, at the level it
+        // deserves. At ERROR here, every 5xx was logged again: each login
+        // shed with 503 under a flood wrote an error line, thousands a
+        // second, which cost the CPU the flood was being shed to save.
+        .on_failure(DefaultOnFailure::new().level(Level::DEBUG));
 
     router.layer(
         ServiceBuilder::new()

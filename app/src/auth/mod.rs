@@ -43,6 +43,11 @@ pub struct Auth {
     pub status: RwSignal<AuthStatus>,
     /// Why the user was signed out without asking, for the login page.
     pub notice: RwSignal<Option<String>>,
+    /// Only in the browser, where the client lives on the page's one
+    /// thread. The server never has one, and holds no slot for it: a
+    /// thread-bound slot panicked when a streamed page ended on another
+    /// thread of the runtime than the one it began on.
+    #[cfg(target_arch = "wasm32")]
     client: StoredValue<Option<ApiClient>, LocalStorage>,
 }
 
@@ -54,9 +59,16 @@ impl Auth {
         })
     }
 
-    /// The API client; `None` while rendering on the server.
+    /// The API client; `None` until the browser has made it.
+    #[cfg(target_arch = "wasm32")]
     pub fn client(&self) -> Option<ApiClient> {
         self.client.with_value(Clone::clone)
+    }
+
+    /// The API client: never while rendering on the server.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn client(&self) -> Option<ApiClient> {
+        None
     }
 
     fn require_client(&self) -> Result<ApiClient, ClientError> {
@@ -121,6 +133,7 @@ pub fn provide_auth() -> Auth {
     let auth = Auth {
         status: RwSignal::new(AuthStatus::Restoring),
         notice: RwSignal::new(None),
+        #[cfg(target_arch = "wasm32")]
         client: StoredValue::new_local(None),
     };
     provide_context(auth);

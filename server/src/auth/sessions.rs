@@ -105,8 +105,11 @@ impl Sessions {
         } else {
             self.lifetimes.browser_secs
         };
+        // The session, its first token and the sign-in in the log land
+        // together.
+        let mut transaction = self.db.pool().begin().await?;
         sessions::create(
-            self.db.pool(),
+            &mut transaction,
             NewSession {
                 id: session_id,
                 user_id,
@@ -119,6 +122,16 @@ impl Sessions {
             now,
         )
         .await?;
+        security_log::record_in(
+            &mut *transaction,
+            user_id,
+            EventKind::SignedIn,
+            Some(device),
+            None,
+            now,
+        )
+        .await?;
+        transaction.commit().await?;
         Ok(Opened {
             session_id,
             refresh_token,

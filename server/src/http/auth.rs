@@ -30,7 +30,6 @@ use crate::{
     error::ApiError,
     limits::Policy,
     mail::templates,
-    security_log::EventKind,
     store::{
         email_tokens::{self, Purpose},
         is_unique_violation,
@@ -231,12 +230,20 @@ async fn login(
     let (email, password) = validate_login(&request).map_err(ApiError::Validation)?;
     context.limits.check(Policy::Login, ip, Some(&email))?;
     let now = unix_now();
-    context.lockout.ensure_unlocked(&email, now).await?;
+    // Both questions on one connection: each one given back to the pool
+    // costs a trip to its thread.
+    let mut connection = context.db.pool().acquire().await?;
+    let on_record = context
+        .lockout
+        .ensure_unlocked(&mut *connection, &email, now)
+        .await?;
     // An address that cannot exist matches no account, and costs the same.
     let user = match Email::parse(&email) {
-        Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
+        Ok(email) => users::find_by_email(&mut *connection, &email).await?,
         Err(_) => None,
     };
+    // Not held while the password is checked.
+    drop(connection);
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     let password_matches = context.passwords.verify(password, stored_hash).await?;
     let user = match user {
@@ -253,7 +260,7 @@ async fn login(
             ));
         }
     };
-    context.lockout.cleared(&email).await?;
+    context.lockout.cleared(&email, on_record).await?;
     // Only after the right password: a wrong one says nothing about the
     // account's state.
     if user.is_disabled() {
@@ -269,14 +276,11 @@ async fn login(
         ));
     }
 
+    // Logs the sign-in too.
     let opened = context
         .sessions
         .open(user.id, &device, request.remember, now)
         .await?;
-    context
-        .security_log
-        .record(user.id, EventKind::SignedIn, &device, None, now)
-        .await;
     let body = token_response(&context, &user, opened.session_id, now)?;
     let jar = cookies::with_refresh_token(jar, opened.refresh_token, opened.cookie_life);
     Ok(Reply::new(body).with_cookies(jar))

@@ -1,7 +1,7 @@
 //! The `sessions` table and the refresh tokens of each session.
 
 use app::api::values::{SessionId, UserId};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
 
 use super::parse_id;
 
@@ -41,14 +41,15 @@ pub struct SessionRow {
     pub ip_address: Option<String>,
 }
 
-/// Opens a session with its first refresh token, atomically.
+/// Opens a session with its first refresh token. Call it inside a
+/// transaction, which lands both or neither (the caller's, so that what
+/// else a sign-in writes lands with them).
 pub async fn create(
-    db: &AnyPool,
+    transaction: &mut AnyConnection,
     session: NewSession<'_>,
     refresh_token_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let mut transaction = db.begin().await?;
     sqlx::query(
         "INSERT INTO sessions \
          (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address, remember) \
@@ -64,8 +65,7 @@ pub async fn create(
     .bind(i64::from(session.remember))
     .execute(&mut *transaction)
     .await?;
-    insert_token(&mut *transaction, refresh_token_hash, session.id, now).await?;
-    transaction.commit().await
+    insert_token(transaction, refresh_token_hash, session.id, now).await
 }
 
 async fn insert_token<'e>(

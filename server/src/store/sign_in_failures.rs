@@ -51,20 +51,17 @@ pub async fn lock<'e>(
     Ok(())
 }
 
-/// When the lock on the address ends, if it is locked at `now`.
-pub async fn locked_until<'e>(
+/// The address's record, if it has one: `Some(locked_until)`, where
+/// `locked_until` is when its latest lock ends (`None` if never locked).
+/// No row means no failures to clear.
+pub async fn record_of<'e>(
     db: impl Executor<'e, Database = Any>,
     email: &str,
-    now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT locked_until FROM sign_in_failures WHERE email = $1 AND locked_until > $2",
-    )
-    .bind(email)
-    .bind(now)
-    .fetch_optional(db)
-    .await
-    .map(Option::flatten)
+) -> Result<Option<Option<i64>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE email = $1")
+        .bind(email)
+        .fetch_optional(db)
+        .await
 }
 
 /// Forgets the address's failures (the right password, a reset).

@@ -1,0 +1,277 @@
+//! The hashing threads: one per slot (core), each keeping one block of
+//! Argon2 memory for its whole life, all taking work from one queue.
+//!
+//! A fresh block per hash either costs thousands of page faults (memory
+//! handed back to the kernel and faulted in again) or, when the allocator
+//! keeps freed blocks, grows the process by a block per thread that ever
+//! hashed. Argon2 writes every block before it reads it, so a reused block
+//! needs no clearing either.
+//!
+//! Work goes straight into the queue, which the threads drain one job after
+//! the other: a thread that finishes a hash takes the next one at once,
+//! without waiting for an async worker to hand it over. What the queue may
+//! hold is bounded when the work is admitted; beyond that bound, work is
+//! refused rather than queued.
+//!
+//! The threads run under `SCHED_IDLE`: they get the CPU when no request
+//! wants it, and any request that wakes up takes the CPU from them at once.
+//! A request costs microseconds and a hash tens of milliseconds, so a
+//! request that waited for a hash to finish, or for the end of the hash's
+//! time slice (a 4 ms scheduler tick on a `HZ=250` kernel), would wait
+//! hundreds of times its own cost. Measured with the server on one core, 32
+//! connections asking `GET /api/me` and 4 logging in: the p99 of `/api/me`
+//! grew 2.7× with the threads at nice +10, 1.7–2.6× at nice +19, and not at
+//! all under `SCHED_IDLE`. The price is paid only when requests keep every
+//! core busy all the time: hashing then gets what `SCHED_IDLE`'s weight
+//! gives it (a fraction of a percent), logins wait in the queue, and once it
+//! is full further ones are refused with 503 `overloaded`, which is the
+//! right answer from a server that is out of CPU.
+
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc, Arc, Mutex,
+    },
+};
+
+use anyhow::Context as _;
+
+use super::{argon::Memory, HashError};
+
+/// Work for a hashing thread, with the thread's memory.
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+pub struct HashThreads {
+    /// The queue; the threads end when it is dropped.
+    jobs: mpsc::Sender<Job>,
+    /// Jobs admitted and not yet finished (running or queued).
+    admitted: Arc<AtomicUsize>,
+    /// How many may be: one running per thread, plus those allowed to wait.
+    capacity: usize,
+}
+
+impl HashThreads {
+    /// Starts `count` threads; at most `max_waiting` jobs wait beyond one
+    /// running on each.
+    pub fn start(count: usize, max_waiting: usize) -> anyhow::Result<Self> {
+        let count = count.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..count {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("password-hash-{index}"))
+                .spawn(move || serve(&queue))
+                .context("could not start a password hashing thread")?;
+        }
+        Ok(Self {
+            jobs,
+            admitted: Arc::default(),
+            capacity: count + max_waiting,
+        })
+    }
+
+    /// Runs `work` on a hashing thread, or refuses it at once when the
+    /// queue is full. The work of a caller that stops waiting before it
+    /// starts is skipped, and its place given back, when a thread reaches
+    /// it; work already running finishes. (A place given back the moment the
+    /// caller left would leave the queue unbounded.)
+    pub async fn run<T, F>(&self, work: F) -> Result<T, HashError>
+    where
+        F: FnOnce(&mut Memory) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let admission = Admission::take(&self.admitted, self.capacity)?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.send(Box::new(move |memory: &mut Memory| {
+            let outcome = (!done.is_closed()).then(|| work(memory));
+            // Given back before the answer, so that the caller's next job
+            // finds the place free.
+            drop(admission);
+            if let Some(outcome) = outcome {
+                let _ = done.send(outcome);
+            }
+        }))?;
+        Ok(result.await.context("password hashing task failed")?)
+    }
+
+    /// [`run`](Self::run), waiting on the calling thread, outside the
+    /// admission count: for start-up work.
+    pub fn run_now<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        F: FnOnce(&mut Memory) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, result) = mpsc::channel();
+        self.send(Box::new(move |memory: &mut Memory| {
+            let _ = done.send(work(memory));
+        }))?;
+        result.recv().context("the password hashing thread failed")
+    }
+
+    fn send(&self, job: Job) -> anyhow::Result<()> {
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the password hashing threads are gone"))
+    }
+}
+
+/// One admitted job's place in the queue, given back when dropped: when its
+/// job is done, skipped, or never sent.
+struct Admission {
+    admitted: Arc<AtomicUsize>,
+}
+
+impl Admission {
+    fn take(admitted: &Arc<AtomicUsize>, capacity: usize) -> Result<Self, HashError> {
+        admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                (count < capacity).then_some(count + 1)
+            })
+            .map_err(|_| HashError::Overloaded)?;
+        Ok(Self {
+            admitted: Arc::clone(admitted),
+        })
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A hashing thread's life: take the next job, run it, repeat until the
+/// queue is gone.
+fn serve(queue: &Mutex<mpsc::Receiver<Job>>) {
+    run_only_when_idle();
+    let mut memory = Memory::default();
+    loop {
+        let next = queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .recv();
+        let Ok(job) = next else { return };
+        // A panic fails its own request (its result channel closes) and
+        // leaves the thread serving the next.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+    }
+}
+
+/// Puts the calling thread under `SCHED_IDLE` (see the module's comment),
+/// or, where that is refused, at the lowest nice level. On Linux both
+/// belong to a thread, not to the whole process.
+#[cfg(target_os = "linux")]
+fn run_only_when_idle() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is the calling thread; only its policy changes.
+    let idle = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0;
+    if !idle {
+        tracing::warn!("SCHED_IDLE refused; password hashing runs at nice 19");
+        // SAFETY: nice(2) changes only the calling thread's priority.
+        unsafe {
+            libc::nice(19);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_only_when_idle() {}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Blocks the only thread until the returned sender is dropped.
+    async fn occupy(threads: &Arc<HashThreads>) -> mpsc::Sender<()> {
+        let (release, wait) = mpsc::channel::<()>();
+        let (started, has_started) = tokio::sync::oneshot::channel();
+        let threads = Arc::clone(threads);
+        tokio::spawn(async move {
+            threads
+                .run(move |_| {
+                    let _ = started.send(());
+                    let _ = wait.recv();
+                })
+                .await
+        });
+        has_started.await.unwrap();
+        release
+    }
+
+    #[tokio::test]
+    async fn admits_one_running_and_the_waiting_then_refuses() {
+        let threads = Arc::new(HashThreads::start(1, 2).unwrap());
+        let release = occupy(&threads).await;
+        let waiting: Vec<_> = (0..2)
+            .map(|n| {
+                let threads = Arc::clone(&threads);
+                tokio::spawn(async move { threads.run(move |_| n).await })
+            })
+            .collect();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while threads.admitted.load(Ordering::Acquire) < 3 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        assert!(matches!(
+            threads.run(|_| 9).await,
+            Err(HashError::Overloaded)
+        ));
+        drop(release);
+        for (n, waiter) in waiting.into_iter().enumerate() {
+            assert_eq!(waiter.await.unwrap().unwrap(), n);
+        }
+        assert_eq!(threads.admitted.load(Ordering::Acquire), 0);
+    }
+
+    /// The work of a caller that gave up (its client went away, its request
+    /// timed out) is skipped, and its place given back. Places used to leak
+    /// when a waiting caller gave up, until every login was refused.
+    #[tokio::test]
+    async fn a_caller_that_gives_up_frees_its_place() {
+        let threads = Arc::new(HashThreads::start(1, 5).unwrap());
+        let release = occupy(&threads).await;
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..5 {
+            let counter = Arc::clone(&ran);
+            let gave_up = tokio::time::timeout(
+                Duration::from_millis(10),
+                threads.run(move |_| counter.fetch_add(1, Ordering::AcqRel)),
+            )
+            .await;
+            assert!(gave_up.is_err(), "the thread is busy: the caller waits");
+        }
+        assert!(
+            matches!(threads.run(|_| 0).await, Err(HashError::Overloaded)),
+            "the abandoned work holds its places until a thread reaches it"
+        );
+        drop(release);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while threads.admitted.load(Ordering::Acquire) > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("every place is given back");
+        assert_eq!(threads.run(|_| 7).await.unwrap(), 7);
+        assert_eq!(ran.load(Ordering::Acquire), 0, "abandoned work is skipped");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_only_when_the_cpu_is_idle() {
+        let threads = HashThreads::start(1, 0).unwrap();
+        // SAFETY: reads the calling thread's policy.
+        let policy = threads
+            .run(|_| unsafe { libc::sched_getscheduler(0) })
+            .await
+            .unwrap();
+        assert_eq!(policy, libc::SCHED_IDLE);
+    }
+}
