@@ -12,3 +12,20 @@ export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
 SCHEMATHESIS_VERSION="4.32.5"
 # shellcheck disable=SC2034 # read by the scripts that source this one
 SCHEMATHESIS_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/accounts-tools/schemathesis-$SCHEMATHESIS_VERSION"
+
+# Runs "$@" in end2end/ with what the server Playwright starts needs: a fresh
+# data directory $1 and the database URL $2 (playwright.config.ts reads both).
+in_end2end() {
+  local data_dir="$1" database_url="$2"
+  shift 2
+  (
+    cd "$root/end2end"
+    LEPTOS_SITE_ADDR="127.0.0.1:3100" \
+      APP_ENV=development \
+      RATE_LIMITS=off \
+      APP_URL="http://127.0.0.1:3100" \
+      DATA_DIR="$data_dir" \
+      DATABASE_URL="$database_url" \
+      "$@"
+  )
+}

@@ -13,14 +13,5 @@ e2e_dir="$PWD/target/e2e"
 rm -rf "$e2e_dir"
 mkdir -p "$e2e_dir" docs/screenshots
 scripts/build-release.sh
-(
-  cd end2end
-  LEPTOS_SITE_ADDR="127.0.0.1:3100" \
-    APP_ENV=development \
-    RATE_LIMITS=off \
-    APP_URL="http://127.0.0.1:3100" \
-    DATA_DIR="$e2e_dir" \
-    DATABASE_URL="sqlite://$e2e_dir/app.db?mode=rwc" \
-    npm run screenshots
-)
+in_end2end "$e2e_dir" "sqlite://$e2e_dir/app.db?mode=rwc" npm run screenshots
 ls -l docs/screenshots/*.png

@@ -62,16 +62,7 @@ if wants e2e; then
     e2e_dir="$PWD/target/e2e"
     rm -rf "$e2e_dir"
     mkdir -p "$e2e_dir"
-    (
-      cd end2end
-      LEPTOS_SITE_ADDR="127.0.0.1:3100" \
-        APP_ENV=development \
-        RATE_LIMITS=off \
-        APP_URL="http://127.0.0.1:3100" \
-        DATA_DIR="$e2e_dir" \
-        DATABASE_URL="${database_url//@E2E_DIR@/$e2e_dir}" \
-        npx playwright test
-    ) || true
+    in_end2end "$e2e_dir" "${database_url//@E2E_DIR@/$e2e_dir}" npx playwright test || true
     # Only a fresh report with passing tests and no failures counts (a
     # server that never started leaves none).
     node -e '

@@ -3,7 +3,7 @@
 //! takes effect at once, because the role travels inside access tokens: the
 //! account's sessions all end (on every instance) with the change.
 
-use app::api::values::UserId;
+use app::api::values::{DisplayName, UserId};
 
 use crate::{
     auth::sessions::Sessions,
@@ -40,6 +40,20 @@ impl Accounts {
             sessions,
             me_cache,
         }
+    }
+
+    /// Renames the account and returns it as it now is; `None` when it no
+    /// longer exists. The `/api/me` answers kept for its sessions are
+    /// forgotten before this returns.
+    pub async fn rename(
+        &self,
+        id: UserId,
+        name: &DisplayName,
+        now: i64,
+    ) -> Result<Option<UserRow>, sqlx::Error> {
+        users::update_name(self.db.pool(), id, name, now).await?;
+        self.me_cache.forget_user(id);
+        users::find_by_id(self.db.pool(), id).await
     }
 
     /// Applies `change` to the account and returns it as it now is. A

@@ -6,8 +6,9 @@
 //! pool's checks (~6 context switches).
 //!
 //! Why an answer kept for a session cannot go stale: of what it shows, only
-//! the name can change while a session lives, and it changes through
-//! `PATCH /api/me`, which forgets the account's entries before it answers.
+//! the name can change while a session lives, and it changes only through
+//! `Accounts::rename` (`PATCH /api/me`), which forgets the account's
+//! entries before it answers.
 //! A change of role or status ends every session of the account, and the
 //! bearer extractor refuses their tokens before this cache is asked;
 //! entries are per session, so the next sign-in reads the account afresh.

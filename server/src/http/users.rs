@@ -70,10 +70,9 @@ async fn update_me(
 ) -> Result<Reply<UpdateMe>, ApiError> {
     let name = DisplayName::parse(&request.name)
         .map_err(|invalid| ApiError::Validation(vec![FieldError::new("name", invalid.0)]))?;
-    let pool = context.db.pool();
-    users::update_name(pool, caller.user_id, &name, unix_now()).await?;
-    context.me_cache.forget_user(caller.user_id);
-    let user = users::find_by_id(pool, caller.user_id)
+    let user = context
+        .accounts
+        .rename(caller.user_id, &name, unix_now())
         .await?
         .ok_or_else(gone)?;
     Ok(Reply::new(user_view(&user)))
