@@ -25,8 +25,25 @@ for_bench=false
 [[ "${1:-}" == "--cluster" ]] && for_cluster=true
 [[ "${1:-}" == "--bench" ]] && for_bench=true
 
-step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says how long the setup has been running, so a first run (which
+# compiles two tools) shows that it is working.
+setup_started=$SECONDS
+step() { printf '\033[1m==> [%s] %s\033[0m\n' "$(elapsed)" "$*"; }
 skip() { printf '    %s\n' "$*"; }
+elapsed() { local s=$((SECONDS - setup_started)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
+
+# The tools are compiled with a profile made for installing, not for their
+# own releases: cargo-leptos asks for fat LTO and one codegen unit, which
+# takes half an hour on two cores for a tool whose speed nobody notices.
+# These settings apply to the `cargo install` runs below only.
+tool_profile=(
+  env
+  CARGO_PROFILE_RELEASE_LTO=off
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=2
+  CARGO_PROFILE_RELEASE_DEBUG=false
+  CARGO_PROFILE_RELEASE_INCREMENTAL=false
+)
 
 as_root() {
   if [[ "$(id -u)" == 0 ]]; then
@@ -71,7 +88,7 @@ if [[ "$(cargo leptos --version 2>/dev/null || true)" == *" $CARGO_LEPTOS_VERSIO
   skip "present"
 else
   # no_downloads: use wasm-bindgen, wasm-opt and friends from PATH.
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  "${tool_profile[@]}" cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
 fi
 
 step "wasm-bindgen CLI $WASM_BINDGEN_VERSION"
@@ -83,7 +100,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" == "wasm-bindgen $WASM_BIN
   skip "present"
 else
   # Not --locked: one of its locked dependencies is gone from crates.io.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  "${tool_profile[@]}" cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 step "Node.js $MIN_NODE_MAJOR+ and the end2end packages (Playwright, binaryen's wasm-opt)"

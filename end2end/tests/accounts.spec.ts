@@ -9,7 +9,7 @@ import {
   waitForHydration,
 } from "./fixtures";
 
-test("register, follow the mailed link, sign in and see the profile", async ({ page }) => {
+test("register, follow the mailed link, enter the password and land signed in on the account", async ({ page }) => {
   const email = uniqueEmail("Grace");
   await page.goto("/register");
   await waitForHydration(page);
@@ -20,25 +20,24 @@ test("register, follow the mailed link, sign in and see the profile", async ({ p
   await expect(page.getByTestId("registered")).toContainText(email);
   await expect(page.getByRole("status").filter({ hasText: "check your inbox" })).toBeVisible();
 
-  // From the development mailbox: follow the link, then confirm.
+  // From the development mailbox: follow the link, then confirm with the password.
   await page.goto("/dev/mailbox");
   await waitForHydration(page);
   const message = page.getByTestId("mail").filter({ hasText: email });
   await message.getByRole("link").first().click();
   await expect(page).toHaveURL(/\/verify-email\?token=/);
-  await page.getByRole("button", { name: "Confirm my email address" }).click();
-  await expect(page.getByText("Your email address is verified")).toBeVisible();
-  await page.getByRole("main").getByRole("link", { name: "Continue" }).click();
+  await waitForHydration(page);
+  await page.getByLabel("Your password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Confirm and sign in" }).click();
 
-  // Continue signs in and lands on the account.
-  await expect(page).toHaveURL(/\/login\?next=\/account$/);
-  await signIn(page, email);
+  // Confirming signs in and lands on the account.
   await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("nav-user")).toHaveText("Grace Hopper");
   await expect(page.getByTestId("profile-email")).toHaveText(email);
   await expect(page.getByTestId("profile-name")).toHaveText("Grace Hopper");
 });
 
-test("opening the emailed link confirms nothing until the button is pressed", async ({ page, request }) => {
+test("opening the emailed link confirms nothing until the password is entered", async ({ page, request }) => {
   const email = uniqueEmail("Scanner");
   await request.post("/api/auth/register", { data: { email, password: PASSWORD, name: "Scanner" } });
   const link = await verificationLink(request, email);
@@ -46,16 +45,115 @@ test("opening the emailed link confirms nothing until the button is pressed", as
   // What a mail scanner or a link preview does: load the page, run its scripts.
   await page.goto(link);
   await waitForHydration(page);
-  const confirm = page.getByRole("button", { name: "Confirm my email address" });
+  const confirm = page.getByRole("button", { name: "Confirm and sign in" });
   await expect(confirm).toBeEnabled();
+  // Not confirmed: signing in answers as for an unknown address.
   const login = await request.post("/api/auth/login", { data: { email, password: PASSWORD } });
-  expect(login.status()).toBe(403);
-  expect((await login.json()).code).toBe("email_not_verified");
+  expect(login.status()).toBe(401);
+  expect((await login.json()).code).toBe("invalid_credentials");
 
+  await page.getByLabel("Your password", { exact: true }).fill(PASSWORD);
   await confirm.click();
-  await expect(page.getByRole("status").filter({ hasText: "verified" })).toBeVisible();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("profile-email")).toHaveText(email);
   const again = await request.post("/api/auth/login", { data: { email, password: PASSWORD } });
   expect(again.status()).toBe(200);
+});
+
+test.describe("confirming a sign-up", () => {
+  // The refused tries below are 4xx answers the browser logs as console errors.
+  test.use({ expectedConsoleErrors: [/status of 4(00|22)/] });
+
+  test("a wrong password is refused under the field; the right one signs in", async ({ page, request }) => {
+    const email = uniqueEmail("Whole");
+    await page.goto("/register");
+    await waitForHydration(page);
+    await page.getByLabel("Name").fill("Whole Flow");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByTestId("registered")).toContainText(email);
+
+    await page.goto(await verificationLink(request, email));
+    await waitForHydration(page);
+    const password = page.getByLabel("Your password", { exact: true });
+    await expect(password).toHaveAttribute("autocomplete", "current-password");
+    await expect(page.getByText("Enter the password you chose when you signed up")).toBeVisible();
+
+    // Not the password of this sign-up: the server's verdict under the field, the form stays.
+    await password.fill("Not-The-Password-1");
+    const refused = page.waitForResponse("**/api/auth/verify-email");
+    await page.getByRole("button", { name: "Confirm and sign in" }).click();
+    expect((await refused).status()).toBe(422);
+    await expect(password).toHaveAttribute("aria-invalid", "true");
+    await expect(page.locator("#password-error")).not.toBeEmpty();
+    await expect(page.getByRole("alert")).toBeVisible();
+    await expect(page).toHaveURL(/\/verify-email\?token=/);
+
+    // The link is still good: the right password confirms and signs in.
+    await password.fill(PASSWORD);
+    await expect(password).toHaveAttribute("aria-invalid", "false");
+    await page.getByRole("button", { name: "Confirm and sign in" }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByTestId("nav-user")).toHaveText("Whole Flow");
+    await expect(page.getByTestId("profile-email")).toHaveText(email);
+  });
+
+  test("a second sign-up for the same address cannot take the account over", async ({
+    page,
+    browser,
+    baseURL,
+    request,
+  }) => {
+    const email = uniqueEmail("Owner");
+    const attackerPassword = "Granite-Otter-Lantern-47";
+
+    // The owner signs up, then someone else signs up with the same address.
+    const owner = await request.post("/api/auth/register", { data: { email, password: PASSWORD, name: "Owner" } });
+    expect(owner.status()).toBe(202);
+    const ownerLink = await verificationLink(request, email);
+    const attacker = await request.post("/api/auth/register", {
+      data: { email, password: attackerPassword, name: "Attacker" },
+    });
+    expect(attacker.status()).toBe(202);
+    const attackerLink = await verificationLink(request, email, { except: [ownerLink] });
+    const attackerToken = new URL(attackerLink).searchParams.get("token");
+    // The second sign-up's link is live: a wrong password is refused, not the link.
+    const probe = await request.post("/api/auth/verify-email", {
+      data: { token: attackerToken, password: "Not-The-Password-1" },
+    });
+    expect(probe.status()).toBe(422);
+
+    // The owner opens the link from the first mail, their own, and confirms with their password.
+    await page.goto(ownerLink);
+    await waitForHydration(page);
+    await page.getByLabel("Your password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Confirm and sign in" }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByTestId("profile-email")).toHaveText(email);
+    await expect(page.getByTestId("profile-name")).toHaveText("Owner");
+
+    // The account has the owner's password, not the other one.
+    const withAttackers = await request.post("/api/auth/login", { data: { email, password: attackerPassword } });
+    expect(withAttackers.status()).toBe(401);
+    expect((await withAttackers.json()).code).toBe("invalid_credentials");
+    const withOwners = await request.post("/api/auth/login", { data: { email, password: PASSWORD } });
+    expect(withOwners.status()).toBe(200);
+
+    // And the other sign-up is gone: its link, with its own password, is dead.
+    const elsewhere = await browser.newContext({ baseURL });
+    const attackerPage = await elsewhere.newPage();
+    await attackerPage.goto(attackerLink);
+    await waitForHydration(attackerPage);
+    await attackerPage.getByLabel("Your password", { exact: true }).fill(attackerPassword);
+    const answered = attackerPage.waitForResponse("**/api/auth/verify-email");
+    await attackerPage.getByRole("button", { name: "Confirm and sign in" }).click();
+    expect((await answered).status()).toBe(400);
+    await expect(attackerPage.getByRole("alert")).toBeVisible();
+    await expect(attackerPage.getByLabel("Your password", { exact: true })).toHaveCount(0);
+    await expect(attackerPage.getByRole("button", { name: "Send a new link" })).toBeVisible();
+    await elsewhere.close();
+  });
 });
 
 test.describe("refusals", () => {
@@ -68,7 +166,7 @@ test.describe("refusals", () => {
     await page.getByLabel("Email address").fill(user.email);
     await page.getByLabel("Password", { exact: true }).fill("Not-The-Password-1");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("alert")).toHaveText("The email address or password is incorrect.");
+    await expect(page.getByRole("alert")).toContainText("The email address or password is incorrect.");
     await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
   });
 
@@ -80,9 +178,18 @@ test.describe("refusals", () => {
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("alert")).toContainText("confirm your email address");
-    // And offers a new link right there.
-    await page.getByRole("button", { name: "Send a new link" }).click();
+    // Refused as for a wrong password (the server tells nobody the address is
+    // signing up), with a word for those who have just signed up.
+    await expect(page.getByRole("alert")).toContainText("The email address or password is incorrect.");
+    await expect(page.getByRole("alert")).toContainText(
+      "If you have just signed up, confirm your address with the link we emailed you first.",
+    );
+    // And offers a new link, out of the way until asked for.
+    const resend = page.getByRole("button", { name: "Send a new link" });
+    await expect(resend).toBeHidden();
+    await page.getByText("Didn't get the email?").click();
+    await expect(page.getByLabel("Send a new link to")).toHaveValue(email);
+    await resend.click();
     await expect(page.getByRole("status").filter({ hasText: "new link" })).toBeVisible();
   });
 
@@ -90,7 +197,8 @@ test.describe("refusals", () => {
     await page.goto("/verify-email");
     await waitForHydration(page);
     await expect(page.getByRole("alert")).toContainText("This link is incomplete");
-    await expect(page.getByRole("button", { name: "Confirm my email address" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Confirm and sign in" })).toHaveCount(0);
+    await expect(page.getByLabel("Your password", { exact: true })).toHaveCount(0);
     await expect(page.getByRole("button", { name: "Send a new link" })).toBeVisible();
   });
 
@@ -99,8 +207,11 @@ test.describe("refusals", () => {
     const link = await verificationLink(request, user.email);
     await page.goto(link);
     await waitForHydration(page);
-    await page.getByRole("button", { name: "Confirm my email address" }).click();
+    await page.getByLabel("Your password", { exact: true }).fill(user.password);
+    await page.getByRole("button", { name: "Confirm and sign in" }).click();
+    // The link is refused, not the password: the form gives way to a new link.
     await expect(page.getByRole("alert")).toBeVisible();
+    await expect(page.getByLabel("Your password", { exact: true })).toHaveCount(0);
     await expect(page.getByRole("button", { name: "Send a new link" })).toBeVisible();
   });
 

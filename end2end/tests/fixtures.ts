@@ -2,6 +2,7 @@ import {
   test as base,
   expect,
   type APIRequestContext,
+  type APIResponse,
   type Browser,
   type BrowserContext,
   type Page,
@@ -42,6 +43,7 @@ export const test = base.extend<Options & { consoleErrors: string[] }>({
 });
 
 export { expect };
+export type { Page };
 
 export const PASSWORD = "Plum-Quartz-Harbor-91";
 
@@ -57,8 +59,17 @@ export function uniqueEmail(name: string): string {
 
 type MailboxMessage = { to: string; subject: string; links: string[] };
 
-/** The newest link mailed to `email` whose address contains `marker`, from the dev mailbox. */
-async function mailedLink(request: APIRequestContext, email: string, marker: string): Promise<string> {
+/**
+ * The newest link mailed to `email` whose address contains `marker`, from the
+ * dev mailbox (newest first), leaving out the links in `except`: waits until
+ * such a link has arrived.
+ */
+async function mailedLink(
+  request: APIRequestContext,
+  email: string,
+  marker: string,
+  except: string[] = [],
+): Promise<string> {
   let link: string | undefined;
   await expect
     .poll(async () => {
@@ -67,16 +78,23 @@ async function mailedLink(request: APIRequestContext, email: string, marker: str
       link = messages
         .filter((message) => message.to === email)
         .flatMap((message) => message.links)
-        .find((candidate) => candidate.includes(marker));
+        .find((candidate) => candidate.includes(marker) && !except.includes(candidate));
       return link;
     })
     .toBeTruthy();
   return link!;
 }
 
-/** The newest verification link mailed to `email`, from the dev mailbox. */
-export async function verificationLink(request: APIRequestContext, email: string): Promise<string> {
-  return mailedLink(request, email, "/verify-email?token=");
+/**
+ * The newest verification link mailed to `email`, from the dev mailbox; with
+ * `except`, the newest one that is none of those (a later sign-up's link).
+ */
+export async function verificationLink(
+  request: APIRequestContext,
+  email: string,
+  { except = [] }: { except?: string[] } = {},
+): Promise<string> {
+  return mailedLink(request, email, "/verify-email?token=", except);
 }
 
 /** The newest password reset link mailed to `email`, from the dev mailbox. */
@@ -84,7 +102,11 @@ export async function resetLink(request: APIRequestContext, email: string): Prom
   return mailedLink(request, email, "/reset-password?token=");
 }
 
-/** Registers and verifies an account through the API. */
+/**
+ * Registers and verifies an account through the API. Confirming a sign-up
+ * signs the account in; that session is ended at once, so the account starts
+ * with no session (as tests that count sessions expect).
+ */
 export async function createVerifiedUser(
   request: APIRequestContext,
   name = "Ada",
@@ -96,10 +118,27 @@ export async function createVerifiedUser(
   expect(response.status()).toBe(202);
   const link = new URL(await verificationLink(request, email));
   const verified = await request.post("/api/auth/verify-email", {
-    data: { token: link.searchParams.get("token") },
+    data: { token: link.searchParams.get("token"), password: PASSWORD },
   });
   expect(verified.status()).toBe(200);
+  await endSession(request, verified);
   return { email, password: PASSWORD, name };
+}
+
+/**
+ * Signs out the session that `signedIn` (a login or verify-email answer)
+ * opened, with the refresh cookie it set: sent by hand, as the cookie is
+ * `Secure` and the request context may hold it back over plain http.
+ */
+async function endSession(request: APIRequestContext, signedIn: APIResponse): Promise<void> {
+  const refreshCookie = signedIn
+    .headersArray()
+    .filter(({ name }) => name.toLowerCase() === "set-cookie")
+    .map(({ value }) => value.split(";")[0].trim())
+    .find((cookie) => /^(__Secure-)?refresh_token=/.test(cookie));
+  expect(refreshCookie, "the refresh cookie of the new session").toBeTruthy();
+  const ended = await request.post("/api/auth/logout", { headers: { cookie: refreshCookie! } });
+  expect(ended.status()).toBe(204);
 }
 
 /**

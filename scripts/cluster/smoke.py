@@ -138,7 +138,8 @@ class Smoke:
             check(time.monotonic() < deadline,
                   f"no message to {self.address} in {self.outbox} within {MAIL_WAIT_SECS} s")
             time.sleep(0.1)
-        answer = call(self.url, "POST", "/api/auth/verify-email", {"token": token})
+        answer = call(self.url, "POST", "/api/auth/verify-email",
+                      {"token": token, "password": PASSWORD})
         check(answer.status == 200, f"expected 200, got {answer}")
         return f"link found in the outbox, answered by {answer.upstream()}"
 

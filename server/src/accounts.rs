@@ -56,7 +56,9 @@ impl Accounts {
         users::find_by_id(self.db.pool(), id).await
     }
 
-    /// Applies `change` to the account and returns it as it now is. A
+    /// Applies `change` to the account and returns it as it now is. A new
+    /// role or a disable raises the credential epoch, and the same
+    /// transaction ends the account's sessions and logs the change; a
     /// change that alters nothing ends no session.
     pub async fn change(
         &self,
@@ -78,18 +80,9 @@ impl Accounts {
                 None => ChangeRefused::NotFound,
             });
         }
-        transaction.commit().await?;
-        self.me_cache.forget_user(id);
-        let after = users::find_by_id(self.db.pool(), id)
+        let after = users::find_by_id(&mut *transaction, id)
             .await?
             .ok_or(ChangeRefused::NotFound)?;
-        let reason = if after.is_disabled() && !before.is_disabled() {
-            Some(EndReason::Disabled)
-        } else if after.role != before.role {
-            Some(EndReason::RoleChanged)
-        } else {
-            None
-        };
         let event = if after.is_disabled() != before.is_disabled() {
             Some(if after.is_disabled() {
                 (EventKind::AccountDisabled, None)
@@ -102,10 +95,22 @@ impl Accounts {
             None
         };
         if let Some((kind, detail)) = event {
-            security_log::record_in(self.db.pool(), id, kind, None, detail.as_deref(), now).await?;
+            security_log::record_in(&mut *transaction, id, kind, None, detail.as_deref(), now)
+                .await?;
         }
-        if let Some(reason) = reason {
-            let ended = self.sessions.end_all(id, reason, now).await?;
+        let reason = if after.is_disabled() {
+            EndReason::Disabled
+        } else {
+            EndReason::RoleChanged
+        };
+        // Ends only what the statement above made stale.
+        let ending = self
+            .sessions
+            .end_stale_within(&mut transaction, id, None, reason, now)
+            .await?;
+        let ended = self.sessions.commit(transaction, ending, now).await?;
+        self.me_cache.forget_user(id);
+        if !ended.is_empty() {
             tracing::info!(
                 user_id = %id,
                 role = %after.role,

@@ -138,7 +138,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         tracing::warn!("RATE_LIMITS=off: no endpoint is rate limited");
     }
     let lockout = Lockout::new(db.clone(), settings.lockout);
-    let mailer = Mailer::start(&settings.mail, db.clone())?;
+    let mailer = Mailer::start_in(settings.environment, &settings.mail, db.clone())?;
     let seconds =
         |duration: std::time::Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
     let sessions = Sessions::new(

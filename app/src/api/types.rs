@@ -52,6 +52,10 @@ pub struct RegisterRequest {
 #[serde(default)]
 pub struct VerifyEmailRequest {
     pub token: String,
+    /// The password chosen at sign-up: the link confirms only the sign-up
+    /// that chose it, so a second sign-up for the same address with another
+    /// password can never be confirmed by the owner's click.
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

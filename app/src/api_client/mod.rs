@@ -136,11 +136,14 @@ impl ApiClient {
         self.call::<endpoints::Register>((), request).await
     }
 
+    /// Confirms a sign-up, which signs the new account in.
     pub async fn verify_email(
         &self,
         request: &VerifyEmailRequest,
-    ) -> Result<MessageResponse, ClientError> {
-        self.call::<endpoints::VerifyEmail>((), request).await
+    ) -> Result<TokenResponse, ClientError> {
+        let tokens = self.call::<endpoints::VerifyEmail>((), request).await?;
+        self.inner.adopt(&tokens);
+        Ok(tokens)
     }
 
     pub async fn resend_verification(

@@ -10,7 +10,7 @@ mod next;
 use leptos::prelude::*;
 
 use crate::{
-    api::types::{LoginRequest, TokenResponse, User},
+    api::types::{LoginRequest, TokenResponse, User, VerifyEmailRequest},
     api_client::{ApiClient, ClientError},
 };
 
@@ -78,6 +78,18 @@ impl Auth {
 
     pub async fn login(&self, request: &LoginRequest) -> Result<TokenResponse, ClientError> {
         let tokens = self.require_client()?.login(request).await?;
+        self.notice.set(None);
+        self.tell_other_tabs(TabMessage::SignedIn);
+        Ok(tokens)
+    }
+
+    /// Confirms a sign-up from its emailed link; the new account is then
+    /// signed in, as after [`Auth::login`].
+    pub async fn verify_email(
+        &self,
+        request: &VerifyEmailRequest,
+    ) -> Result<TokenResponse, ClientError> {
+        let tokens = self.require_client()?.verify_email(request).await?;
         self.notice.set(None);
         self.tell_other_tabs(TabMessage::SignedIn);
         Ok(tokens)

@@ -88,13 +88,9 @@ pub fn LoginPage() -> impl IntoView {
     let announcement = Signal::derive(move || {
         if let Some(error) = failure.get() {
             let text = match error.code() {
-                Some(ProblemCode::InvalidCredentials) => {
-                    "The email address or password is incorrect.".to_owned()
-                }
-                Some(ProblemCode::EmailNotVerified) => {
-                    "Please confirm your email address first: follow the link we sent you."
-                        .to_owned()
-                }
+                // Also what a sign-up that is not confirmed yet gets: the
+                // server does not tell the two apart.
+                Some(ProblemCode::InvalidCredentials) => INCORRECT.to_owned(),
                 Some(ProblemCode::AccountDisabled) => {
                     "This account has been disabled. Please contact an administrator.".to_owned()
                 }
@@ -107,9 +103,9 @@ pub fn LoginPage() -> impl IntoView {
         }
         auth.notice.get().map(|notice| (Tone::Info, notice))
     });
-    let unverified = move || {
+    let refused = move || {
         failure.with(|error| {
-            error.as_ref().and_then(ClientError::code) == Some(ProblemCode::EmailNotVerified)
+            error.as_ref().and_then(ClientError::code) == Some(ProblemCode::InvalidCredentials)
         })
     };
 
@@ -119,9 +115,6 @@ pub fn LoginPage() -> impl IntoView {
             <h1 class="page-title">"Sign in"</h1>
             <div class="card stack">
                 <Announcement message=announcement/>
-                <Show when=unverified>
-                    <ResendVerification initial_email=email.value.get_untracked()/>
-                </Show>
                 <form class="form" method="post" novalidate=true on:submit=on_submit>
                     <TextField
                         id="email"
@@ -154,7 +147,21 @@ pub fn LoginPage() -> impl IntoView {
                         <A href=Page::Register.path()>"Create an account"</A>
                     </div>
                 </form>
+                // Below the form, so that the form does not move; closed, so
+                // that it does not compete with the form for attention.
+                <Show when=refused>
+                    <details class="stack">
+                        <summary>"Didn't get the email?"</summary>
+                        <p>"If you signed up and the link has not arrived or has expired, we can send you a new one."</p>
+                        <ResendVerification initial_email=email.value.get_untracked()/>
+                    </details>
+                </Show>
             </div>
         </section>
     }
 }
+
+/// What a refused sign-in says. The server answers the same for a wrong
+/// password, an unknown address and a sign-up not confirmed yet.
+const INCORRECT: &str = "The email address or password is incorrect. If you have just signed up, \
+     confirm your address with the link we emailed you first.";

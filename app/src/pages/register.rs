@@ -77,9 +77,9 @@ pub fn RegisterPage() -> impl IntoView {
                         <div class="stack" data-testid="registered">
                             <Announcement message=Signal::derive(move || Some((
                                 Tone::Success,
-                                "Almost done: check your inbox and follow the link to confirm your address.".to_owned(),
+                                "Almost done: check your inbox, open the link, and enter the password you just chose.".to_owned(),
                             )))/>
-                            <p>"We sent the link to " <strong>{address.clone()}</strong> ". It works for 24 hours."</p>
+                            <p>"We sent the link to " <strong>{address.clone()}</strong> ". It works for 24 hours. Confirming creates your account and signs you in."</p>
                             <ResendVerification initial_email=address/>
                             <p><A href=Page::Login.path()>"Go to sign in"</A></p>
                         </div>

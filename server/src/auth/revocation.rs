@@ -25,8 +25,11 @@ use crate::{
 pub const CHANNEL: &str = "session_revoked";
 
 /// How long after a revocation its entry is kept beyond the access token
-/// lifetime, to absorb clock differences between instances.
-const RETENTION_MARGIN_SECS: i64 = 60;
+/// lifetime, to absorb clock differences between instances. Housekeeping
+/// keeps revoked sessions' rows at least this much longer too, so that a
+/// start-up load or a reconciliation still finds every revocation held
+/// here.
+pub const RETENTION_MARGIN_SECS: i64 = 60;
 
 /// How often every instance reconciles its set with the database, whatever
 /// the announcements said: a lost `NOTIFY` is caught up within this time.
@@ -84,11 +87,18 @@ impl RevokedSessions {
             .contains_key(&session_id)
     }
 
+    /// Keeps the session until every token issued before `revoked_at` has
+    /// expired. Never shortens what is already held: the listener remembers
+    /// with the time the announcement arrived, later than the database's
+    /// `revoked_at` that a reconciliation reads afterwards.
     pub fn remember(&self, session_id: SessionId, revoked_at: i64) {
+        let forget_at = revoked_at.saturating_add(self.retention_secs);
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(session_id, revoked_at + self.retention_secs);
+            .entry(session_id)
+            .and_modify(|held| *held = (*held).max(forget_at))
+            .or_insert(forget_at);
     }
 
     pub fn len(&self) -> usize {
@@ -102,6 +112,11 @@ impl RevokedSessions {
         self.len() == 0
     }
 
+    /// The oldest revocation that may still have live tokens at `now`.
+    fn relevant_since(&self, now: i64) -> i64 {
+        now.saturating_sub(self.retention_secs)
+    }
+
     /// Forgets sessions whose access tokens have all expired.
     pub fn prune(&self, now: i64) {
         self.entries
@@ -110,9 +125,11 @@ impl RevokedSessions {
             .retain(|_, forget_at| *forget_at > now);
     }
 
-    /// Loads every revocation recent enough to still matter.
+    /// Loads every revocation recent enough to still matter: one made
+    /// within the retention (access token lifetime plus margin) may still
+    /// have live tokens. Housekeeping keeps those rows at least that long.
     pub async fn reload(&self, db: &Database) -> Result<(), sqlx::Error> {
-        let since = unix_now() - self.retention_secs;
+        let since = self.relevant_since(unix_now());
         for (session_id, revoked_at) in sessions::revoked_since(db.pool(), since).await? {
             self.remember(session_id, revoked_at);
         }
@@ -218,6 +235,36 @@ mod tests {
         revoked.prune(1_000 + 900 + RETENTION_MARGIN_SECS);
         assert!(!revoked.contains(s1));
         assert!(revoked.is_empty());
+    }
+
+    #[test]
+    fn a_later_reading_of_the_same_revocation_never_shortens_it() {
+        let revoked = RevokedSessions::new(Duration::from_secs(900));
+        let session = SessionId::from_uuid(uuid::Uuid::from_u128(3));
+        // Announced (and remembered) at 1_005; the row says 1_000.
+        revoked.remember(session, 1_005);
+        revoked.remember(session, 1_000);
+        revoked.prune(1_000 + 900 + RETENTION_MARGIN_SECS);
+        assert!(revoked.contains(session));
+        revoked.prune(1_005 + 900 + RETENTION_MARGIN_SECS);
+        assert!(!revoked.contains(session));
+    }
+
+    #[test]
+    fn loads_look_back_as_far_as_entries_are_kept() {
+        for ttl in [1, 900, 24 * 60 * 60] {
+            let revoked = RevokedSessions::new(Duration::from_secs(ttl));
+            let now = 1_000_000;
+            let since = revoked.relevant_since(now);
+            // A revocation at `since` is loaded and held until now or later…
+            let session = SessionId::from_uuid(uuid::Uuid::from_u128(4));
+            revoked.remember(session, since);
+            revoked.prune(now - 1);
+            assert!(revoked.contains(session));
+            // …and the lookback covers every token issued before it.
+            let ttl = i64::try_from(ttl).unwrap();
+            assert!(now - since >= ttl + RETENTION_MARGIN_SECS, "ttl {ttl}");
+        }
     }
 
     #[test]

@@ -5,6 +5,27 @@
 //! the other instances inside the same transaction that revoked it, so no
 //! caller can forget to and no announcement can precede the change it
 //! reports.
+//!
+//! A change of credentials (a new password, a disable, a new role) raises
+//! the account's credential epoch and ends the sessions of older epochs in
+//! its own transaction, through [`Sessions::end_stale_within`] and
+//! [`Sessions::commit`]: a failure commits neither, and a retry does both.
+//! Opening and rotating a session are single statements that succeed only
+//! while the epoch still matches and the account is enabled.
+//!
+//! What an attacker may try, and what answers it:
+//! - Sign in with the old password while it is being reset (or while the
+//!   account is disabled or demoted): the session opens only under the
+//!   epoch its password was checked under, so the change wins; a demoted
+//!   account's sign-in is retried with the new role by the caller.
+//! - Keep refreshing a session after a disable or a new password: the
+//!   rotation's statement checks the epoch and the account, and the change
+//!   ended the session in its own transaction anyway.
+//! - Replay a rotated refresh token: within the grace window measured from
+//!   the moment that token was rotated it yields an access token without a
+//!   successor; after it, the whole session ends (reuse detection).
+//! - A stale access token: its session is in the revocation set of every
+//!   instance from the moment the revoking transaction commits.
 
 use app::api::values::{SessionId, UserId};
 use sqlx::{Any, Executor};
@@ -54,6 +75,13 @@ pub struct Opened {
     pub cookie_life: CookieLife,
 }
 
+/// Sessions ended inside a transaction not yet committed: give it to
+/// [`Sessions::commit`], which commits and publishes them.
+#[must_use = "commit the transaction with Sessions::commit"]
+pub struct Ending {
+    ended: Vec<SessionId>,
+}
+
 /// A refresh token accepted.
 pub struct Renewed {
     pub session_id: SessionId,
@@ -90,14 +118,18 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for a user who just proved who they are.
+    /// Opens a session for a user who just proved who they are, with
+    /// credentials read at `credential_epoch`. `None` when the account
+    /// changed since (a new password, role or a disable) or was disabled:
+    /// nothing was opened.
     pub async fn open(
         &self,
         user_id: UserId,
+        credential_epoch: i64,
         device: &Device,
         remember: bool,
         now: i64,
-    ) -> Result<Opened, sqlx::Error> {
+    ) -> Result<Option<Opened>, sqlx::Error> {
         let session_id = SessionId::from_uuid(uuid::Uuid::new_v4());
         let refresh_token = tokens::generate();
         let lifetime = if remember {
@@ -108,11 +140,12 @@ impl Sessions {
         // The session, its first token and the sign-in in the log land
         // together.
         let mut transaction = self.db.pool().begin().await?;
-        sessions::create(
+        let opened = sessions::create(
             &mut transaction,
             NewSession {
                 id: session_id,
                 user_id,
+                credential_epoch,
                 expires_at: now + lifetime,
                 user_agent: device.user_agent.as_deref(),
                 ip_address: device.ip_address.as_deref(),
@@ -122,6 +155,10 @@ impl Sessions {
             now,
         )
         .await?;
+        if !opened {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
         security_log::record_in(
             &mut *transaction,
             user_id,
@@ -132,11 +169,11 @@ impl Sessions {
         )
         .await?;
         transaction.commit().await?;
-        Ok(Opened {
+        Ok(Some(Opened {
             session_id,
             refresh_token,
             cookie_life: cookie_life(remember, lifetime),
-        })
+        }))
     }
 
     /// The user's live sessions, the most recently used first.
@@ -162,7 +199,20 @@ impl Sessions {
         {
             return Err(Refused::Invalid);
         }
+        if record.credentials_current != 1 {
+            // Opened under credentials that have changed since, or the
+            // account is disabled: no token, and the session ends.
+            self.end(
+                record.user_id,
+                record.session_id,
+                EndReason::CredentialsChanged,
+                now,
+            )
+            .await?;
+            return Err(Refused::Invalid);
+        }
         let grace = self.lifetimes.grace_secs;
+        // Measured from the moment the presented token was rotated.
         let within_grace = |rotated_at: i64| grace > 0 && now - rotated_at <= grace;
         let renewed = |successor| Renewed {
             session_id: record.session_id,
@@ -194,12 +244,14 @@ impl Sessions {
                 fresh,
                 cookie_life(record.remember != 0, record.expires_at - now),
             )))),
-            // Ended (signed out, expired) since it was read: a refresh that
-            // races a logout gets nothing.
+            // Ended (signed out, expired, credentials changed) since it was
+            // read: a refresh that races a logout or a change gets nothing.
             Rotation::SessionEnded => Err(Refused::Invalid),
             // A concurrent request with the same token won the rotation.
-            Rotation::AlreadyRotated if within_grace(now) => Ok(renewed(None)),
-            Rotation::AlreadyRotated => Err(self
+            Rotation::AlreadyRotated {
+                rotated_at: Some(rotated_at),
+            } if within_grace(rotated_at) => Ok(renewed(None)),
+            Rotation::AlreadyRotated { .. } => Err(self
                 .reuse_detected(record.session_id, record.user_id, now)
                 .await),
         }
@@ -289,26 +341,42 @@ impl Sessions {
         Ok(ended)
     }
 
-    /// Ends every live session of a user but `keep`; returns the ones it
-    /// ended.
-    pub async fn end_all_except(
+    /// Ends, inside the caller's transaction, every live session of the
+    /// user opened under an older credential epoch than the one the same
+    /// transaction has just raised, and announces them with it. `keep`, the
+    /// session that made the change, moves to the new epoch instead. Hand
+    /// the result to [`Sessions::commit`].
+    pub async fn end_stale_within(
         &self,
+        transaction: &mut sqlx::Transaction<'_, Any>,
         user_id: UserId,
-        keep: SessionId,
+        keep: Option<SessionId>,
         reason: EndReason,
         now: i64,
+    ) -> Result<Ending, sqlx::Error> {
+        if let Some(keep) = keep {
+            sessions::carry_over(&mut **transaction, user_id, keep).await?;
+        }
+        let ended = sessions::revoke_stale(&mut **transaction, user_id, reason, now).await?;
+        self.announce(transaction, &ended).await?;
+        log_end(transaction, user_id, reason, ended.len(), now).await?;
+        Ok(Ending { ended })
+    }
+
+    /// Commits a transaction that ended sessions, then refuses their access
+    /// tokens on this instance at once (the others heard it from the
+    /// commit). Returns the sessions that ended.
+    pub async fn commit(
+        &self,
+        transaction: sqlx::Transaction<'_, Any>,
+        ending: Ending,
+        now: i64,
     ) -> Result<Vec<SessionId>, sqlx::Error> {
-        let mut transaction = self.db.pool().begin().await?;
-        let ended =
-            sessions::revoke_all_of_user_except(&mut *transaction, user_id, keep, reason, now)
-                .await?;
-        self.announce(&mut transaction, &ended).await?;
-        log_end(&mut transaction, user_id, reason, ended.len(), now).await?;
         transaction.commit().await?;
-        for session_id in &ended {
+        for session_id in &ending.ended {
             self.revoked.remember(*session_id, now);
         }
-        Ok(ended)
+        Ok(ending.ended)
     }
 
     /// Ends every live session of a user; returns the ones it ended.
@@ -371,6 +439,7 @@ async fn log_end(
         EndReason::PasswordReset => "the password was reset",
         EndReason::RoleChanged => "the role was changed",
         EndReason::Disabled => "the account was disabled",
+        EndReason::CredentialsChanged => "the account's credentials changed",
     };
     let detail = match count {
         1 => format!("1 session ended: {why}"),

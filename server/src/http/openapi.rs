@@ -143,14 +143,15 @@ impl DocumentBuilder {
                     .build(),
             );
         }
-        if matches!(E::NAME, "Login" | "Refresh") {
+        if matches!(E::NAME, "Login" | "Refresh" | "VerifyEmail") {
             success = success.header(
                 "Set-Cookie",
                 HeaderBuilder::new()
                     .schema(Some(String::schema()))
                     .description(Some(format!(
-                        "`{REFRESH_COOKIE}`: the rotating refresh token (HttpOnly, Secure, \
-                         SameSite=Strict, Path={AUTH_PREFIX}), and `session_hint=1`."
+                        "`{REFRESH_COOKIE}` (`__Secure-{REFRESH_COOKIE}` behind HTTPS): the \
+                         rotating refresh token (HttpOnly, Secure, SameSite=Strict, \
+                         Path={AUTH_PREFIX}), and `session_hint=1`."
                     )))
                     .build(),
             );

@@ -79,7 +79,8 @@ async fn forgot_password(
         .await?;
         let mut link = context.settings.page_url(Page::ResetPassword.path());
         link.query_pairs_mut().append_pair("token", &token);
-        let letter = templates::reset_password(&user.email, &user.name, link.as_str());
+        let letter = templates::reset_password(&user.email, &user.name, link.as_str())
+            .link_expiring_at(now + RESET_TTL_SECS);
         context
             .mailer
             .commit_with(transaction, &letter, now)
@@ -137,13 +138,23 @@ async fn reset_password(
     let notice = password_changed(&context, &user);
     context
         .mailer
-        .commit_with(transaction, &notice, now)
+        .enqueue(&mut transaction, &notice, now)
         .await?;
-
-    let ended = context
+    // The new password raised the credential epoch: every session ends in
+    // this same transaction.
+    let ending = context
         .sessions
-        .end_all(user.id, EndReason::PasswordReset, now)
+        .end_stale_within(
+            &mut transaction,
+            user.id,
+            None,
+            EndReason::PasswordReset,
+            now,
+        )
         .await?;
+    let ended = context.sessions.commit(transaction, ending, now).await?;
+    context.mailer.wake();
+    context.me_cache.forget_user(user.id);
     tracing::info!(user_id = %user.id, sessions = ended.len(), "password reset");
     Ok(Reply::new(MessageResponse::new(
         "Your password is set. Sign in with it now.",
@@ -202,12 +213,22 @@ async fn change_password(
     let notice = password_changed(&context, &user);
     context
         .mailer
-        .commit_with(transaction, &notice, now)
+        .enqueue(&mut transaction, &notice, now)
         .await?;
-    let ended = context
+    // Every other session ends in this same transaction; the caller's
+    // moves to the new credential epoch.
+    let ending = context
         .sessions
-        .end_all_except(user.id, caller.session_id, EndReason::PasswordChanged, now)
+        .end_stale_within(
+            &mut transaction,
+            user.id,
+            Some(caller.session_id),
+            EndReason::PasswordChanged,
+            now,
+        )
         .await?;
+    let ended = context.sessions.commit(transaction, ending, now).await?;
+    context.mailer.wake();
     tracing::info!(user_id = %user.id, sessions = ended.len(), "password changed");
     Ok(Reply::empty())
 }

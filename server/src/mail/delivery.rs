@@ -10,8 +10,24 @@
 //! that finds it only marks the message sent. Over SMTP a retry after a
 //! crash between sending and marking can send a message twice; it keeps
 //! its Message-ID, which names the outbox row, so the copy is recognisable.
+//!
+//! A message whose link expired before it could be delivered is never
+//! delivered: the claim passes them over, and every [`POLL_INTERVAL`] the
+//! worker gives them up in one conditional statement (which leaves alone a
+//! message some worker is delivering). A delivered or given-up message loses its
+//! bodies and link in the statement that records it (see the store).
+//!
+//! What reaches the log: in development, the link (and recipient and
+//! subject) of each message written to the outbox directory, so a
+//! developer can follow it from the console; in production only the
+//! message's id, kind and file name. A token in a log outlives it
+//! everywhere the log is shipped.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context as _;
 use lettre::{
@@ -23,7 +39,7 @@ use tokio::sync::Notify;
 use super::outbox;
 use crate::{
     clock::unix_now,
-    config::MailSettings,
+    config::{Environment, MailSettings},
     db::Database,
     store::mail_outbox::{self, ClaimedMail},
 };
@@ -50,10 +66,12 @@ enum Transport {
 pub(super) struct Delivery {
     transport: Transport,
     from: Mailbox,
+    /// Development only: whether a message's link may be logged.
+    log_links: bool,
 }
 
 impl Delivery {
-    pub(super) fn new(settings: &MailSettings) -> anyhow::Result<Self> {
+    pub(super) fn new(settings: &MailSettings, environment: Environment) -> anyhow::Result<Self> {
         let from: Mailbox = settings.from.parse().context("invalid MAIL_FROM")?;
         let transport = match &settings.smtp_url {
             Some(url) => Transport::Smtp(
@@ -72,7 +90,11 @@ impl Delivery {
                 Transport::Outbox(settings.outbox_dir.clone())
             }
         };
-        Ok(Self { transport, from })
+        Ok(Self {
+            transport,
+            from,
+            log_links: environment.is_development(),
+        })
     }
 
     /// How long a claim lasts: after a crash, how soon another worker
@@ -91,7 +113,15 @@ impl Delivery {
 /// Delivers due mail until the process ends, looking again whenever woken
 /// and every [`POLL_INTERVAL`].
 pub(super) async fn run(db: Database, delivery: Delivery, wake: Arc<Notify>) {
+    let mut last_give_up: Option<Instant> = None;
     loop {
+        // At most once a poll interval, not at every wake: an expired
+        // message is passed over anyway, and on SQLite even an update that
+        // matches nothing takes the write lock.
+        if last_give_up.is_none_or(|at| at.elapsed() >= POLL_INTERVAL) {
+            last_give_up = Some(Instant::now());
+            give_up_expired(&db).await;
+        }
         loop {
             match deliver_next(&db, &delivery).await {
                 Ok(true) => {}
@@ -106,6 +136,18 @@ pub(super) async fn run(db: Database, delivery: Delivery, wake: Arc<Notify>) {
             () = wake.notified() => {}
             () = tokio::time::sleep(POLL_INTERVAL) => {}
         }
+    }
+}
+
+/// Gives up the mail whose link expired before it could be delivered.
+async fn give_up_expired(db: &Database) {
+    match mail_outbox::give_up_expired(db.pool(), unix_now()).await {
+        Ok(0) => {}
+        Ok(given_up) => tracing::warn!(
+            given_up,
+            "mail not delivered before its link expired; given up"
+        ),
+        Err(error) => tracing::warn!(%error, "could not give up expired mail; will retry"),
     }
 }
 
@@ -198,13 +240,7 @@ async fn deliver(delivery: &Delivery, mail: &ClaimedMail) -> Result<(), Failure>
                 .map_err(Failure::transient)?
                 .map_err(Failure::transient)?;
             if written {
-                tracing::info!(
-                    to = %mail.recipient,
-                    subject = mail.subject,
-                    link = mail.link,
-                    file = %outbox::file_name(mail.id),
-                    "mail written to the outbox"
-                );
+                log_written(&written_line(mail, delivery.log_links));
             }
         }
         Transport::Smtp(transport) => {
@@ -217,6 +253,58 @@ async fn deliver(delivery: &Delivery, mail: &ClaimedMail) -> Result<(), Failure>
         }
     }
     Ok(())
+}
+
+/// What the log says of a message written to the outbox directory.
+#[derive(Debug)]
+struct WrittenLine<'a> {
+    id: uuid::Uuid,
+    kind: mail_outbox::MailKind,
+    file: String,
+    /// Development only.
+    revealed: Option<Revealed<'a>>,
+}
+
+/// What a developer needs to follow a message from the console, and what
+/// must never reach a production log.
+#[derive(Debug)]
+struct Revealed<'a> {
+    to: &'a app::api::values::Email,
+    subject: &'a str,
+    link: &'a str,
+}
+
+fn written_line(mail: &ClaimedMail, log_links: bool) -> WrittenLine<'_> {
+    WrittenLine {
+        id: mail.id,
+        kind: mail.kind,
+        file: outbox::file_name(mail.id),
+        revealed: log_links.then_some(Revealed {
+            to: &mail.recipient,
+            subject: &mail.subject,
+            link: &mail.link,
+        }),
+    }
+}
+
+fn log_written(line: &WrittenLine<'_>) {
+    match &line.revealed {
+        Some(revealed) => tracing::info!(
+            id = %line.id,
+            kind = %line.kind,
+            to = %revealed.to,
+            subject = revealed.subject,
+            link = revealed.link,
+            file = line.file,
+            "mail written to the outbox"
+        ),
+        None => tracing::info!(
+            id = %line.id,
+            kind = %line.kind,
+            file = line.file,
+            "mail written to the outbox"
+        ),
+    }
 }
 
 /// The message, with a Message-ID made of the outbox row's id.
@@ -242,7 +330,91 @@ fn build(from: &Mailbox, mail: &ClaimedMail) -> anyhow::Result<Message> {
 
 #[cfg(test)]
 mod tests {
+    use std::{
+        io,
+        sync::{Arc, Mutex},
+    };
+
+    use app::api::values::{DisplayName, Email};
+
     use super::*;
+    use crate::store::mail_outbox::MailKind;
+
+    const LINK: &str = "http://127.0.0.1:3000/reset-password?token=secret-token-123";
+
+    fn claimed() -> ClaimedMail {
+        ClaimedMail {
+            id: uuid::Uuid::now_v7(),
+            recipient: Email::parse("someone@example.com").unwrap(),
+            recipient_name: DisplayName::parse("Someone").unwrap(),
+            kind: MailKind::ResetPassword,
+            subject: "Reset your password".into(),
+            text_body: format!("Choose a new one here:\n\n{LINK}\n"),
+            html_body: format!("<a href=\"{LINK}\">Choose</a>"),
+            link: LINK.into(),
+            attempts: 0,
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What `log_written` writes, in the production format (JSON) or the
+    /// development one.
+    fn logged(mail: &ClaimedMail, log_links: bool, json: bool) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let builder = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false);
+        let line = written_line(mail, log_links);
+        if json {
+            tracing::subscriber::with_default(builder.json().finish(), || log_written(&line));
+        } else {
+            tracing::subscriber::with_default(builder.finish(), || log_written(&line));
+        }
+        let bytes = captured.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn production_logs_name_the_message_but_not_its_link() {
+        let mail = claimed();
+        for json in [true, false] {
+            let log = logged(&mail, false, json);
+            assert!(log.contains("mail written to the outbox"), "{log}");
+            assert!(log.contains(&mail.id.to_string()), "{log}");
+            assert!(log.contains("reset_password"), "{log}");
+            assert!(log.contains(&outbox::file_name(mail.id)), "{log}");
+            for secret in [
+                "secret-token-123",
+                "reset-password?token",
+                "someone@example.com",
+            ] {
+                assert!(!log.contains(secret), "{secret} in {log}");
+            }
+        }
+        assert!(written_line(&mail, false).revealed.is_none());
+    }
+
+    #[test]
+    fn development_logs_the_link_to_follow() {
+        let mail = claimed();
+        let log = logged(&mail, true, false);
+        assert!(log.contains(LINK), "{log}");
+        assert!(log.contains("someone@example.com"), "{log}");
+    }
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {

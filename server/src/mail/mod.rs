@@ -7,6 +7,17 @@
 //! was committed is sent after the restart. Sending never blocks or fails
 //! the HTTP response.
 //!
+//! No live secret outlives its use. A message's bodies and link carry a
+//! verification or reset token, so they stay in the outbox table only
+//! until the message is delivered or given up: the statement that marks it
+//! so blanks them, and only its metadata (recipient, kind, subject, times)
+//! stays until housekeeping deletes the row. A letter whose link expires
+//! ([`Letter::link_expiring_at`]) and that could not be delivered before
+//! then is never delivered: the worker gives it up and blanks it. Links and
+//! bodies reach the log only in development (`APP_ENV=development`), where
+//! a developer follows the link from the console; in production the log
+//! names a message by id, kind and file.
+//!
 //! No address gets more than `MAIL_HOURLY_LIMIT` messages of one kind an
 //! hour, so the endpoints that send mail cannot be turned into a way to
 //! flood someone's inbox. A message over the limit is dropped quietly (the
@@ -23,7 +34,7 @@ use sqlx::{Any, Transaction};
 use tokio::sync::Notify;
 
 use crate::{
-    config::MailSettings,
+    config::{Environment, MailSettings},
     db::{Backend, Database},
     store::mail_outbox::{self, NewMail},
 };
@@ -39,9 +50,24 @@ pub struct Letter {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The link the message is about, logged when mail goes to the outbox
-    /// so a developer can follow it from the console.
+    /// The link the message is about. In development it is logged when
+    /// mail goes to the outbox so a developer can follow it from the
+    /// console; never in production.
     pub link: String,
+    /// When `link` stops working (Unix seconds), if it does: a message
+    /// still undelivered then is never delivered. Set with
+    /// [`Letter::link_expiring_at`].
+    pub link_expires_at: Option<i64>,
+}
+
+impl Letter {
+    /// The letter, its link working until `at` (Unix seconds): if it cannot
+    /// be delivered by then, it is given up instead.
+    #[must_use]
+    pub fn link_expiring_at(mut self, at: i64) -> Self {
+        self.link_expires_at = Some(at);
+        self
+    }
 }
 
 impl MailKind {
@@ -74,10 +100,21 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// Prepares the transport and starts the delivery worker, which also
-    /// sends whatever an earlier run left in the outbox table.
+    /// [`Mailer::start_in`] production: links and bodies are never logged.
     pub fn start(settings: &MailSettings, db: Database) -> anyhow::Result<Self> {
-        let delivery = delivery::Delivery::new(settings)?;
+        Self::start_in(Environment::Production, settings, db)
+    }
+
+    /// Prepares the transport and starts the delivery worker, which also
+    /// sends whatever an earlier run left in the outbox table. In
+    /// development the worker logs each message's link as it writes it to
+    /// the outbox directory; in production it does not.
+    pub fn start_in(
+        environment: Environment,
+        settings: &MailSettings,
+        db: Database,
+    ) -> anyhow::Result<Self> {
+        let delivery = delivery::Delivery::new(settings, environment)?;
         let wake = Arc::new(Notify::new());
         tokio::spawn(delivery::run(db.clone(), delivery, Arc::clone(&wake)));
         Ok(Self {
@@ -110,7 +147,15 @@ impl Mailer {
             html_body: &letter.html,
             link: &letter.link,
         };
-        if mail_outbox::insert_capped(&mut **transaction, mail, now, self.hourly_limit).await? {
+        let queued = mail_outbox::insert_capped_expiring(
+            &mut **transaction,
+            mail,
+            letter.link_expires_at,
+            now,
+            self.hourly_limit,
+        )
+        .await?;
+        if queued {
             Ok(Queued::Yes)
         } else {
             tracing::info!(

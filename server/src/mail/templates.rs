@@ -1,35 +1,52 @@
 //! The messages the app sends, as plain text with an HTML alternative.
+//! A letter's link does not expire until its caller says when it does
+//! ([`Letter::link_expiring_at`]): the caller made the link and knows its
+//! lifetime.
 
 use app::api::values::{DisplayName, Email};
 
 use super::{Letter, MailKind};
 
-pub fn verify_email(to_address: &Email, name: &DisplayName, link: &str) -> Letter {
+/// The link of a sign-up. It greets nobody by name: the name was typed
+/// into the sign-up form by whoever filled it in, and this message goes to
+/// an address that may not be theirs.
+pub fn verify_email(to_address: &Email, link: &str) -> Letter {
     let text = format!(
-        "Hello {name},\n\n\
-         Please confirm your email address by opening this link:\n\n\
+        "Hello,\n\n\
+         Someone (hopefully you) signed up with this email address. To \
+         confirm it, open this link and enter the password chosen at sign-up:\n\n\
          {link}\n\n\
-         The link works once and expires in 24 hours. If you did not create \
-         an account, ignore this message.\n"
+         The link expires in 24 hours. If you did not sign up, ignore this \
+         message: without that password nobody can confirm it.\n"
     );
     let html = layout(&format!(
-        "<p>Hello {name},</p>\
-         <p>Please confirm your email address:</p>\
-         <p><a href=\"{link}\">Verify my email address</a></p>\
-         <p>The link works once and expires in 24 hours. If you did not create \
-         an account, ignore this message.</p>",
-        name = escape(name.as_str()),
+        "<p>Hello,</p>\
+         <p>Someone (hopefully you) signed up with this email address. To \
+         confirm it, open this link and enter the password chosen at sign-up:</p>\
+         <p><a href=\"{link}\">Confirm my email address</a></p>\
+         <p>The link expires in 24 hours. If you did not sign up, ignore this \
+         message: without that password nobody can confirm it.</p>",
         link = escape(link),
     ));
     Letter {
         kind: MailKind::VerifyEmail,
         to_address: to_address.clone(),
-        to_name: name.clone(),
+        to_name: addressee(to_address),
         subject: "Verify your email address".into(),
         text,
         html,
         link: link.to_owned(),
+        link_expires_at: None,
     }
+}
+
+/// The name a message to an address without a known owner is addressed
+/// to: the address's local part, which is no one's free text.
+fn addressee(address: &Email) -> DisplayName {
+    let local = address.as_str().split('@').next().unwrap_or_default();
+    DisplayName::parse(local)
+        .or_else(|_| DisplayName::parse("there"))
+        .expect("a plain word is a valid name")
 }
 
 /// Sent instead of a verification link when someone registers an address
@@ -60,6 +77,7 @@ pub fn already_registered(to_address: &Email, name: &DisplayName, login_link: &s
         text,
         html,
         link: login_link.to_owned(),
+        link_expires_at: None,
     }
 }
 
@@ -90,6 +108,7 @@ pub fn reset_password(to_address: &Email, name: &DisplayName, link: &str) -> Let
         text,
         html,
         link: link.to_owned(),
+        link_expires_at: None,
     }
 }
 
@@ -119,6 +138,7 @@ pub fn password_changed(to_address: &Email, name: &DisplayName, forgot_link: &st
         text,
         html,
         link: forgot_link.to_owned(),
+        link_expires_at: None,
     }
 }
 
@@ -150,15 +170,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_escaped_in_html() {
-        let email = verify_email(
+    fn names_and_links_are_escaped_in_html() {
+        let email = already_registered(
             &Email::parse("a@example.com").unwrap(),
             &DisplayName::parse("<script>x</script>").unwrap(),
-            "https://x/verify?token=1&a=b",
+            "https://x/login?a=1&b=2",
         );
         assert!(!email.html.contains("<script>"));
         assert!(email.html.contains("&lt;script&gt;"));
+        assert!(email.html.contains("login?a=1&amp;b=2"));
+        let email = verify_email(
+            &Email::parse("a@example.com").unwrap(),
+            "https://x/verify?token=1&a=b",
+        );
         assert!(email.html.contains("token=1&amp;a=b"));
         assert!(email.text.contains("https://x/verify?token=1&a=b"));
+    }
+
+    #[test]
+    fn a_sign_up_link_greets_no_typed_name() {
+        let email = verify_email(&Email::parse("ada.l@example.com").unwrap(), "https://x/v");
+        assert_eq!(email.to_name.as_str(), "ada.l");
+        assert!(email.text.starts_with("Hello,\n"));
     }
 }

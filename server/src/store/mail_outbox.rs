@@ -2,9 +2,24 @@
 //! change that caused them, so a message exists exactly when its change
 //! does, and survives a crash until a worker has delivered it.
 //!
+//! No live secret stays at rest longer than it must. A message's bodies
+//! and link (which carry a verification or reset token) are kept only
+//! while it waits: the statement that marks it sent, or given up, also
+//! blanks `text_body`, `html_body` and `link` (to '': the columns are NOT
+//! NULL and SQLite cannot change that), keeping the metadata (recipient,
+//! kind, subject, times, error) until housekeeping deletes the row. A
+//! message whose link expired before it could be delivered is never
+//! delivered: [`next_due`] and [`claim`] pass it over, and
+//! [`give_up_expired`] marks it given up (`last_error` =
+//! [`LINK_EXPIRED`]) and blanks it. Given up rather than deleted, so that
+//! it shows like any other undeliverable message and housekeeping treats
+//! it alike.
+//!
 //! Every race is settled by one conditional statement: the hourly cap is
 //! part of the insert, a worker owns a row only if its claim (a lease)
-//! updated it, and a claim that ran out lets another worker take over.
+//! updated it, a claim that ran out lets another worker take over, and an
+//! expired message is given up only while nobody holds a claim on it, so
+//! that it is never dropped during its delivery.
 
 use std::{fmt, str::FromStr};
 
@@ -81,6 +96,9 @@ pub struct NewMail<'a> {
     pub link: &'a str,
 }
 
+/// `last_error` of a message given up because its link expired first.
+pub const LINK_EXPIRED: &str = "link expired before delivery";
+
 /// A message a worker has claimed and now delivers.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedMail {
@@ -102,26 +120,38 @@ pub struct ClaimedMail {
 
 const HOUR_SECS: i64 = 60 * 60;
 
-/// Stores the message unless its address already got `hourly_limit`
-/// messages of its kind in the last hour: count and insert are one
-/// statement. Returns whether it was stored.
-///
-/// On PostgreSQL two transactions could each count before the other's row
-/// is visible; [`lock_recipient`] first, in the same transaction, closes
-/// that gap.
+/// [`insert_capped_expiring`] for a message whose link does not expire.
 pub async fn insert_capped<'e>(
     db: impl Executor<'e, Database = Any>,
     mail: NewMail<'_>,
     now: i64,
     hourly_limit: i64,
 ) -> Result<bool, sqlx::Error> {
+    insert_capped_expiring(db, mail, None, now, hourly_limit).await
+}
+
+/// Stores the message unless its address already got `hourly_limit`
+/// messages of its kind in the last hour: count and insert are one
+/// statement. Returns whether it was stored. `expires_at` is when its link
+/// stops working: if it is still undelivered then, it is never delivered.
+///
+/// On PostgreSQL two transactions could each count before the other's row
+/// is visible; [`lock_recipient`] first, in the same transaction, closes
+/// that gap.
+pub async fn insert_capped_expiring<'e>(
+    db: impl Executor<'e, Database = Any>,
+    mail: NewMail<'_>,
+    expires_at: Option<i64>,
+    now: i64,
+    hourly_limit: i64,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO mail_outbox \
              (id, recipient, recipient_name, kind, subject, text_body, html_body, link, \
-              created_at, attempts, next_attempt_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10 \
+              created_at, attempts, next_attempt_at, expires_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11 \
          WHERE (SELECT COUNT(*) FROM mail_outbox \
-                WHERE recipient = $11 AND kind = $12 AND created_at > $13) < $14",
+                WHERE recipient = $12 AND kind = $13 AND created_at > $14) < $15",
     )
     .bind(mail.id.to_string())
     .bind(mail.recipient.as_str())
@@ -133,6 +163,7 @@ pub async fn insert_capped<'e>(
     .bind(mail.link)
     .bind(now)
     .bind(now)
+    .bind(expires_at)
     .bind(mail.recipient.as_str())
     .bind(mail.kind.as_str())
     .bind(now - HOUR_SECS)
@@ -158,8 +189,9 @@ pub async fn lock_recipient<'e>(
     Ok(())
 }
 
-/// The oldest message due at `now` that no live claim holds, if any. Only
-/// a candidate: [`claim`] decides who gets it.
+/// The oldest message due at `now` that no live claim holds and whose
+/// link still works, if any. Only a candidate: [`claim`] decides who gets
+/// it.
 pub async fn next_due<'e>(
     db: impl Executor<'e, Database = Any>,
     now: i64,
@@ -168,9 +200,11 @@ pub async fn next_due<'e>(
         "SELECT id FROM mail_outbox \
          WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
            AND (claimed_until IS NULL OR claimed_until < $2) \
+           AND (expires_at IS NULL OR expires_at > $3) \
          ORDER BY next_attempt_at, id \
          LIMIT 1",
     )
+    .bind(now)
     .bind(now)
     .bind(now)
     .fetch_optional(db)
@@ -180,7 +214,8 @@ pub async fn next_due<'e>(
 
 /// Claims a due message until `lease_until`, in one conditional statement:
 /// of several workers claiming one row, exactly one gets it back. A claim
-/// whose worker died runs out and the row can be claimed again.
+/// whose worker died runs out and the row can be claimed again. A message
+/// whose link has expired is never claimed.
 pub async fn claim<'e>(
     db: impl Executor<'e, Database = Any>,
     id: Uuid,
@@ -191,6 +226,7 @@ pub async fn claim<'e>(
         "UPDATE mail_outbox SET claimed_until = $1 \
          WHERE id = $2 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3 \
            AND (claimed_until IS NULL OR claimed_until < $4) \
+           AND (expires_at IS NULL OR expires_at > $5) \
          RETURNING id, recipient, recipient_name, kind, subject, text_body, html_body, link, \
                    attempts",
     )
@@ -198,18 +234,23 @@ pub async fn claim<'e>(
     .bind(id.to_string())
     .bind(now)
     .bind(now)
+    .bind(now)
     .fetch_optional(db)
     .await
 }
 
-/// Records the delivery; marking twice keeps the first time.
+/// Records the delivery and, in the same statement, blanks the bodies and
+/// the link: from now on the row is metadata. Marking twice keeps the
+/// first time. Delivery wins over a give-up that slipped in after a lease
+/// overran: the message is sent, not failed.
 pub async fn mark_sent<'e>(
     db: impl Executor<'e, Database = Any>,
     id: Uuid,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE mail_outbox SET sent_at = COALESCE(sent_at, $1), claimed_until = NULL \
+        "UPDATE mail_outbox SET sent_at = COALESCE(sent_at, $1), claimed_until = NULL, \
+             failed_at = NULL, text_body = '', html_body = '', link = '' \
          WHERE id = $2",
     )
     .bind(now)
@@ -221,7 +262,8 @@ pub async fn mark_sent<'e>(
 
 /// Records a failed delivery and releases the claim: the message is tried
 /// again at `retry_at`, or, without one, given up (and kept, with its
-/// error). A message delivered meanwhile by another worker stays sent.
+/// error, but with its bodies and link blanked). A message delivered
+/// meanwhile by another worker stays sent.
 pub async fn record_failure<'e>(
     db: impl Executor<'e, Database = Any>,
     id: Uuid,
@@ -235,17 +277,47 @@ pub async fn record_failure<'e>(
              last_error = $1, \
              claimed_until = NULL, \
              next_attempt_at = COALESCE($2, next_attempt_at), \
-             failed_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END \
-         WHERE id = $5 AND sent_at IS NULL",
+             failed_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END, \
+             text_body = CASE WHEN $5 IS NULL THEN '' ELSE text_body END, \
+             html_body = CASE WHEN $6 IS NULL THEN '' ELSE html_body END, \
+             link = CASE WHEN $7 IS NULL THEN '' ELSE link END \
+         WHERE id = $8 AND sent_at IS NULL",
     )
     .bind(error)
     .bind(retry_at)
     .bind(retry_at)
     .bind(now)
+    .bind(retry_at)
+    .bind(retry_at)
+    .bind(retry_at)
     .bind(id.to_string())
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Gives up, in one conditional statement, every undelivered message whose
+/// link stopped working by `now`: marked failed with [`LINK_EXPIRED`], its
+/// bodies and link blanked. A message under a live claim is left to the
+/// worker delivering it (it started in time); if that worker died, its
+/// claim runs out and the message is given up then. Returns how many.
+pub async fn give_up_expired<'e>(
+    db: impl Executor<'e, Database = Any>,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE mail_outbox SET failed_at = $1, last_error = $2, claimed_until = NULL, \
+             text_body = '', html_body = '', link = '' \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND expires_at <= $3 \
+           AND (claimed_until IS NULL OR claimed_until < $4)",
+    )
+    .bind(now)
+    .bind(LINK_EXPIRED)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
 }
 
 /// Deletes messages sent before `sent_before` and those given up before

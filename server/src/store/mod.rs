@@ -3,6 +3,7 @@
 
 pub mod email_tokens;
 pub mod mail_outbox;
+pub mod pending_signups;
 pub mod people;
 pub mod security_events;
 pub mod sessions;

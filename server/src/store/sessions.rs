@@ -8,6 +8,8 @@ use super::parse_id;
 pub struct NewSession<'a> {
     pub id: SessionId,
     pub user_id: UserId,
+    /// The account's credential epoch when its credentials were checked.
+    pub credential_epoch: i64,
     pub expires_at: i64,
     pub user_agent: Option<&'a str>,
     pub ip_address: Option<&'a str>,
@@ -28,6 +30,9 @@ pub struct RefreshTokenRecord {
     pub revoked_at: Option<i64>,
     pub last_seen_at: i64,
     pub remember: i64,
+    /// Whether the session still carries its account's credential epoch
+    /// and the account is enabled (1), read with the rest.
+    pub credentials_current: i64,
 }
 
 /// A live session, as the device list shows it.
@@ -41,19 +46,25 @@ pub struct SessionRow {
     pub ip_address: Option<String>,
 }
 
-/// Opens a session with its first refresh token. Call it inside a
-/// transaction, which lands both or neither (the caller's, so that what
-/// else a sign-in writes lands with them).
+/// Opens a session with its first refresh token, in one conditional
+/// insert: only while the account is enabled and still at the credential
+/// epoch its credentials were checked under, so a sign-in that straddles a
+/// new password, a disable or a new role opens nothing. `false` when it
+/// opened nothing. Call it inside a transaction, which lands the session
+/// and its token or neither (the caller's, so that what else a sign-in
+/// writes lands with them).
 pub async fn create(
     transaction: &mut AnyConnection,
     session: NewSession<'_>,
     refresh_token_hash: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let opened = sqlx::query(
         "INSERT INTO sessions \
-         (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address, remember) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address, remember, \
+          credential_epoch) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, u.credential_epoch FROM users u \
+         WHERE u.id = $9 AND u.credential_epoch = $10 AND u.disabled_at IS NULL",
     )
     .bind(session.id.to_string())
     .bind(session.user_id.to_string())
@@ -63,9 +74,17 @@ pub async fn create(
     .bind(session.user_agent)
     .bind(session.ip_address)
     .bind(i64::from(session.remember))
+    .bind(session.user_id.to_string())
+    .bind(session.credential_epoch)
     .execute(&mut *transaction)
-    .await?;
-    insert_token(transaction, refresh_token_hash, session.id, now).await
+    .await?
+    .rows_affected()
+        == 1;
+    if !opened {
+        return Ok(false);
+    }
+    insert_token(transaction, refresh_token_hash, session.id, now).await?;
+    Ok(true)
 }
 
 async fn insert_token<'e>(
@@ -91,8 +110,11 @@ pub async fn find_refresh_token<'e>(
 ) -> Result<Option<RefreshTokenRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT t.session_id, s.user_id, t.rotated_at, s.expires_at, s.revoked_at, \
-                s.last_seen_at, s.remember \
+                s.last_seen_at, s.remember, \
+                CASE WHEN u.credential_epoch = s.credential_epoch AND u.disabled_at IS NULL \
+                     THEN 1 ELSE 0 END AS credentials_current \
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+              JOIN users u ON u.id = s.user_id \
          WHERE t.token_hash = $1",
     )
     .bind(token_hash)
@@ -105,16 +127,17 @@ pub async fn find_refresh_token<'e>(
 pub enum Rotation {
     /// This request exchanged the token; the successor is stored.
     Rotated,
-    /// Another request exchanged it first.
-    AlreadyRotated,
+    /// Another request exchanged it first, at this instant.
+    AlreadyRotated { rotated_at: Option<i64> },
     /// The session was revoked or expired: nothing was exchanged.
     SessionEnded,
 }
 
 /// Exchanges a current refresh token for a new one, in one transaction of
 /// two guarded updates. The first claims the session row only while it is
-/// live, so a rotation racing a revocation of the same row either finishes
-/// before it or sees it and gives nothing out. The second is the
+/// live and still carries its account's credential epoch with the account
+/// enabled, so a rotation racing a revocation or a change of credentials
+/// either finishes before it or sees it and gives nothing out. The second is the
 /// compare-and-set on the token: of several concurrent rotations of one
 /// token exactly one changes a row and stores its successor.
 pub async fn rotate(
@@ -128,7 +151,9 @@ pub async fn rotate(
     let mut transaction = db.begin().await?;
     let live = sqlx::query(
         "UPDATE sessions SET last_seen_at = $1 \
-         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4",
+         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4 \
+           AND credential_epoch = (SELECT u.credential_epoch FROM users u \
+                                   WHERE u.id = sessions.user_id AND u.disabled_at IS NULL)",
     )
     .bind(now)
     .bind(session_id.to_string())
@@ -152,8 +177,14 @@ pub async fn rotate(
     .rows_affected()
         == 1;
     if !claimed {
+        let rotated_at: Option<i64> =
+            sqlx::query_scalar("SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(old_hash)
+                .fetch_optional(&mut *transaction)
+                .await?
+                .flatten();
         transaction.rollback().await?;
-        return Ok(Rotation::AlreadyRotated);
+        return Ok(Rotation::AlreadyRotated { rotated_at });
     }
     insert_token(&mut *transaction, new_hash, session_id, now).await?;
     transaction.commit().await?;
@@ -175,6 +206,9 @@ pub enum EndReason {
     RoleChanged,
     /// An admin disabled the account.
     Disabled,
+    /// Found opened under an older credential epoch, or on a disabled
+    /// account, when it came back.
+    CredentialsChanged,
 }
 
 impl EndReason {
@@ -188,6 +222,7 @@ impl EndReason {
             Self::PasswordReset => "password_reset",
             Self::RoleChanged => "role_changed",
             Self::Disabled => "disabled",
+            Self::CredentialsChanged => "credentials_changed",
         }
     }
 }
@@ -210,6 +245,51 @@ pub async fn revoke<'e>(
     Ok(result.rows_affected() == 1)
 }
 
+/// Revokes every live session of a user opened under another credential
+/// epoch than the account's current one; returns their ids. Run it in the
+/// transaction that raised the epoch.
+pub async fn revoke_stale<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    reason: EndReason,
+    now: i64,
+) -> Result<Vec<SessionId>, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+         WHERE user_id = $3 AND revoked_at IS NULL \
+           AND credential_epoch <> (SELECT u.credential_epoch FROM users u WHERE u.id = $4) \
+         RETURNING id",
+    )
+    .bind(now)
+    .bind(reason.as_str())
+    .bind(user_id.to_string())
+    .bind(user_id.to_string())
+    .fetch_all(db)
+    .await?;
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
+/// Moves one live session of `user_id` to the account's current
+/// credential epoch: the session that made the change keeps going. Run it
+/// in the transaction that raised the epoch, before [`revoke_stale`].
+pub async fn carry_over<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    session_id: SessionId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET credential_epoch = \
+             (SELECT u.credential_epoch FROM users u WHERE u.id = $1) \
+         WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(user_id.to_string())
+    .bind(session_id.to_string())
+    .bind(user_id.to_string())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Revokes one session if it is a live session of `user_id`; `false` when
 /// it is not (another user's, ended, or unknown).
 pub async fn revoke_own<'e>(
@@ -230,27 +310,6 @@ pub async fn revoke_own<'e>(
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
-}
-
-/// Revokes every live session of a user except `keep`; returns their ids.
-pub async fn revoke_all_of_user_except<'e>(
-    db: impl Executor<'e, Database = Any>,
-    user_id: UserId,
-    keep: SessionId,
-    reason: EndReason,
-    now: i64,
-) -> Result<Vec<SessionId>, sqlx::Error> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
-         WHERE user_id = $3 AND id <> $4 AND revoked_at IS NULL RETURNING id",
-    )
-    .bind(now)
-    .bind(reason.as_str())
-    .bind(user_id.to_string())
-    .bind(keep.to_string())
-    .fetch_all(db)
-    .await?;
-    ids.iter().map(|id| parse_id(id)).collect()
 }
 
 /// The live sessions of a user (not revoked, not expired, not idle past
@@ -309,7 +368,11 @@ pub async fn revoked_since<'e>(
 
 /// Deletes sessions (with their refresh tokens) that ended before `before`:
 /// expired, or revoked long enough ago that no access token of theirs is
-/// still valid.
+/// still valid. A revoked session's row is its revocation, read back by
+/// [`revoked_since`] when an instance starts or reconciles: `before` must
+/// lie at least the longest access token lifetime (plus the revocation
+/// set's margin) in the past. An expired session's tokens end no later
+/// than that after `expires_at` too, since none is issued past it.
 pub async fn delete_ended_before<'e>(
     db: impl Executor<'e, Database = Any>,
     before: i64,

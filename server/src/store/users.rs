@@ -19,6 +19,9 @@ pub struct UserRow {
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    /// Raised by every change that must end or downgrade the account's
+    /// sessions; a session lives only while it carries the current one.
+    pub credential_epoch: i64,
 }
 
 impl UserRow {
@@ -38,23 +41,26 @@ pub struct NewUser<'a> {
     pub name: &'a DisplayName,
 }
 
-const COLUMNS: &str =
-    "id, email, password_hash, name, role, email_verified_at, created_at, disabled_at";
+const COLUMNS: &str = "id, email, password_hash, name, role, email_verified_at, created_at, \
+                       disabled_at, credential_epoch";
 
+/// Creates an account whose address was just proven (a confirmed sign-up).
 /// Fails with a unique violation when the email is taken.
-pub async fn insert<'e>(
+pub async fn insert_verified<'e>(
     db: impl Executor<'e, Database = Any>,
     user: NewUser<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'user', $5, $6)",
+        "INSERT INTO users \
+         (id, email, password_hash, name, role, email_verified_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'user', $5, $6, $7)",
     )
     .bind(user.id.to_string())
     .bind(user.email.as_str())
     .bind(user.password_hash)
     .bind(user.name.as_str())
+    .bind(now)
     .bind(now)
     .bind(now)
     .execute(db)
@@ -115,58 +121,26 @@ pub async fn update_name<'e>(
     Ok(())
 }
 
+/// Sets a new password and raises the credential epoch with it, so the
+/// sessions opened with the old one can be told apart and ended in the
+/// same transaction.
 pub async fn update_password_hash<'e>(
     db: impl Executor<'e, Database = Any>,
     id: UserId,
     password_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(password_hash)
-        .bind(now)
-        .bind(id.to_string())
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// A new registration of an address whose account is still unverified
-/// takes that account over: the newest registration is the one its link
-/// confirms. Returns the account's id, or `None` when the address has no
-/// account or a verified one (checked in the same statement, so a
-/// verification that lands first wins).
-pub async fn replace_unverified<'e>(
-    db: impl Executor<'e, Database = Any>,
-    email: &Email,
-    password_hash: &str,
-    name: &DisplayName,
-    now: i64,
-) -> Result<Option<UserId>, sqlx::Error> {
-    let id: Option<String> = sqlx::query_scalar(
-        "UPDATE users SET password_hash = $1, name = $2, updated_at = $3 \
-         WHERE email = $4 AND email_verified_at IS NULL RETURNING id",
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2, \
+             credential_epoch = credential_epoch + 1 \
+         WHERE id = $3",
     )
     .bind(password_hash)
-    .bind(name.as_str())
     .bind(now)
-    .bind(email.as_str())
-    .fetch_optional(db)
+    .bind(id.to_string())
+    .execute(db)
     .await?;
-    id.map(|id| super::parse_id(&id)).transpose()
-}
-
-/// Deletes accounts whose address was never confirmed, created before
-/// `before` (with their sessions and tokens, by cascade).
-pub async fn delete_unverified_before<'e>(
-    db: impl Executor<'e, Database = Any>,
-    before: i64,
-) -> Result<u64, sqlx::Error> {
-    let result =
-        sqlx::query("DELETE FROM users WHERE email_verified_at IS NULL AND created_at < $1")
-            .bind(before)
-            .execute(db)
-            .await?;
-    Ok(result.rows_affected())
+    Ok(())
 }
 
 /// A change of role or status; `None` keeps what is there.
@@ -178,7 +152,8 @@ pub struct Change {
 
 /// Applies a change unless it would leave no enabled admin: in the same
 /// statement, the account must either stay an enabled admin or not be the
-/// only one. `false` when nothing changed (no such account, or the last
+/// only one. A new role, or a disable, raises the credential epoch in the
+/// same statement. `false` when nothing changed (no such account, or the last
 /// admin). On PostgreSQL, callers serialize concurrent changes with
 /// [`lock_admin_changes`] so that two admins demoting each other cannot
 /// both see the other as the one who remains.
@@ -196,19 +171,25 @@ pub async fn change_guarded<'e>(
              disabled_at = CASE WHEN $2 IS NULL THEN disabled_at \
                                 WHEN $3 = 1 THEN COALESCE(disabled_at, $4) \
                                 ELSE NULL END, \
-             updated_at = $5 \
-         WHERE id = $6 AND ( \
-             (COALESCE($7, role) = 'admin' \
-                 AND (CASE WHEN $8 IS NULL THEN disabled_at IS NULL ELSE $9 = 0 END)) \
+             updated_at = $5, \
+             credential_epoch = credential_epoch + CASE \
+                 WHEN COALESCE($6, role) <> role THEN 1 \
+                 WHEN $7 = 1 AND disabled_at IS NULL THEN 1 \
+                 ELSE 0 END \
+         WHERE id = $8 AND ( \
+             (COALESCE($9, role) = 'admin' \
+                 AND (CASE WHEN $10 IS NULL THEN disabled_at IS NULL ELSE $11 = 0 END)) \
              OR EXISTS (SELECT 1 FROM users other \
                         WHERE other.role = 'admin' AND other.disabled_at IS NULL \
-                          AND other.id <> $10))",
+                          AND other.id <> $12))",
     )
     .bind(role)
     .bind(disabled)
     .bind(disabled)
     .bind(now)
     .bind(now)
+    .bind(role)
+    .bind(disabled)
     .bind(id.to_string())
     .bind(role)
     .bind(disabled)

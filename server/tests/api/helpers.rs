@@ -199,11 +199,34 @@ impl TestApp {
         let response = self.register(&email, STRONG_PASSWORD, name).await;
         assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
         let token = self.verification_token(&email, 1).await;
-        let response = self
-            .post_json("/api/auth/verify-email", &json!({"token": token}))
-            .await;
+        let response = self.verify_email(&token, STRONG_PASSWORD).await;
         assert_eq!(response.status(), 200);
+        // Confirming signs in (tested in registration.rs). The fixture is
+        // an account with no history: that sign-in's session and activity
+        // are taken away, so tests count only what they do themselves.
+        let body: Value = response.json().await.unwrap();
+        let id = body["user"]["id"].as_str().unwrap().to_owned();
+        self.execute(&format!(
+            "DELETE FROM refresh_tokens WHERE session_id IN \
+             (SELECT id FROM sessions WHERE user_id = '{id}')"
+        ))
+        .await;
+        self.execute(&format!("DELETE FROM sessions WHERE user_id = '{id}'"))
+            .await;
+        self.execute(&format!(
+            "DELETE FROM security_events WHERE user_id = '{id}'"
+        ))
+        .await;
         email
+    }
+
+    /// Confirms a sign-up with its link's token and the password chosen.
+    pub async fn verify_email(&self, token: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/auth/verify-email",
+            &json!({"token": token, "password": password}),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {

@@ -201,7 +201,7 @@ async fn housekeeping_deletes_only_what_ended_a_day_ago(backend: Backend) {
         .unwrap();
     assert_eq!(swept.sessions, 1, "only the session revoked over a day ago");
     assert_eq!(swept.tokens, 0, "verification links used just now are kept");
-    assert_eq!(swept.unverified_accounts, 0);
+    assert_eq!(swept.pending_signups, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2);
     // A day later than revocation, the old token is simply unknown.
     assert_problem(

@@ -215,7 +215,7 @@ async fn every_acknowledged_registration_gets_exactly_one_message_across_a_crash
     }
     // A registration exists exactly when its message does: the ones cut
     // off by the crash either committed both or neither.
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_signups")
         .fetch_one(db.pool())
         .await
         .unwrap();

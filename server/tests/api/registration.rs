@@ -1,4 +1,6 @@
-//! Registration, email verification and resending the link.
+//! Sign-up, its confirmation (bound to the password chosen at sign-up),
+//! and resending the link. The takeover attempts themselves are in
+//! `takeover.rs`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde_json::{json, Value};
@@ -8,16 +10,21 @@ use crate::{both_backends, helpers::*};
 
 both_backends!(
     registering_accepts_and_mails_a_verification_link,
+    the_mail_carries_no_typed_name,
     registering_a_taken_address_looks_the_same_and_notifies_the_owner,
     invalid_registrations_list_every_bad_field,
     weak_passwords_are_refused_with_a_reason,
     emails_are_trimmed_and_lowercased,
-    verification_tokens_are_single_use_and_stored_hashed,
-    unknown_and_expired_verification_tokens_are_refused,
-    resending_answers_202_and_mails_only_unverified_accounts,
+    confirming_needs_the_sign_ups_password_and_signs_in,
+    links_are_stored_hashed_and_single_use,
+    five_wrong_passwords_spend_the_link,
+    a_burst_of_guesses_gets_no_more_than_five_checks,
+    unknown_and_expired_links_are_refused,
+    a_pending_sign_up_signs_in_like_an_unknown_address,
+    resending_renews_the_newest_sign_up_and_answers_the_same,
     passwords_are_stored_as_argon2id,
-    registering_a_pending_address_again_takes_it_over,
-    accounts_left_unverified_for_a_week_are_deleted,
+    an_address_keeps_its_three_newest_sign_ups,
+    expired_sign_ups_are_swept,
 );
 
 async fn registering_accepts_and_mails_a_verification_link(backend: Backend) {
@@ -37,6 +44,20 @@ async fn registering_accepts_and_mails_a_verification_link(backend: Backend) {
     let token = link.split("token=").nth(1).unwrap();
     let bits = URL_SAFE_NO_PAD.decode(token).expect("base64url").len() * 8;
     assert!(bits >= 128, "only {bits} bits");
+    // No account exists until the link is followed.
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_signups").await, 1);
+}
+
+/// Anyone can type anything into the name field and send it to any
+/// address: the mail must not carry it.
+async fn the_mail_carries_no_typed_name(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email("target");
+    let typed = "Call 555-0100 to claim your prize";
+    app.register(&email, STRONG_PASSWORD, typed).await;
+    let messages = app.wait_for_mail(&email, 1).await;
+    assert!(!messages[0].text.contains("555-0100"), "{:?}", messages[0]);
 }
 
 async fn registering_a_taken_address_looks_the_same_and_notifies_the_owner(backend: Backend) {
@@ -69,7 +90,15 @@ async fn registering_a_taken_address_looks_the_same_and_notifies_the_owner(backe
         !notice.text.contains("verify-email"),
         "no verification link: {notice:?}"
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM pending_signups WHERE email = '{email}'"
+        ))
+        .await,
+        0,
+        "nothing is stored for a taken address"
+    );
 
     // The original password still works; the impostor's does not.
     assert_eq!(app.login(&email, STRONG_PASSWORD).await.status(), 200);
@@ -110,7 +139,7 @@ async fn invalid_registrations_list_every_bad_field(backend: Backend) {
             .collect();
         assert_eq!(reported, fields, "{body}");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_signups").await, 0);
 }
 
 async fn weak_passwords_are_refused_with_a_reason(backend: Backend) {
@@ -139,8 +168,10 @@ async fn emails_are_trimmed_and_lowercased(backend: Backend) {
         202
     );
     let token = app.verification_token(&email, 1).await;
-    app.post_json("/api/auth/verify-email", &json!({"token": token}))
-        .await;
+    assert_eq!(
+        app.verify_email(&token, STRONG_PASSWORD).await.status(),
+        200
+    );
     let response = app.login(&email.to_uppercase(), STRONG_PASSWORD).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -148,84 +179,182 @@ async fn emails_are_trimmed_and_lowercased(backend: Backend) {
     assert_eq!(body["user"]["name"], "Mixed Case");
 }
 
-async fn verification_tokens_are_single_use_and_stored_hashed(backend: Backend) {
+async fn confirming_needs_the_sign_ups_password_and_signs_in(backend: Backend) {
     let app = spawn_app(backend).await;
     let email = unique_email("lin");
     app.register(&email, STRONG_PASSWORD, "Lin").await;
     let token = app.verification_token(&email, 1).await;
 
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM email_tokens")
+    // A wrong password: a field error, and the link stays usable.
+    let response = app.verify_email(&token, "Not-The-Password-42").await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "password", "{problem}");
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("4 tries left"));
+    let response = app.verify_email(&token, "").await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "password", "{problem}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // The right one creates the account and signs it in, as a login does.
+    let response = app.verify_email(&token, STRONG_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let cookie = set_cookie(&response).expect("a refresh cookie, as after login");
+    assert!(cookie.has("HttpOnly"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["user"]["email"], email);
+    assert_eq!(body["user"]["name"], "Lin");
+    assert_eq!(body["user"]["email_verified"], true);
+    let access_token = body["access_token"].as_str().unwrap();
+    let me = app.get_with_token("/api/me", access_token).await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(app.refresh(&cookie.value).await.status(), 200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_signups").await, 0);
+}
+
+async fn links_are_stored_hashed_and_single_use(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email("hashed");
+    app.register(&email, STRONG_PASSWORD, "Hashed").await;
+    let token = app.verification_token(&email, 1).await;
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM pending_signups")
         .fetch_all(app.database.pool())
         .await
         .unwrap();
     assert_eq!(stored, [hex::encode(Sha256::digest(token.as_bytes()))]);
     assert_eq!(
-        app.count("SELECT expires_at - created_at FROM email_tokens")
+        app.count("SELECT expires_at - created_at FROM pending_signups")
             .await,
         24 * 60 * 60,
-        "verification links last 24 hours"
+        "sign-ups last 24 hours"
     );
 
-    // Unverified: the right password is not enough yet.
-    assert_problem(
-        app.login(&email, STRONG_PASSWORD).await,
-        403,
-        "email_not_verified",
-    )
-    .await;
-    // The wrong one is still just wrong.
-    assert_problem(
-        app.login(&email, "Wrong-Password-123").await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
-
-    let response = app
-        .post_json("/api/auth/verify-email", &json!({"token": token}))
-        .await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert!(body["message"].is_string());
-
-    let again = app
-        .post_json("/api/auth/verify-email", &json!({"token": token}))
-        .await;
+    assert_eq!(
+        app.verify_email(&token, STRONG_PASSWORD).await.status(),
+        200
+    );
+    let again = app.verify_email(&token, STRONG_PASSWORD).await;
     assert_problem(again, 400, "invalid_link").await;
-
-    let response = app.login(&email, STRONG_PASSWORD).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["email_verified"], true);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }
 
-async fn unknown_and_expired_verification_tokens_are_refused(backend: Backend) {
+async fn five_wrong_passwords_spend_the_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email("spent");
+    app.register(&email, STRONG_PASSWORD, "Spent").await;
+    let token = app.verification_token(&email, 1).await;
+    for _ in 0..5 {
+        let response = app.verify_email(&token, "Wrong-Password-0001").await;
+        assert_problem(response, 422, "validation_failed").await;
+    }
+    assert_problem(
+        app.verify_email(&token, STRONG_PASSWORD).await,
+        400,
+        "invalid_link",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // A fresh link for the same sign-up has its own five tries.
+    app.post_json("/api/auth/resend-verification", &json!({"email": email}))
+        .await;
+    let fresh = app.verification_token(&email, 2).await;
+    assert_eq!(
+        app.verify_email(&fresh, STRONG_PASSWORD).await.status(),
+        200
+    );
+}
+
+/// Each try is counted before its password is checked, in one statement:
+/// twenty guesses at once get five checks, and the right password sent in
+/// the same burst cannot win once the five are used.
+async fn a_burst_of_guesses_gets_no_more_than_five_checks(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email("burst");
+    app.register(&email, STRONG_PASSWORD, "Burst").await;
+    let token = app.verification_token(&email, 1).await;
+    let guesses = (0..20).map(|n| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.verify_email(&token, &format!("Guess-Number-{n:04}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|status| **status == 422).count();
+    let refused = statuses.iter().filter(|status| **status == 400).count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    assert_eq!(
+        app.count("SELECT tries FROM pending_signups").await,
+        5,
+        "no try went uncounted"
+    );
+    assert_problem(
+        app.verify_email(&token, STRONG_PASSWORD).await,
+        400,
+        "invalid_link",
+    )
+    .await;
+}
+
+async fn unknown_and_expired_links_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     for token in ["", "nonsense", &"x".repeat(2_000)] {
-        let response = app
-            .post_json("/api/auth/verify-email", &json!({"token": token}))
-            .await;
+        let response = app.verify_email(token, STRONG_PASSWORD).await;
         assert_problem(response, 400, "invalid_link").await;
     }
+    // A well-formed token that was never issued.
+    let unknown = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    assert_problem(
+        app.verify_email(&unknown, STRONG_PASSWORD).await,
+        400,
+        "invalid_link",
+    )
+    .await;
 
     let email = unique_email("old");
     app.register(&email, STRONG_PASSWORD, "Old").await;
     let token = app.verification_token(&email, 1).await;
-    app.execute("UPDATE email_tokens SET expires_at = expires_at - 86401")
+    app.execute("UPDATE pending_signups SET expires_at = expires_at - 86401")
         .await;
-    let response = app
-        .post_json("/api/auth/verify-email", &json!({"token": token}))
-        .await;
-    assert_problem(response, 400, "invalid_link").await;
     assert_problem(
-        app.login(&email, STRONG_PASSWORD).await,
-        403,
-        "email_not_verified",
+        app.verify_email(&token, STRONG_PASSWORD).await,
+        400,
+        "invalid_link",
     )
     .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
 }
 
-async fn resending_answers_202_and_mails_only_unverified_accounts(backend: Backend) {
+/// Sign-in answers a pending sign-up exactly as it answers an address
+/// nobody used: the register-then-login probe learns nothing.
+async fn a_pending_sign_up_signs_in_like_an_unknown_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pending = unique_email("pending");
+    app.register(&pending, STRONG_PASSWORD, "Pending").await;
+    app.wait_for_mail(&pending, 1).await;
+
+    let unknown = app.login(&unique_email("nobody"), STRONG_PASSWORD).await;
+    let unknown = assert_problem(unknown, 401, "invalid_credentials").await;
+    let right = app.login(&pending, STRONG_PASSWORD).await;
+    assert!(set_cookie(&right).is_none());
+    let right = assert_problem(right, 401, "invalid_credentials").await;
+    let wrong = app.login(&pending, "Wrong-Password-123").await;
+    let wrong = assert_problem(wrong, 401, "invalid_credentials").await;
+    for problem in [&right, &wrong] {
+        assert_eq!(problem["detail"], unknown["detail"]);
+        assert_eq!(problem["title"], unknown["title"]);
+    }
+}
+
+async fn resending_renews_the_newest_sign_up_and_answers_the_same(backend: Backend) {
     let app = spawn_app(backend).await;
     let resend = |email: String| {
         let app = &app;
@@ -241,17 +370,26 @@ async fn resending_answers_202_and_mails_only_unverified_accounts(backend: Backe
     let unknown_body: Value = response.json().await.unwrap();
 
     let pending = unique_email("pending");
+    app.register(&pending, "First-Choice-Password-1", "Pending")
+        .await;
     app.register(&pending, STRONG_PASSWORD, "Pending").await;
-    app.wait_for_mail(&pending, 1).await;
+    let older_link = app.verification_token(&pending, 2).await;
     let response = resend(pending.to_uppercase()).await;
     assert_eq!(response.status(), 202);
     assert_eq!(response.json::<Value>().await.unwrap(), unknown_body);
-    // The second link works even though the first was never used.
-    let token = app.verification_token(&pending, 2).await;
-    let response = app
-        .post_json("/api/auth/verify-email", &json!({"token": token}))
-        .await;
-    assert_eq!(response.status(), 200);
+    // The fresh link is for the newest sign-up, whose own link stopped
+    // working.
+    let token = app.verification_token(&pending, 3).await;
+    assert_problem(
+        app.verify_email(&older_link, STRONG_PASSWORD).await,
+        400,
+        "invalid_link",
+    )
+    .await;
+    assert_eq!(
+        app.verify_email(&token, STRONG_PASSWORD).await.status(),
+        200
+    );
 
     let verified = app.verified_user("done").await;
     assert_eq!(resend(verified.clone()).await.status(), 202);
@@ -275,82 +413,75 @@ async fn resending_answers_202_and_mails_only_unverified_accounts(backend: Backe
 
 async fn passwords_are_stored_as_argon2id(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.register(&unique_email("hash"), STRONG_PASSWORD, "Hash")
-        .await;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
-        .fetch_one(app.database.pool())
-        .await
-        .unwrap();
-    assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
-    );
-    assert!(!hash.contains(STRONG_PASSWORD));
+    let email = app.verified_user("hash").await;
+    for table in ["pending_signups", "users"] {
+        if table == "pending_signups" {
+            app.register(&unique_email("pending"), STRONG_PASSWORD, "Hash")
+                .await;
+        }
+        let hashes: Vec<String> = sqlx::query_scalar(&format!("SELECT password_hash FROM {table}"))
+            .fetch_all(app.database.pool())
+            .await
+            .unwrap();
+        assert!(!hashes.is_empty(), "{table} of {email}");
+        for hash in hashes {
+            assert!(
+                hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+                "{hash}"
+            );
+            assert!(!hash.contains(STRONG_PASSWORD));
+        }
+    }
 }
 
-/// Whoever registered an address first gains nothing once its owner
-/// registers too: the newest registration is the one the link confirms.
-async fn registering_a_pending_address_again_takes_it_over(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let email = unique_email("victim");
-    let squatter_password = "Squatter-Password-13x";
+async fn an_address_keeps_its_three_newest_sign_ups(backend: Backend) {
+    let app = spawn_app_with(backend, &[("MAIL_HOURLY_LIMIT", "10")]).await;
+    let email = unique_email("many");
+    for n in 0..5 {
+        app.register(&email, &format!("Sign-Up-Password-{n}x"), "Many")
+            .await;
+    }
     assert_eq!(
-        app.register(&email, squatter_password, "Squatter")
-            .await
-            .status(),
-        202
+        app.count("SELECT COUNT(*) FROM pending_signups").await,
+        3,
+        "only the newest three stay"
     );
-    let first_link = app.verification_token(&email, 1).await;
-
-    let response = app.register(&email, STRONG_PASSWORD, "Owner").await;
-    assert_eq!(response.status(), 202);
-    let second_link = app.verification_token(&email, 2).await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
-
+    let oldest = app.verification_token(&email, 1).await;
     assert_problem(
-        app.post_json("/api/auth/verify-email", &json!({"token": first_link}))
-            .await,
+        app.verify_email(&oldest, "Sign-Up-Password-0x").await,
         400,
         "invalid_link",
     )
     .await;
+    let newest = app.verification_token(&email, 5).await;
     assert_eq!(
-        app.post_json("/api/auth/verify-email", &json!({"token": second_link}))
+        app.verify_email(&newest, "Sign-Up-Password-4x")
             .await
             .status(),
         200
     );
-    assert_problem(
-        app.login(&email, squatter_password).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
-    let response = app.login(&email, STRONG_PASSWORD).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["name"], "Owner");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM pending_signups").await,
+        0,
+        "the address's other sign-ups are dropped with the confirmation"
+    );
 }
 
-async fn accounts_left_unverified_for_a_week_are_deleted(backend: Backend) {
+async fn expired_sign_ups_are_swept(backend: Backend) {
     let app = spawn_app(backend).await;
     let stale = unique_email("stale");
     let fresh = unique_email("fresh");
     app.register(&stale, STRONG_PASSWORD, "Stale").await;
     app.register(&fresh, STRONG_PASSWORD, "Fresh").await;
-    let verified = app.verified_user("kept").await;
+    app.verified_user("kept").await;
     app.execute(&format!(
-        "UPDATE users SET created_at = created_at - {} WHERE email IN ('{stale}', '{verified}')",
-        7 * 24 * 60 * 60 + 1
+        "UPDATE pending_signups SET expires_at = expires_at - 86401 WHERE email = '{stale}'"
     ))
     .await;
     let swept = server::housekeeping::sweep(&app.database, server::clock::unix_now())
         .await
         .unwrap();
-    assert_eq!(swept.unverified_accounts, 1);
-    let remaining = app.count("SELECT COUNT(*) FROM users").await;
-    assert_eq!(
-        remaining, 2,
-        "the fresh pending one and the verified one stay"
-    );
+    assert_eq!(swept.pending_signups, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_signups").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }

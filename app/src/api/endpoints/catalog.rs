@@ -56,17 +56,17 @@ endpoints! {
         problems: [ValidationFailed, RateLimited, Overloaded],
     }
 
-    /// Confirms an email address with the token from the emailed link.
+    /// Confirms a sign-up with the token from the emailed link and the password chosen at sign-up; creates the account and signs in (sets the refresh cookie).
     VerifyEmail {
         Post "/api/auth/verify-email",
         params: (),
         credentials: None,
         request: VerifyEmailRequest,
-        response: 200 MessageResponse,
-        problems: [InvalidLink, RateLimited],
+        response: 200 TokenResponse,
+        problems: [ValidationFailed, InvalidLink, RateLimited, Overloaded],
     }
 
-    /// Sends a new confirmation link to an unverified account; answers the same for any address.
+    /// Mails a fresh link for the newest pending sign-up of the address; answers the same for any address.
     ResendVerification {
         Post "/api/auth/resend-verification",
         params: (),
@@ -83,7 +83,7 @@ endpoints! {
         credentials: None,
         request: LoginRequest,
         response: 200 TokenResponse,
-        problems: [ValidationFailed, InvalidCredentials, EmailNotVerified, AccountDisabled, RateLimited, SignInLocked, Overloaded],
+        problems: [ValidationFailed, InvalidCredentials, AccountDisabled, RateLimited, SignInLocked, Overloaded],
     }
 
     /// Exchanges the refresh cookie for a new access token and a rotated cookie.
