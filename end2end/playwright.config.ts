@@ -10,8 +10,9 @@ const baseURL = process.env.BASE_URL ?? `http://${siteAddr}`;
 // Debian's Chromium: Playwright cannot download its own browser here.
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-// The token-expiry tests need access tokens that expire within seconds: a
-// second instance of the release server.
+// The token-expiry tests need access tokens that expire within seconds, and
+// the reauthentication tests a sign-in that is soon too old for sensitive
+// actions: a second instance of the release server.
 const shortTtlAddr = "127.0.0.1:3101";
 const e2eData = process.env.E2E_DATA_DIR ?? "../target/e2e";
 
@@ -59,6 +60,9 @@ export default defineConfig({
       DATA_DIR: `${e2eData}/short-ttl`,
       DATABASE_URL: `sqlite://${e2eData}/short-ttl/app.db?mode=rwc`,
       ACCESS_TOKEN_TTL_SECS: "3",
+      // Sensitive actions ask to confirm it's you three seconds after a
+      // sign-in (reauthentication.spec.ts), without a long wait.
+      REAUTH_MAX_AGE_SECS: "3",
       RUST_LOG: "warn",
     },
   },

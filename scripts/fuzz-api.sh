@@ -155,7 +155,7 @@ for message in messages:  # newest first
                 sys.exit()
 ' "$email")"
 done
-post /api/auth/verify-email "$(json token "$verification_token")" >/dev/null
+post /api/auth/verify-email "$(json token "$verification_token" password "$password")" >/dev/null
 # An admin, so that the admin-only operations are fuzzed past their 403;
 # made as an operator would, with the binary's own subcommand.
 (

@@ -199,3 +199,110 @@ export function makeAdmin(email: string): void {
     timeout: 30_000,
   });
 }
+
+// Two-step verification: an authenticator app, computed here (RFC 6238).
+
+import { createHmac } from "node:crypto";
+
+/** Decodes RFC 4648 base32, ignoring spaces, padding and case. */
+export function base32Decode(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bytes: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const char of text.replace(/[\s=]/g, "").toUpperCase()) {
+    const index = alphabet.indexOf(char);
+    if (index < 0) throw new Error(`not a base32 character: ${char}`);
+    buffer = ((buffer << 5) | index) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((buffer >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** The RFC 6238 time step of `at` (milliseconds since the epoch): 30 seconds each. */
+export function totpStep(at = Date.now()): number {
+  return Math.floor(at / 30_000);
+}
+
+/** The 6-digit code of `secret` (base32) for time step `step`: HMAC-SHA-1, as authenticator apps do. */
+export function totpCode(secret: string, step: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const digest = createHmac("sha1", base32Decode(secret)).update(counter).digest();
+  const offset = digest[digest.length - 1] & 0x0f;
+  const binary = digest.readUInt32BE(offset) & 0x7fffffff;
+  return String(binary % 1_000_000).padStart(6, "0");
+}
+
+/**
+ * An authenticator app for `secret`. The server takes each time step's code
+ * once, so every `next()` answers the code of a later step than the one
+ * before: the current step, or the one after the last (at most one step
+ * ahead, within the drift the server allows, for two codes in a step).
+ */
+export function authenticator(secret: string): { next(): string } {
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    next() {
+      const step = Math.max(totpStep(), last + 1);
+      last = step;
+      return totpCode(secret, step);
+    },
+  };
+}
+
+/**
+ * Turns an authenticator app on for the account through the API (a session
+ * of its own, ended afterwards). Returns the secret, the app (its first
+ * code spent) and the ten recovery codes.
+ */
+export async function enableAuthenticatorApp(
+  request: APIRequestContext,
+  email: string,
+  password = PASSWORD,
+): Promise<{ secret: string; app: { next(): string }; codes: string[] }> {
+  const login = await request.post("/api/auth/login", { data: { email, password, remember: false } });
+  expect(login.status()).toBe(200);
+  const { access_token } = (await login.json()) as { access_token: string };
+  const headers = { authorization: `Bearer ${access_token}` };
+  const started = await request.post("/api/me/totp", { headers });
+  expect(started.status()).toBe(200);
+  const { secret } = (await started.json()) as { secret: string };
+  const app = authenticator(secret);
+  const confirmed = await request.post("/api/me/totp/confirm", { headers, data: { code: app.next() } });
+  expect(confirmed.status()).toBe(200);
+  const { codes } = (await confirmed.json()) as { codes: string[] };
+  await endSession(request, login);
+  return { secret, app, codes };
+}
+
+/**
+ * Signs in through the login page as an account with two-step verification:
+ * the password, then `code` from the app (or, with `recovery`, a recovery
+ * code); waits until the app says signed in.
+ */
+export async function signInWithSecondFactor(
+  page: Page,
+  email: string,
+  code: string,
+  { recovery = false, password = PASSWORD }: { recovery?: boolean; password?: string } = {},
+): Promise<void> {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Two-step verification" })).toBeVisible();
+  if (recovery) {
+    await page.getByRole("button", { name: "Use a recovery code instead" }).click();
+    await page.getByLabel("Recovery code").fill(code);
+  } else {
+    await page.getByLabel("Authentication code").fill(code);
+  }
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByTestId("nav-user")).toBeVisible();
+}

@@ -21,6 +21,9 @@ pub enum Challenge {
     /// A token was sent and is no good: `error="invalid_token"`, which tells
     /// a client that a fresh token may help.
     InvalidToken,
+    /// The token is good but its user proved who they are longer ago than
+    /// this many seconds allow (RFC 9470): re-authenticating may help.
+    InsufficientUserAuthentication { max_age: u64 },
 }
 
 impl Challenge {
@@ -32,6 +35,11 @@ impl Challenge {
                 HeaderValue::from_str(&format!("Bearer error=\"{}\"", ProblemCode::InvalidToken))
                     .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
             }
+            Self::InsufficientUserAuthentication { max_age } => HeaderValue::from_str(&format!(
+                "Bearer error=\"{}\", max_age={max_age}",
+                ProblemCode::InsufficientUserAuthentication
+            ))
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer")),
         }
     }
 }
@@ -108,6 +116,17 @@ impl ApiError {
             code,
             detail: detail.into(),
             challenge: Some(Challenge::InvalidToken),
+            retry_after: None,
+        }
+    }
+
+    /// A 401 for a sensitive action whose caller proved who they are more
+    /// than `max_age` seconds ago (RFC 9470).
+    pub fn insufficient_user_authentication(max_age: u64) -> Self {
+        Self::Refused {
+            code: ProblemCode::InsufficientUserAuthentication,
+            detail: "For your security, confirm it's you: re-authenticate, then try again.".into(),
+            challenge: Some(Challenge::InsufficientUserAuthentication { max_age }),
             retry_after: None,
         }
     }

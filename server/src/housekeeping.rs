@@ -19,7 +19,8 @@ use crate::{
     clock::unix_now,
     db::Database,
     store::{
-        email_tokens, mail_outbox, pending_signups, security_events, sessions, sign_in_failures,
+        email_tokens, login_challenges, mail_outbox, pending_signups, security_events, sessions,
+        sign_in_failures,
     },
 };
 
@@ -54,6 +55,8 @@ pub struct Swept {
     pub sessions: u64,
     pub tokens: u64,
     pub pending_signups: u64,
+    /// Second-factor challenges of sign-ins never finished.
+    pub challenges: u64,
     pub events: u64,
     pub sign_in_failures: u64,
     pub mail: u64,
@@ -65,6 +68,7 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
     let sessions = sessions::delete_ended_before(db.pool(), now - SESSION_RETENTION_SECS).await?;
     let tokens = email_tokens::delete_spent_before(db.pool(), before).await?;
     let pending_signups = pending_signups::delete_expired_before(db.pool(), now).await?;
+    let challenges = login_challenges::delete_expired_before(db.pool(), now).await?;
     let events = security_events::delete_before(db.pool(), now - EVENT_RETENTION_SECS).await?;
     let sign_in_failures =
         sign_in_failures::delete_quiet_since(db.pool(), now - FAILURE_RETENTION_SECS).await?;
@@ -78,6 +82,7 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
         sessions,
         tokens,
         pending_signups,
+        challenges,
         events,
         sign_in_failures,
         mail,

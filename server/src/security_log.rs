@@ -6,11 +6,16 @@
 //! for whoever watches the server's logs.
 //!
 //! Events that go with a change are written in the transaction that makes
-//! the change ([`record_in`]); the rest are written on their own, and a
-//! failure to write one is logged rather than failing the request.
+//! the change ([`record_in`]). A failed sign-in is not written by the
+//! request: it goes into a bounded queue that a background task writes
+//! out, so that a wrong password costs the same time and the same writes
+//! whether or not the address has an account (an unknown one has no log to
+//! write to). A failure to write one is logged rather than failing
+//! anything; a full queue (a flood) drops events with a warning.
 
 use app::api::values::UserId;
 use sqlx::{Any, Executor};
+use tokio::sync::mpsc;
 
 pub use app::api::types::SecurityEventKind as EventKind;
 
@@ -36,6 +41,7 @@ pub async fn record_in<'e>(
     security_events::insert(
         db,
         NewEvent {
+            id: uuid::Uuid::now_v7(),
             user_id,
             kind,
             ip_address: device.and_then(|device| device.ip_address.as_deref()),
@@ -47,36 +53,59 @@ pub async fn record_in<'e>(
     .await
 }
 
+/// Failed sign-ins waiting to be written; beyond this many, new ones are
+/// dropped (with a warning) rather than held in memory.
+const QUEUE: usize = 4096;
+
+/// An event as queued, to be written as it was when it happened.
+struct Queued {
+    id: uuid::Uuid,
+    user_id: UserId,
+    kind: EventKind,
+    device: Device,
+    detail: Option<String>,
+    at: i64,
+}
+
 #[derive(Clone)]
 pub struct SecurityLog {
     db: Database,
+    queue: mpsc::Sender<Queued>,
 }
 
 impl SecurityLog {
+    /// Starts the task that writes queued events.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        let (queue, events) = mpsc::channel(QUEUE);
+        tokio::spawn(write_queued(db.clone(), events));
+        Self { db, queue }
     }
 
-    /// Writes one event; never fails the caller.
-    async fn record(
+    fn enqueue(
         &self,
         user_id: UserId,
         kind: EventKind,
         device: &Device,
-        detail: Option<&str>,
-        now: i64,
+        detail: Option<String>,
+        at: i64,
     ) {
-        if let Err(error) =
-            record_in(self.db.pool(), user_id, kind, Some(device), detail, now).await
-        {
-            tracing::warn!(%error, %user_id, kind = kind.as_str(), "could not record a security event");
+        let event = Queued {
+            id: uuid::Uuid::now_v7(),
+            user_id,
+            kind,
+            device: device.clone(),
+            detail,
+            at,
+        };
+        if self.queue.try_send(event).is_err() {
+            tracing::warn!(%user_id, kind = kind.as_str(), "security event queue full; event dropped");
         }
     }
 
     /// A wrong password or an unknown address: a warning in the server's
     /// log always, and an entry in the account's activity when there is an
-    /// account (plus one for the lockout the failure started).
-    pub async fn sign_in_failed(
+    /// account (plus one for the lockout the failure started), queued.
+    pub fn sign_in_failed(
         &self,
         user_id: Option<UserId>,
         device: &Device,
@@ -93,21 +122,40 @@ impl SecurityLog {
         let Some(user_id) = user_id else {
             return;
         };
-        self.record(user_id, EventKind::SignInFailed, device, None, now)
-            .await;
+        self.enqueue(user_id, EventKind::SignInFailed, device, None, now);
         if let Some(until) = failure.locked_until {
             let detail = format!(
                 "{} failed sign-ins in a row; sign-in waits {} seconds",
                 failure.failures,
                 until - now
             );
-            self.record(user_id, EventKind::SignInLocked, device, Some(&detail), now)
-                .await;
+            self.enqueue(user_id, EventKind::SignInLocked, device, Some(detail), now);
         }
     }
 
     /// The user's newest events, newest first.
     pub async fn recent(&self, user_id: UserId) -> Result<Vec<EventRow>, sqlx::Error> {
         security_events::recent(self.db.pool(), user_id, RECENT).await
+    }
+}
+
+async fn write_queued(db: Database, mut events: mpsc::Receiver<Queued>) {
+    while let Some(event) = events.recv().await {
+        let written = security_events::insert(
+            db.pool(),
+            NewEvent {
+                id: event.id,
+                user_id: event.user_id,
+                kind: event.kind,
+                ip_address: event.device.ip_address.as_deref(),
+                user_agent: event.device.user_agent.as_deref(),
+                detail: event.detail.as_deref(),
+            },
+            event.at,
+        )
+        .await;
+        if let Err(error) = written {
+            tracing::warn!(%error, user_id = %event.user_id, kind = event.kind.as_str(), "could not record a security event");
+        }
     }
 }

@@ -27,6 +27,8 @@ use tracing::Level;
 use crate::{
     accounts::Accounts,
     auth::{
+        device_cookie::DeviceCookies,
+        factors::Factors,
         jwt::AccessTokens,
         password::Passwords,
         revocation, secret,
@@ -41,6 +43,7 @@ use crate::{
     lockout::Lockout,
     mail::Mailer,
     me_cache::MeCache,
+    password_resets::PasswordResets,
     security_log::SecurityLog,
     serve, web,
 };
@@ -137,7 +140,11 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     if !settings.limits.enabled {
         tracing::warn!("RATE_LIMITS=off: no endpoint is rate limited");
     }
-    let lockout = Lockout::new(db.clone(), settings.lockout);
+    let lockout = Lockout::new(
+        db.clone(),
+        settings.lockout,
+        DeviceCookies::new(&signing_key),
+    );
     let mailer = Mailer::start_in(settings.environment, &settings.mail, db.clone())?;
     let seconds =
         |duration: std::time::Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
@@ -156,8 +163,17 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
     let me_cache = MeCache::new(db.backend() == Backend::Sqlite);
     let db_for_accounts = db.clone();
     let db_for_log = db.clone();
+    let settings = Arc::new(settings);
+    let password_resets = PasswordResets::start(db.clone(), mailer.clone(), settings.clone());
+    let factors = Factors::new(
+        db.clone(),
+        sessions.clone(),
+        mailer.clone(),
+        settings.clone(),
+        totp_key(&settings, &signing_key, &db).await?,
+    );
     Ok(ApiContext {
-        settings: Arc::new(settings),
+        settings,
         db,
         passwords,
         access_tokens,
@@ -169,7 +185,38 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         limits,
         lockout,
         security_log: SecurityLog::new(db_for_log),
+        password_resets,
+        factors,
     })
+}
+
+/// The key of the authenticator-app secrets: `TOTP_ENCRYPTION_KEY`; in
+/// development without it, one derived from the signing secret. Production
+/// without it offers no second factor, and does not start when an account
+/// already has one (its codes could not be checked).
+async fn totp_key(
+    settings: &Settings,
+    signing_key: &[u8],
+    db: &Database,
+) -> anyhow::Result<Option<[u8; 32]>> {
+    use sha2::{Digest as _, Sha256};
+    if let Some(key) = &settings.totp_key {
+        return Ok(Some(key.0));
+    }
+    if settings.environment.is_development() {
+        let mut hasher = Sha256::new();
+        hasher.update(b"totp-encryption-key v1:");
+        hasher.update(signing_key);
+        return Ok(Some(hasher.finalize().into()));
+    }
+    if crate::store::totp_factors::any_confirmed(db.pool()).await? {
+        anyhow::bail!(
+            "TOTP_ENCRYPTION_KEY is not set, but accounts have an authenticator app on: \
+             set the key they were made with"
+        );
+    }
+    tracing::warn!("TOTP_ENCRYPTION_KEY is not set: authenticator apps cannot be turned on");
+    Ok(None)
 }
 
 /// Settings of the outermost layers.

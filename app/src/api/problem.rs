@@ -50,6 +50,9 @@ problem_codes! {
     UnreadableBody = ("unreadable_body", 400, "Unreadable body"),
     /// Query parameters of the wrong type.
     InvalidQuery = ("invalid_query", 400, "Invalid query"),
+    /// A sign-in's second-factor challenge that is unknown, used, expired
+    /// or out of tries: sign in again.
+    InvalidChallenge = ("invalid_challenge", 400, "Invalid challenge"),
     /// An emailed link that is unknown, used or expired.
     InvalidLink = ("invalid_link", 400, "Invalid link"),
     /// A bearer endpoint called without an access token.
@@ -60,6 +63,11 @@ problem_codes! {
     TokenExpired = ("token_expired", 401, "Access token expired"),
     /// Wrong email address or password (never says which).
     InvalidCredentials = ("invalid_credentials", 401, "Invalid credentials"),
+    /// A sensitive action, and the user last proved who they are too long
+    /// ago: re-authenticate (`POST /api/auth/reauthenticate`) and retry.
+    /// `WWW-Authenticate` says `error="insufficient_user_authentication"`
+    /// with the `max_age` allowed (RFC 9470).
+    InsufficientUserAuthentication = ("insufficient_user_authentication", 401, "Recent authentication required"),
     /// The refresh cookie is missing, expired or of an ended session.
     InvalidRefreshToken = ("invalid_refresh_token", 401, "Invalid refresh token"),
     /// A rotated refresh token came back: the session was ended.
@@ -75,6 +83,10 @@ problem_codes! {
     /// No such resource (or not one the caller may know about).
     NotFound = ("not_found", 404, "Not found"),
     MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
+    /// The account already has that second factor on: turn it off first.
+    SecondFactorEnabled = ("second_factor_enabled", 409, "Second factor already on"),
+    /// The account has no second factor to do this with.
+    SecondFactorNotEnabled = ("second_factor_not_enabled", 409, "No second factor"),
     /// The change would leave no enabled admin.
     LastAdmin = ("last_admin", 409, "Last admin"),
     /// `If-Match` names a version that is no longer current: nothing changed.

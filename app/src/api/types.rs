@@ -113,6 +113,56 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// Proof, again, of who the signed-in user is, before a sensitive action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ReauthenticateRequest {
+    pub password: String,
+    /// With a second factor on: a code from the authenticator app, or an
+    /// unused recovery code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// A new authenticator-app secret, waiting for its first code: type the
+/// secret or scan the QR code, then confirm with a code it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TotpEnrollment {
+    /// The secret, in base32 as authenticator apps take it typed in.
+    pub secret: String,
+    /// The `otpauth://totp/…` URI the QR code holds.
+    pub otpauth_uri: String,
+    /// The QR code of `otpauth_uri`, as an SVG image.
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ConfirmTotpRequest {
+    pub code: String,
+}
+
+/// Single-use codes for when the authenticator app is not at hand: shown
+/// this once, stored only as hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// Which second factors the account has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecondFactorStatus {
+    /// An authenticator app is on.
+    pub totp: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+}
+
 /// One place where the user is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -153,10 +203,16 @@ pub enum SecurityEventKind {
     RoleChanged,
     AccountDisabled,
     AccountEnabled,
+    /// An authenticator app was turned on (with new recovery codes).
+    TotpEnabled,
+    TotpDisabled,
+    RecoveryCodesReplaced,
+    /// A recovery code was spent to sign in.
+    RecoveryCodeUsed,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 14] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignInLocked,
@@ -167,6 +223,10 @@ impl SecurityEventKind {
         Self::RoleChanged,
         Self::AccountDisabled,
         Self::AccountEnabled,
+        Self::TotpEnabled,
+        Self::TotpDisabled,
+        Self::RecoveryCodesReplaced,
+        Self::RecoveryCodeUsed,
     ];
 
     /// The snake_case form stored and sent.
@@ -182,6 +242,10 @@ impl SecurityEventKind {
             Self::RoleChanged => "role_changed",
             Self::AccountDisabled => "account_disabled",
             Self::AccountEnabled => "account_enabled",
+            Self::TotpEnabled => "totp_enabled",
+            Self::TotpDisabled => "totp_disabled",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 
@@ -202,6 +266,10 @@ impl SecurityEventKind {
             Self::RoleChanged => "Role changed",
             Self::AccountDisabled => "Account disabled",
             Self::AccountEnabled => "Account enabled",
+            Self::TotpEnabled => "Authenticator app turned on",
+            Self::TotpDisabled => "Authenticator app turned off",
+            Self::RecoveryCodesReplaced => "New recovery codes made",
+            Self::RecoveryCodeUsed => "Signed in with a recovery code",
         }
     }
 
@@ -209,7 +277,11 @@ impl SecurityEventKind {
     pub const fn is_warning(self) -> bool {
         matches!(
             self,
-            Self::SignInFailed | Self::SignInLocked | Self::RefreshTokenReused
+            Self::SignInFailed
+                | Self::SignInLocked
+                | Self::RefreshTokenReused
+                | Self::TotpDisabled
+                | Self::RecoveryCodeUsed
         )
     }
 }
@@ -269,6 +341,53 @@ pub struct TokenResponse {
     /// Seconds until `access_token` expires.
     pub expires_in: u64,
     pub user: User,
+}
+
+/// A kind of second factor a sign-in can be finished with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// A code from the authenticator app.
+    Totp,
+    /// One of the account's unused recovery codes.
+    RecoveryCode,
+}
+
+/// The password was right and the account has a second factor: finish
+/// the sign-in with `POST /api/auth/login/second-factor` within
+/// `expires_in` seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecondFactorChallenge {
+    /// Single use; good for a few tries.
+    pub challenge: String,
+    /// What the account can finish with.
+    pub methods: Vec<SecondFactorMethod>,
+    pub expires_in: u64,
+}
+
+/// What a sign-in answers: the tokens (200), or, for an account with a
+/// second factor, the challenge to finish with (202).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum LoginResponse {
+    SignedIn(TokenResponse),
+    SecondFactor(SecondFactorChallenge),
+}
+
+/// The second step of a sign-in: the challenge, and a `code` from the
+/// authenticator app or a `recovery_code`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SecondFactorRequest {
+    pub challenge: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// A message in the development outbox (`APP_ENV=development` only).

@@ -1,5 +1,6 @@
-//! Reading an answer: whether a 401 asks for a fresh token (RFC 6750), and
-//! the body (or the problem) of everything else.
+//! Reading an answer: whether a 401 asks for a fresh token (RFC 6750) or
+//! for a fresh proof of who the user is (RFC 9470), and the body (or the
+//! problem) of everything else.
 
 use serde::de::DeserializeOwned;
 
@@ -18,17 +19,32 @@ pub(super) fn wants_renewal(response: &HttpResponse) -> bool {
 }
 
 pub(super) fn is_invalid_token_challenge(challenge: &str) -> bool {
-    let challenge = challenge.trim();
-    let Some((scheme, params)) = challenge.split_once(char::is_whitespace) else {
-        return false;
-    };
-    scheme.eq_ignore_ascii_case("bearer")
-        && params.split(',').any(|param| {
-            param.split_once('=').is_some_and(|(name, value)| {
-                name.trim().eq_ignore_ascii_case("error")
-                    && value.trim().trim_matches('"') == ProblemCode::InvalidToken.as_str()
-            })
-        })
+    bearer_error(challenge) == Some(ProblemCode::InvalidToken.as_str())
+}
+
+/// A 401 that proving again who the user is could cure (RFC 9470): the
+/// access token is fine, but the user signed in too long ago for this
+/// action. Recognised by the challenge or by the problem's code.
+pub(super) fn wants_step_up(response: &HttpResponse) -> bool {
+    const CODE: ProblemCode = ProblemCode::InsufficientUserAuthentication;
+    response.status == 401
+        && (response.www_authenticate.as_deref().and_then(bearer_error) == Some(CODE.as_str())
+            || serde_json::from_str::<Problem>(&response.body)
+                .is_ok_and(|problem| problem.code == CODE))
+}
+
+/// The `error` parameter of a `Bearer` challenge.
+fn bearer_error(challenge: &str) -> Option<&str> {
+    let (scheme, params) = challenge.trim().split_once(char::is_whitespace)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    params.split(',').find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("error")
+            .then(|| value.trim().trim_matches('"'))
+    })
 }
 
 /// A value with the version of it that the server named (`ETag`).
@@ -54,10 +70,16 @@ pub(super) fn decode<T: DeserializeOwned>(
             etag: response.etag,
         });
     }
+    Err(refusal(&response))
+}
+
+/// The error of an answer that is not a success: one function for every
+/// response type.
+fn refusal(response: &HttpResponse) -> ClientError {
     match serde_json::from_str::<Problem>(&response.body) {
-        Ok(problem) => Err(problem.into()),
-        Err(_) => Err(ClientError::Unexpected {
+        Ok(problem) => problem.into(),
+        Err(_) => ClientError::Unexpected {
             status: response.status,
-        }),
+        },
     }
 }

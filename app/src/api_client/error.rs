@@ -9,6 +9,10 @@ pub enum ClientError {
     /// The access token was refused and the session could not be renewed.
     #[error("Your session has ended. Please sign in again.")]
     SessionExpired,
+    /// The action needed the user to confirm who they are, and they
+    /// declined: nothing was changed.
+    #[error("Cancelled: confirm your password to do this.")]
+    ReauthenticationCancelled,
     /// No answer: offline, or the server is unreachable.
     #[error("Could not reach the server. Check your connection and try again.")]
     Network(String),

@@ -2,10 +2,14 @@
 //! attaches it as `Authorization: Bearer`, and when the API answers 401
 //! because the token expired or was refused, renews it through
 //! `/api/auth/refresh` once for every request that failed together (single
-//! flight), then replays each of them once.
+//! flight), then replays each of them once. When a sensitive endpoint
+//! answers that the user must prove again who they are, it asks them
+//! through the UI's [`Reauthenticator`] (once for every request refused
+//! together), reauthenticates and replays each of them once (`step_up`).
 
 mod answer;
 mod error;
+mod step_up;
 mod transport;
 
 #[cfg(target_arch = "wasm32")]
@@ -25,19 +29,20 @@ use serde::de::DeserializeOwned;
 use crate::api::{
     endpoints::{self, Credentials, Endpoint, PathParams},
     types::{
-        ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, MessageResponse,
-        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SecurityEvent,
-        SessionInfo, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
+        ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, LoginResponse, MessageResponse,
+        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SecondFactorRequest,
+        SecurityEvent, SessionInfo, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
     },
     values::{SessionId, UserId},
 };
 
 pub use crate::api::endpoints::Method;
 pub use answer::Versioned;
-use answer::{decode, wants_renewal};
+use answer::{decode, wants_renewal, wants_step_up};
 #[cfg(target_arch = "wasm32")]
 pub use browser::FetchTransport;
 pub use error::ClientError;
+pub use step_up::{ReauthAnswer, Reauthenticator};
 pub use transport::{HttpRequest, HttpResponse, Transport};
 
 /// What the client tells the UI about the session.
@@ -77,6 +82,12 @@ struct Inner {
     generation: Cell<u64>,
     refresh_in_flight: RefCell<Option<RefreshFuture>>,
     listener: RefCell<Option<Listener>>,
+    reauthenticator: RefCell<Option<Rc<dyn Reauthenticator>>>,
+    /// The step-up in flight: like a refresh, it ends with a new token.
+    step_up_in_flight: RefCell<Option<RefreshFuture>>,
+    /// Bumped on every successful reauthentication, so a request can tell
+    /// whether the user proved who they are since it left.
+    reauthentications: Cell<u64>,
 }
 
 impl ApiClient {
@@ -88,6 +99,9 @@ impl ApiClient {
                 generation: Cell::new(0),
                 refresh_in_flight: RefCell::new(None),
                 listener: RefCell::new(None),
+                reauthenticator: RefCell::new(None),
+                step_up_in_flight: RefCell::new(None),
+                reauthentications: Cell::new(0),
             }),
         }
     }
@@ -154,8 +168,24 @@ impl ApiClient {
             .await
     }
 
-    pub async fn login(&self, request: &LoginRequest) -> Result<TokenResponse, ClientError> {
-        let tokens = self.call::<endpoints::Login>((), request).await?;
+    /// Signs in: signed in at once, or a challenge for the second factor
+    /// (then [`ApiClient::login_second_factor`]).
+    pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ClientError> {
+        let answer = self.call::<endpoints::Login>((), request).await?;
+        if let LoginResponse::SignedIn(tokens) = &answer {
+            self.inner.adopt(tokens);
+        }
+        Ok(answer)
+    }
+
+    /// Finishes a sign-in that asked for a second factor.
+    pub async fn login_second_factor(
+        &self,
+        request: &SecondFactorRequest,
+    ) -> Result<TokenResponse, ClientError> {
+        let tokens = self
+            .call::<endpoints::LoginSecondFactor>((), request)
+            .await?;
         self.inner.adopt(&tokens);
         Ok(tokens)
     }
@@ -262,8 +292,10 @@ impl ApiClient {
         self.call::<endpoints::EndMySession>(id, &()).await
     }
 
-    /// JSON in and out; on a bearer endpoint the token attached, and one
-    /// renewal-and-replay when the answer says the token is what failed.
+    /// JSON in and out; on a bearer endpoint the token attached, one
+    /// renewal-and-replay when the answer says the token is what failed,
+    /// and one step-up-and-replay when it says the user must prove again
+    /// who they are. Only the decoding depends on the response type.
     async fn send_json<Res: DeserializeOwned>(
         &self,
         method: Method,
@@ -273,7 +305,56 @@ impl ApiClient {
         if_match: Option<&str>,
     ) -> Result<Versioned<Res>, ClientError> {
         let body = body.map(serde_json::Value::to_string);
-        let bearer = credentials.is_bearer();
+        let response = self
+            .send(method, path, credentials.is_bearer(), body, if_match)
+            .await?;
+        decode(response)
+    }
+
+    /// [`ApiClient::send_json`] up to the answer, for every type at once.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: bool,
+        body: Option<String>,
+        if_match: Option<&str>,
+    ) -> Result<HttpResponse, ClientError> {
+        let proofs_before = self.inner.reauthentications.get();
+        let response = self
+            .exchange(method, path, bearer, body.clone(), if_match)
+            .await?;
+
+        if !(bearer && wants_step_up(&response)) {
+            return Ok(response);
+        }
+        let reauthenticator = self.inner.reauthenticator.borrow().clone();
+        let Some(reauthenticator) = reauthenticator else {
+            return Ok(response);
+        };
+        // If the user proved who they are since this request left, the
+        // token that says so is already here; otherwise ask (or join the
+        // question already asked).
+        if !self.inner.reauthenticated_since(proofs_before) {
+            self.step_up(reauthenticator).await?;
+        }
+        // One replay only: a second refusal is the answer.
+        self.inner
+            .dispatch(method, path, bearer, body, if_match)
+            .await
+    }
+
+    /// Sends one request; on a bearer endpoint whose answer says the token
+    /// failed, renews it (or joins the renewal) and replays the request
+    /// once. Returns the last answer as it came.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: bool,
+        body: Option<String>,
+        if_match: Option<&str>,
+    ) -> Result<HttpResponse, ClientError> {
         let sent_with = self.inner.generation.get();
         let response = self
             .inner
@@ -281,7 +362,7 @@ impl ApiClient {
             .await?;
 
         if !(bearer && wants_renewal(&response)) {
-            return decode(response);
+            return Ok(response);
         }
         // If another request renewed the token since this one left, the
         // new token is already here; otherwise renew (or join the renewal).
@@ -295,11 +376,9 @@ impl ApiClient {
             return Err(ClientError::SessionExpired);
         }
         // One replay only: a second refusal is the answer.
-        let replayed = self
-            .inner
+        self.inner
             .dispatch(method, path, bearer, body, if_match)
-            .await?;
-        decode(replayed)
+            .await
     }
 }
 
@@ -385,3 +464,40 @@ impl Inner {
 
 #[cfg(test)]
 mod tests;
+
+use crate::api::types::{ConfirmTotpRequest, RecoveryCodes, SecondFactorStatus, TotpEnrollment};
+
+/// Two-step verification of the signed-in user. Every change needs a recent
+/// sign-in: when the server says so, the client asks the user to confirm
+/// who they are and replays the request (`step_up`).
+impl ApiClient {
+    /// Whether the authenticator app is on, and how many recovery codes are left.
+    pub async fn second_factor_status(&self) -> Result<SecondFactorStatus, ClientError> {
+        self.call::<endpoints::MySecondFactor>((), &()).await
+    }
+
+    /// A new secret for an authenticator app, waiting for its first code.
+    pub async fn start_totp(&self) -> Result<TotpEnrollment, ClientError> {
+        self.call::<endpoints::StartTotp>((), &()).await
+    }
+
+    /// Turns the app on with a code it shows; answers the recovery codes,
+    /// this once. The user's other sessions end.
+    pub async fn confirm_totp(
+        &self,
+        request: &ConfirmTotpRequest,
+    ) -> Result<RecoveryCodes, ClientError> {
+        self.call::<endpoints::ConfirmTotp>((), request).await
+    }
+
+    /// Turns the app off, with its recovery codes. The user's other sessions end.
+    pub async fn disable_totp(&self) -> Result<(), ClientError> {
+        self.call::<endpoints::DisableTotp>((), &()).await
+    }
+
+    /// New recovery codes, answered this once; the old ones stop working.
+    /// The user's other sessions end.
+    pub async fn replace_recovery_codes(&self) -> Result<RecoveryCodes, ClientError> {
+        self.call::<endpoints::ReplaceRecoveryCodes>((), &()).await
+    }
+}

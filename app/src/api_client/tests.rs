@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use super::{answer::is_invalid_token_challenge, *};
 use crate::api::{
-    endpoints::{Login, Logout, Refresh},
-    types::{DisplayName, Email, Role, UserId},
+    endpoints::{Login, Logout, Reauthenticate, Refresh},
+    types::{DisplayName, Email, ReauthenticateRequest, Role, UserId},
     FieldError, Problem, ProblemCode,
 };
 
@@ -33,6 +33,16 @@ struct FakeServer {
     users_at_me: Cell<bool>,
     /// The next request to this path waits for the gate to open.
     gate: RefCell<Option<(String, oneshot::Receiver<()>)>>,
+    /// Tokens issued by reauthentication: proof of a recent sign-in.
+    fresh_tokens: RefCell<Vec<String>>,
+    /// Tokens replaced by a reauthentication that have not expired yet.
+    still_valid: RefCell<Vec<String>>,
+    reauthentications: Cell<usize>,
+    /// `/api/sensitive…` refuses even a fresh token.
+    always_challenge: Cell<bool>,
+    /// The account has a second factor: reauthenticating needs the code
+    /// `123456` besides the password.
+    second_factor: Cell<bool>,
 }
 
 #[derive(Clone, Default)]
@@ -52,6 +62,24 @@ impl Fake {
     /// Makes every token issued so far stale, as time would.
     fn expire_tokens(&self) {
         *self.0.current_token.borrow_mut() = "nobody-has-this".into();
+        self.0.still_valid.borrow_mut().clear();
+    }
+
+    fn reauthentications(&self) -> usize {
+        self.0.reauthentications.get()
+    }
+
+    /// The token of an `Authorization` header that the fake accepts.
+    fn accepted_token(&self, request: &HttpRequest) -> Option<String> {
+        let token = request.header("Authorization")?.strip_prefix("Bearer ")?;
+        let server = &self.0;
+        (*server.current_token.borrow() == token
+            || server
+                .still_valid
+                .borrow()
+                .iter()
+                .any(|valid| valid == token))
+        .then(|| token.to_owned())
     }
 
     fn requests_to(&self, path: &str) -> Vec<HttpRequest> {
@@ -123,6 +151,58 @@ impl Fake {
                 www_authenticate: Some(r#"Basic realm="elsewhere""#.into()),
                 ..problem(ProblemCode::InvalidToken)
             },
+            (Method::Post, Reauthenticate::PATH) => match self.accepted_token(&request) {
+                None => refused_token(),
+                Some(token) => {
+                    let sent: ReauthenticateRequest =
+                        serde_json::from_str(request.body.as_deref().unwrap_or("{}")).unwrap();
+                    let refusal = |field: &str, message: &str| HttpResponse {
+                        status: 422,
+                        www_authenticate: None,
+                        etag: None,
+                        body: serde_json::to_string(
+                            &Problem::new(ProblemCode::ValidationFailed, "Fix it.")
+                                .with_errors(vec![FieldError::new(field, message)]),
+                        )
+                        .unwrap(),
+                    };
+                    if sent.password == "right"
+                        && server.second_factor.get()
+                        && sent.code.as_deref() != Some("123456")
+                    {
+                        refusal("code", "Enter the code from your authenticator app.")
+                    } else if sent.password == "right" {
+                        server
+                            .reauthentications
+                            .set(server.reauthentications.get() + 1);
+                        let fresh = format!("r{}", server.reauthentications.get());
+                        server.still_valid.borrow_mut().push(token);
+                        server.fresh_tokens.borrow_mut().push(fresh.clone());
+                        *server.current_token.borrow_mut() = fresh.clone();
+                        ok(&tokens(&fresh))
+                    } else {
+                        refusal("password", "That is not your password.")
+                    }
+                }
+            },
+            (_, path) if path.starts_with("/api/sensitive") => {
+                match self.accepted_token(&request) {
+                    None => refused_token(),
+                    Some(token)
+                        if server.fresh_tokens.borrow().contains(&token)
+                            && !server.always_challenge.get() =>
+                    {
+                        echoed(&request)
+                    }
+                    Some(_) => HttpResponse {
+                        www_authenticate: Some(
+                            r#"Bearer error="insufficient_user_authentication", max_age=300"#
+                                .into(),
+                        ),
+                        ..problem(ProblemCode::InsufficientUserAuthentication)
+                    },
+                }
+            }
             (_, "/api/me") if server.users_at_me.get() => ok(&tokens("t0").user),
             (_, "/api/versioned") => HttpResponse {
                 etag: Some("\"v4\"".into()),
@@ -150,17 +230,8 @@ impl Fake {
                     www_authenticate: Some("Bearer".into()),
                     ..problem(ProblemCode::AuthenticationRequired)
                 },
-                Some(sent) if sent == format!("Bearer {}", server.current_token.borrow()) => {
-                    ok(&json!({
-                        "method": request.method.as_str(),
-                        "path": request.path,
-                        "body": request.body,
-                    }))
-                }
-                Some(_) => HttpResponse {
-                    www_authenticate: Some(r#"Bearer error="invalid_token""#.into()),
-                    ..problem(ProblemCode::TokenExpired)
-                },
+                Some(_) if self.accepted_token(&request).is_some() => echoed(&request),
+                Some(_) => refused_token(),
             },
         };
         Ok(response)
@@ -204,6 +275,23 @@ fn tokens(access_token: &str) -> TokenResponse {
             disabled: false,
             created_at: "2026-11-23T00:00:00Z".into(),
         },
+    }
+}
+
+/// What the fake answers a request with an accepted token.
+fn echoed(request: &HttpRequest) -> HttpResponse {
+    ok(&json!({
+        "method": request.method.as_str(),
+        "path": request.path,
+        "body": request.body,
+    }))
+}
+
+/// A stale or unknown access token.
+fn refused_token() -> HttpResponse {
+    HttpResponse {
+        www_authenticate: Some(r#"Bearer error="invalid_token""#.into()),
+        ..problem(ProblemCode::TokenExpired)
     }
 }
 
@@ -543,6 +631,9 @@ fn typed_calls_follow_the_endpoint_description() {
         },
     ))
     .unwrap();
+    let crate::api::types::LoginResponse::SignedIn(tokens) = tokens else {
+        panic!("signed in: {tokens:?}");
+    };
     assert_eq!(tokens.access_token, "t0");
     let sent = &fake.requests_to(Login::PATH)[0];
     assert_eq!(sent.method, Login::METHOD);
@@ -621,4 +712,390 @@ fn answers_that_carry_the_user_announce_it() {
             SessionEvent::UserChanged(user)
         ]
     );
+}
+
+/// The user at the prompt: gives the passwords it was told to, in order
+/// (`None` cancels), and remembers what it was shown.
+#[derive(Clone, Default)]
+struct FakeUser(Rc<FakeUserState>);
+
+#[derive(Default)]
+struct FakeUserState {
+    answers: RefCell<std::collections::VecDeque<Option<ReauthenticateRequest>>>,
+    /// The refusal shown with each question.
+    asked: RefCell<Vec<Option<ClientError>>>,
+    finished: Cell<usize>,
+    /// Typing takes so long that the access token expires meanwhile.
+    slow_typist_of: RefCell<Option<Fake>>,
+}
+
+impl FakeUser {
+    fn answering(answers: &[Option<&str>]) -> Self {
+        let user = Self::default();
+        *user.0.answers.borrow_mut() = answers
+            .iter()
+            .map(|answer| {
+                answer.map(|password| ReauthenticateRequest {
+                    password: password.to_owned(),
+                    code: None,
+                })
+            })
+            .collect();
+        user
+    }
+
+    /// Answers with the password and then, asked again, with the code too.
+    fn with_second_factor(password: &str, code: &str) -> Self {
+        let user = Self::default();
+        let first = ReauthenticateRequest {
+            password: password.to_owned(),
+            code: None,
+        };
+        let second = ReauthenticateRequest {
+            code: Some(code.to_owned()),
+            ..first.clone()
+        };
+        *user.0.answers.borrow_mut() = [Some(first), Some(second)].into_iter().collect();
+        user
+    }
+
+    fn asked(&self) -> Vec<Option<ClientError>> {
+        self.0.asked.borrow().clone()
+    }
+
+    fn finished(&self) -> usize {
+        self.0.finished.get()
+    }
+}
+
+impl Reauthenticator for FakeUser {
+    fn ask(&self, refused: Option<ClientError>) -> ReauthAnswer {
+        self.0.asked.borrow_mut().push(refused);
+        if let Some(fake) = self.0.slow_typist_of.borrow().as_ref() {
+            fake.expire_tokens();
+        }
+        let answer = self.0.answers.borrow_mut().pop_front().flatten();
+        async move {
+            // The user takes a moment: other requests go on meanwhile.
+            YieldOnce::default().await;
+            YieldOnce::default().await;
+            answer
+        }
+        .boxed_local()
+    }
+
+    fn finished(&self) {
+        self.0.finished.set(self.0.finished.get() + 1);
+    }
+}
+
+fn signed_in_with(fake: &Fake, user: &FakeUser) -> ApiClient {
+    let client = fake.client();
+    client.set_reauthenticator(user.clone());
+    login(&client);
+    client
+}
+
+async fn sensitive(
+    client: &ApiClient,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, ClientError> {
+    call(client, path, Credentials::RecentBearer, body).await
+}
+
+#[test]
+fn a_challenged_call_is_replayed_once_after_one_reauthentication() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("right")]);
+    let client = signed_in_with(&fake, &user);
+    let seen = events(&client);
+
+    let body = json!({"current_password": "old", "new_password": "new"});
+    let answer = block_on(sensitive(&client, "/api/sensitive", Some(&body))).unwrap();
+
+    assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(user.asked(), [None]);
+    assert_eq!(user.finished(), 1, "the prompt closes");
+    let proofs = fake.requests_to(Reauthenticate::PATH);
+    assert_eq!(proofs.len(), 1);
+    assert_eq!(proofs[0].method, Method::Post);
+    assert_eq!(proofs[0].header("Authorization"), Some("Bearer t0"));
+    assert_eq!(proofs[0].body.as_deref(), Some(r#"{"password":"right"}"#));
+
+    let sent = fake.requests_to("/api/sensitive");
+    assert_eq!(sent.len(), 2, "the original and one replay");
+    let (original, replay) = (&sent[0], &sent[1]);
+    assert_eq!(replay.method, original.method);
+    assert_eq!(replay.path, original.path);
+    assert_eq!(replay.body, original.body);
+    assert_eq!(
+        replay.header("Content-Type"),
+        original.header("Content-Type")
+    );
+    assert_eq!(original.header("Authorization"), Some("Bearer t0"));
+    assert_eq!(replay.header("Authorization"), Some("Bearer r1"));
+    assert_eq!(answer["body"], body.to_string());
+    assert_eq!(fake.refreshes(), 0, "a challenge is not an expired token");
+    // The new token is adopted as after a login.
+    assert!(matches!(
+        seen.borrow().as_slice(),
+        [SessionEvent::Renewed(tokens)] if tokens.access_token == "r1"
+    ));
+}
+
+#[test]
+fn calls_challenged_together_share_one_prompt_and_one_reauthentication() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("right")]);
+    let client = signed_in_with(&fake, &user);
+
+    let paths: Vec<String> = (0..3).map(|n| format!("/api/sensitive/{n}")).collect();
+    let answers = block_on(join_all(
+        paths.iter().map(|path| sensitive(&client, path, None)),
+    ));
+
+    assert_eq!(user.asked().len(), 1, "one prompt");
+    assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(fake.requests_to(Reauthenticate::PATH).len(), 1);
+    for (path, answer) in paths.iter().zip(answers) {
+        assert_eq!(answer.unwrap()["path"], *path);
+        let sent = fake.requests_to(path);
+        assert_eq!(sent.len(), 2, "{path}: one challenge, one replay");
+        assert_eq!(sent[1].header("Authorization"), Some("Bearer r1"));
+    }
+}
+
+#[test]
+fn a_call_challenged_after_another_proved_the_user_replays_without_asking() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("right")]);
+    let client = signed_in_with(&fake, &user);
+
+    // This request leaves with the old token; its answer is held back
+    // until another call has asked the user and reauthenticated.
+    let open = fake.hold_next("/api/sensitive/slow");
+    let slow = sensitive(&client, "/api/sensitive/slow", None);
+    let other = async {
+        sensitive(&client, "/api/sensitive/quick", None)
+            .await
+            .unwrap();
+        let _ = open.send(());
+    };
+    let (answer, ()) = block_on(futures::future::join(slow, other));
+
+    assert_eq!(answer.unwrap()["path"], "/api/sensitive/slow");
+    assert_eq!(user.asked().len(), 1);
+    assert_eq!(fake.reauthentications(), 1);
+    let sent = fake.requests_to("/api/sensitive/slow");
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].header("Authorization"), Some("Bearer t0"));
+    assert_eq!(sent[1].header("Authorization"), Some("Bearer r1"));
+}
+
+#[test]
+fn cancelling_fails_the_call_readably_and_sends_nothing_more() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[None]);
+    let client = signed_in_with(&fake, &user);
+    let seen = events(&client);
+
+    let error = block_on(sensitive(&client, "/api/sensitive", Some(&json!({})))).unwrap_err();
+
+    assert_eq!(error, ClientError::ReauthenticationCancelled);
+    assert_eq!(
+        error.message(),
+        "Cancelled: confirm your password to do this."
+    );
+    assert_eq!(user.finished(), 1, "the prompt closes");
+    assert!(fake.requests_to(Reauthenticate::PATH).is_empty());
+    assert_eq!(fake.requests_to("/api/sensitive").len(), 1, "not replayed");
+    // Nothing else changes: still signed in, with the same token.
+    assert!(client.has_token());
+    assert!(seen.borrow().is_empty(), "{:?}", seen.borrow());
+    let answer = block_on(echo(&client, "/api/things", None)).unwrap();
+    assert_eq!(answer["path"], "/api/things");
+    assert_eq!(
+        fake.requests_to("/api/things")[0].header("Authorization"),
+        Some("Bearer t0")
+    );
+}
+
+#[test]
+fn a_wrong_password_asks_again_with_the_verdict_then_succeeds() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("wrong"), Some("right")]);
+    let client = signed_in_with(&fake, &user);
+
+    let answer = block_on(sensitive(&client, "/api/sensitive", None)).unwrap();
+
+    assert_eq!(answer["path"], "/api/sensitive");
+    let asked = user.asked();
+    assert_eq!(asked.len(), 2, "asked again after the refusal");
+    assert_eq!(asked[0], None);
+    let refusal = asked[1].as_ref().expect("the verdict is shown");
+    assert_eq!(refusal.code(), Some(ProblemCode::ValidationFailed));
+    assert_eq!(
+        refusal.field_message("password").as_deref(),
+        Some("That is not your password.")
+    );
+    assert_eq!(user.finished(), 1);
+    assert_eq!(fake.requests_to(Reauthenticate::PATH).len(), 2);
+    assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(fake.requests_to("/api/sensitive").len(), 2);
+}
+
+#[test]
+fn cancelling_after_a_wrong_password_ends_it() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("wrong"), None]);
+    let client = signed_in_with(&fake, &user);
+
+    let error = block_on(sensitive(&client, "/api/sensitive", None)).unwrap_err();
+
+    assert_eq!(error, ClientError::ReauthenticationCancelled);
+    assert_eq!(user.asked().len(), 2);
+    assert_eq!(user.finished(), 1);
+    assert_eq!(fake.requests_to(Reauthenticate::PATH).len(), 1);
+    assert_eq!(fake.requests_to("/api/sensitive").len(), 1);
+    assert!(client.has_token());
+}
+
+#[test]
+fn a_replay_that_is_challenged_again_fails_rather_than_looping() {
+    let fake = Fake::default();
+    fake.0.always_challenge.set(true);
+    let user = FakeUser::answering(&[Some("right"), Some("right")]);
+    let client = signed_in_with(&fake, &user);
+
+    let error = block_on(sensitive(&client, "/api/sensitive", None)).unwrap_err();
+
+    assert_eq!(
+        error.code(),
+        Some(ProblemCode::InsufficientUserAuthentication)
+    );
+    assert_eq!(user.asked().len(), 1);
+    assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(fake.requests_to("/api/sensitive").len(), 2);
+}
+
+#[test]
+fn an_expired_token_is_renewed_before_the_user_is_asked() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("right")]);
+    let client = signed_in_with(&fake, &user);
+    fake.expire_tokens();
+
+    let answer = block_on(sensitive(&client, "/api/sensitive", None)).unwrap();
+
+    assert_eq!(answer["path"], "/api/sensitive");
+    assert_eq!(fake.refreshes(), 1);
+    assert_eq!(fake.reauthentications(), 1);
+    let sent = fake.requests_to("/api/sensitive");
+    let tokens: Vec<_> = sent.iter().map(|r| r.header("Authorization")).collect();
+    assert_eq!(
+        tokens,
+        [Some("Bearer t0"), Some("Bearer t1"), Some("Bearer r1")],
+        "refused token, renewed token, proved token: one replay for each cause"
+    );
+    let proofs = fake.requests_to(Reauthenticate::PATH);
+    assert_eq!(proofs[0].header("Authorization"), Some("Bearer t1"));
+}
+
+#[test]
+fn a_token_that_expires_while_the_user_types_is_renewed_for_the_reauthentication() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[Some("right")]);
+    *user.0.slow_typist_of.borrow_mut() = Some(fake.clone());
+    let client = signed_in_with(&fake, &user);
+
+    let answer = block_on(sensitive(&client, "/api/sensitive", None)).unwrap();
+
+    assert_eq!(answer["path"], "/api/sensitive");
+    assert_eq!(fake.refreshes(), 1);
+    assert_eq!(user.asked().len(), 1, "the user is not asked twice");
+    let proofs = fake.requests_to(Reauthenticate::PATH);
+    let tokens: Vec<_> = proofs.iter().map(|r| r.header("Authorization")).collect();
+    assert_eq!(tokens, [Some("Bearer t0"), Some("Bearer t1")]);
+    assert_eq!(proofs[0].body, proofs[1].body);
+    assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(
+        fake.requests_to("/api/sensitive")[1].header("Authorization"),
+        Some("Bearer r1")
+    );
+}
+
+#[test]
+fn without_a_reauthenticator_the_challenge_is_the_answer() {
+    let fake = Fake::default();
+    let client = fake.client();
+    login(&client);
+    let error = block_on(sensitive(&client, "/api/sensitive", None)).unwrap_err();
+    assert_eq!(
+        error.code(),
+        Some(ProblemCode::InsufficientUserAuthentication)
+    );
+    assert_eq!(fake.requests_to("/api/sensitive").len(), 1);
+    assert!(fake.requests_to(Reauthenticate::PATH).is_empty());
+}
+
+#[test]
+fn only_an_insufficient_user_authentication_401_asks_for_a_step_up() {
+    let challenge = |header: Option<&str>, code: ProblemCode| HttpResponse {
+        www_authenticate: header.map(str::to_owned),
+        ..problem(code)
+    };
+    let step_up = ProblemCode::InsufficientUserAuthentication;
+    // By its challenge, by its code, or both.
+    assert!(wants_step_up(&challenge(
+        Some(r#"Bearer error="insufficient_user_authentication", max_age=300"#),
+        step_up
+    )));
+    assert!(wants_step_up(&challenge(None, step_up)));
+    let mut by_header_only = challenge(
+        Some(r#"Bearer error="insufficient_user_authentication""#),
+        step_up,
+    );
+    by_header_only.body = String::new();
+    assert!(wants_step_up(&by_header_only));
+    // Not a refused token, nor another status.
+    assert!(!wants_step_up(&challenge(
+        Some(r#"Bearer error="invalid_token""#),
+        ProblemCode::TokenExpired
+    )));
+    assert!(!wants_renewal(&challenge(
+        Some(r#"Bearer error="insufficient_user_authentication""#),
+        step_up
+    )));
+    let mut forbidden = challenge(None, step_up);
+    forbidden.status = 403;
+    assert!(!wants_step_up(&forbidden));
+}
+
+#[test]
+fn a_second_factor_is_asked_for_at_a_second_step() {
+    let fake = Fake::default();
+    fake.0.second_factor.set(true);
+    let user = FakeUser::with_second_factor("right", "123456");
+    let client = signed_in_with(&fake, &user);
+
+    let answer = block_on(sensitive(&client, "/api/sensitive", None)).unwrap();
+
+    assert_eq!(answer["path"], "/api/sensitive");
+    let asked = user.asked();
+    assert_eq!(asked.len(), 2, "the password, then the code");
+    let refusal = asked[1].as_ref().expect("the second step says why");
+    assert_eq!(
+        refusal.field_message("code").as_deref(),
+        Some("Enter the code from your authenticator app.")
+    );
+    assert_eq!(refusal.field_message("password"), None);
+    let proofs = fake.requests_to(Reauthenticate::PATH);
+    assert_eq!(proofs[0].body.as_deref(), Some(r#"{"password":"right"}"#));
+    assert_eq!(
+        proofs[1].body.as_deref(),
+        Some(r#"{"password":"right","code":"123456"}"#)
+    );
+    assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(user.finished(), 1);
 }

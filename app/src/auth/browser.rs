@@ -8,7 +8,7 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::{closure::Closure, JsCast as _, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use super::{has_session_hint, renewal_delay_ms, Auth, AuthStatus, TabMessage};
+use super::{has_session_hint, renewal_delay_ms, Auth, AuthStatus, ReauthPrompt, TabMessage};
 use crate::api_client::{ApiClient, EndReason, FetchTransport, SessionEvent};
 
 const CHANNEL_NAME: &str = "accounts-session";
@@ -20,6 +20,9 @@ thread_local! {
 
 pub fn start(auth: Auth) {
     let client = ApiClient::new(FetchTransport);
+    // Sensitive actions ask "Confirm it's you" through the app's dialog.
+    let prompt = ReauthPrompt::new(auth.status);
+    client.set_reauthenticator(prompt);
     auth.client.set_value(Some(client.clone()));
 
     let renewing_client = client.clone();
@@ -37,6 +40,8 @@ pub fn start(auth: Auth) {
         }
         SessionEvent::Ended(reason) => {
             RENEWAL.with(|timer| timer.borrow_mut().take());
+            // Nobody is left to confirm: the action waiting for it fails.
+            prompt.cancel();
             let was_signed_in = matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_));
             if was_signed_in && reason == EndReason::Expired {
                 auth.notice

@@ -6,15 +6,19 @@
 #[cfg(target_arch = "wasm32")]
 mod browser;
 mod next;
+mod reauth;
 
 use leptos::prelude::*;
 
 use crate::{
-    api::types::{LoginRequest, TokenResponse, User, VerifyEmailRequest},
+    api::types::{
+        LoginRequest, LoginResponse, SecondFactorRequest, TokenResponse, User, VerifyEmailRequest,
+    },
     api_client::{ApiClient, ClientError},
 };
 
 pub use next::{login_path_returning_to, safe_next};
+pub use reauth::ReauthPrompt;
 
 /// A cookie the server sets beside the HttpOnly refresh cookie, with the
 /// same lifetime and no secret in it: it only tells the page that a session
@@ -76,8 +80,23 @@ impl Auth {
             .ok_or_else(|| ClientError::Network("The page is still loading.".into()))
     }
 
-    pub async fn login(&self, request: &LoginRequest) -> Result<TokenResponse, ClientError> {
-        let tokens = self.require_client()?.login(request).await?;
+    /// Signs in, or answers the challenge of the account's second factor
+    /// (then [`Auth::login_second_factor`]).
+    pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ClientError> {
+        let answer = self.require_client()?.login(request).await?;
+        if matches!(answer, LoginResponse::SignedIn(_)) {
+            self.notice.set(None);
+            self.tell_other_tabs(TabMessage::SignedIn);
+        }
+        Ok(answer)
+    }
+
+    /// Finishes a sign-in with its second factor.
+    pub async fn login_second_factor(
+        &self,
+        request: &SecondFactorRequest,
+    ) -> Result<TokenResponse, ClientError> {
+        let tokens = self.require_client()?.login_second_factor(request).await?;
         self.notice.set(None);
         self.tell_other_tabs(TabMessage::SignedIn);
         Ok(tokens)

@@ -3,4 +3,5 @@ pub mod form;
 pub mod guard;
 pub mod layout;
 pub mod list;
+pub mod reauth_dialog;
 pub mod time;

@@ -1,4 +1,4 @@
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{html, prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
@@ -7,7 +7,13 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{types::LoginRequest, ProblemCode},
+    api::{
+        types::{
+            LoginRequest, LoginResponse, SecondFactorChallenge, SecondFactorMethod,
+            SecondFactorRequest,
+        },
+        ProblemCode,
+    },
     api_client::ClientError,
     auth::{safe_next, use_auth, AuthStatus},
     components::form::{Announcement, Checkbox, Field, SubmitButton, TextField, Tone},
@@ -47,6 +53,11 @@ pub fn LoginPage() -> impl IntoView {
     let submitted = RwSignal::new(false);
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ClientError>);
+    // Set when the password was right and the account asks for its second
+    // factor: the page then shows the code step instead of the form.
+    let challenge = RwSignal::new(None::<SecondFactorChallenge>);
+    // What the code step says, and why the page went back to the password.
+    let message = RwSignal::new(None::<(Tone, String)>);
 
     let email_error = email.error(submitted, |value| check_email(value).map(|_| ()));
     let password_error = password.error(submitted, |value| {
@@ -61,6 +72,7 @@ pub fn LoginPage() -> impl IntoView {
         event.prevent_default();
         submitted.set(true);
         failure.set(None);
+        message.set(None);
         if email_error.get_untracked().is_some() || password_error.get_untracked().is_some() {
             return;
         }
@@ -75,7 +87,8 @@ pub fn LoginPage() -> impl IntoView {
             pending.set(false);
             match outcome {
                 // The effect above navigates once the state says signed in.
-                Ok(_) => {}
+                Ok(LoginResponse::SignedIn(_)) => {}
+                Ok(LoginResponse::SecondFactor(asked)) => challenge.set(Some(asked)),
                 Err(error) => {
                     email.server_error.set(error.field_message("email"));
                     password.server_error.set(error.field_message("password"));
@@ -84,6 +97,19 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
+
+    // Back from the code step to the password, with the reason if any: the
+    // challenge is spent, so the password must be given again.
+    let start_over = Callback::new(move |reason: Option<String>| {
+        challenge.set(None);
+        failure.set(None);
+        submitted.set(false);
+        password.value.set(String::new());
+        password.touched.set(false);
+        password.server_error.set(None);
+        message.set(reason.map(|text| (Tone::Error, text)));
+        focus_by_id_soon("password");
+    });
 
     let announcement = Signal::derive(move || {
         if let Some(error) = failure.get() {
@@ -101,6 +127,12 @@ pub fn LoginPage() -> impl IntoView {
             };
             return Some((Tone::Error, text));
         }
+        if let Some(message) = message.get() {
+            return Some(message);
+        }
+        if challenge.with(Option::is_some) {
+            return None;
+        }
         auth.notice.get().map(|notice| (Tone::Info, notice))
     });
     let refused = move || {
@@ -109,12 +141,10 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
 
-    view! {
-        <Title text="Sign in"/>
-        <section class="narrow">
-            <h1 class="page-title">"Sign in"</h1>
-            <div class="card stack">
-                <Announcement message=announcement/>
+    // Each part's type is erased (`into_any`): nested whole, the page's
+    // view type is deeper than the compiler's query limit.
+    let form = move || {
+        view! {
                 <form class="form" method="post" novalidate=true on:submit=on_submit>
                     <TextField
                         id="email"
@@ -147,15 +177,37 @@ pub fn LoginPage() -> impl IntoView {
                         <A href=Page::Register.path()>"Create an account"</A>
                     </div>
                 </form>
-                // Below the form, so that the form does not move; closed, so
-                // that it does not compete with the form for attention.
-                <Show when=refused>
+        }
+        .into_any()
+    };
+    let step = move || match challenge.get() {
+        None => form(),
+        Some(asked) => view! {
+            <SecondFactorStep challenge=asked message=message start_over=start_over/>
+        }
+        .into_any(),
+    };
+    let resend = move || {
+        view! {
                     <details class="stack">
                         <summary>"Didn't get the email?"</summary>
                         <p>"If you signed up and the link has not arrived or has expired, we can send you a new one."</p>
                         <ResendVerification initial_email=email.value.get_untracked()/>
                     </details>
-                </Show>
+        }
+        .into_any()
+    };
+
+    view! {
+        <Title text="Sign in"/>
+        <section class="narrow">
+            <h1 class="page-title">"Sign in"</h1>
+            <div class="card stack">
+                <Announcement message=announcement/>
+                {step}
+                // Below the form, so that the form does not move; closed, so
+                // that it does not compete with the form for attention.
+                <Show when=refused>{resend}</Show>
             </div>
         </section>
     }
@@ -165,3 +217,289 @@ pub fn LoginPage() -> impl IntoView {
 /// password, an unknown address and a sign-up not confirmed yet.
 const INCORRECT: &str = "The email address or password is incorrect. If you have just signed up, \
      confirm your address with the link we emailed you first.";
+
+/// Why the page went back to the password: the second step's challenge is
+/// expired, finished or out of tries.
+const CHALLENGE_OVER: &str = "This sign-in has expired or had too many wrong codes. \
+     Enter your password again to get a new code step.";
+
+/// The second step of a sign-in: a code from the authenticator app, or one
+/// of the recovery codes. A right one signs in (the page's effect then
+/// navigates); a wrong one is refused on its field with the tries left; a
+/// challenge that is over sends the user back to the password.
+#[component]
+fn SecondFactorStep(
+    challenge: SecondFactorChallenge,
+    message: RwSignal<Option<(Tone, String)>>,
+    start_over: Callback<Option<String>>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let offers_recovery = challenge
+        .methods
+        .contains(&SecondFactorMethod::RecoveryCode);
+    let challenge = StoredValue::new(challenge.challenge);
+    let with_recovery = RwSignal::new(false);
+    let code = Field::new();
+    let recovery = Field::new();
+    let submitted = RwSignal::new(false);
+    let pending = RwSignal::new(false);
+    let input = NodeRef::<html::Input>::new();
+
+    let code_error = code.error(submitted, check_app_code);
+    let recovery_error = recovery.error(submitted, check_recovery_code);
+
+    // The field takes the focus when the step appears and when the user
+    // switches between the app's code and a recovery code.
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
+    let refocus = move || {
+        if let Some(input) = input.get_untracked() {
+            let _ = input.focus();
+            input.select();
+        }
+    };
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        submitted.set(true);
+        message.set(None);
+        let recovering = with_recovery.get_untracked();
+        let (field, error) = if recovering {
+            (recovery, recovery_error)
+        } else {
+            (code, code_error)
+        };
+        if error.get_untracked().is_some() {
+            refocus();
+            return;
+        }
+        let typed = field.value.get_untracked().trim().to_owned();
+        let request = SecondFactorRequest {
+            challenge: challenge.get_value(),
+            code: (!recovering).then(|| typed.clone()),
+            recovery_code: recovering.then_some(typed),
+        };
+        pending.set(true);
+        spawn_local(async move {
+            let outcome = auth.login_second_factor(&request).await;
+            pending.set(false);
+            let error = match outcome {
+                // The page's effect navigates once the state says signed in.
+                Ok(_) => return,
+                Err(error) => error,
+            };
+            if error.code() == Some(ProblemCode::InvalidChallenge) {
+                start_over.run(Some(CHALLENGE_OVER.to_owned()));
+                return;
+            }
+            let on_field = if recovering {
+                error
+                    .field_message("recovery_code")
+                    .or_else(|| error.field_message("code"))
+            } else {
+                error.field_message("code")
+            };
+            let text = match error.code() {
+                Some(ProblemCode::ValidationFailed) if on_field.is_some() => {
+                    "That code was not accepted. See below.".to_owned()
+                }
+                Some(ProblemCode::AccountDisabled) => {
+                    "This account has been disabled. Please contact an administrator.".to_owned()
+                }
+                _ => error.message(),
+            };
+            field.server_error.set(on_field);
+            message.set(Some((Tone::Error, text)));
+            refocus();
+        });
+    };
+
+    let switch = move |_| {
+        with_recovery.update(|recovering| *recovering = !*recovering);
+        submitted.set(false);
+        message.set(None);
+    };
+
+    let field = move || {
+        if with_recovery.get() {
+            view! {
+                <CodeField
+                    id="recovery-code"
+                    label="Recovery code"
+                    field=recovery
+                    error=recovery_error
+                    hint="One of the codes you saved when you set up two-step verification. Each one works once."
+                    numeric=false
+                    input_ref=input
+                />
+            }
+            .into_any()
+        } else {
+            view! {
+                <CodeField
+                    id="code"
+                    label="Authentication code"
+                    field=code
+                    error=code_error
+                    hint="The 6-digit code your authenticator app shows for this account."
+                    numeric=true
+                    input_ref=input
+                />
+            }
+            .into_any()
+        }
+    };
+
+    view! {
+        <form class="form" method="post" novalidate=true on:submit=on_submit aria-labelledby="second-factor-heading">
+            <h2 id="second-factor-heading">"Two-step verification"</h2>
+            {field}
+            <div class="form-footer">
+                <SubmitButton label="Verify" pending_label="Verifying…" pending=pending/>
+                {offers_recovery.then(|| view! {
+                    <button type="button" class="link-button" on:click=switch>
+                        {move || if with_recovery.get() {
+                            "Use your authenticator app instead"
+                        } else {
+                            "Use a recovery code instead"
+                        }}
+                    </button>
+                })}
+            </div>
+            <p class="form-link">
+                <button type="button" class="link-button" on:click=move |_| start_over.run(None)>
+                    "Start over"
+                </button>
+            </p>
+        </form>
+    }
+    .into_any()
+}
+
+/// The authenticator app's code: six digits (spaces allowed, as some apps
+/// show them in two groups).
+pub(crate) fn check_app_code(value: &str) -> Result<(), &'static str> {
+    let digits: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() {
+        Err("Enter the code from your authenticator app.")
+    } else if digits.len() != 6 || !digits.iter().all(char::is_ascii_digit) {
+        Err("Enter the 6 digits your authenticator app shows.")
+    } else {
+        Ok(())
+    }
+}
+
+fn check_recovery_code(value: &str) -> Result<(), &'static str> {
+    if value.trim().is_empty() {
+        Err("Enter one of your recovery codes.")
+    } else {
+        Ok(())
+    }
+}
+
+/// A field for a one-time code: the authenticator app's (`numeric`: digits,
+/// the number keypad on phones, and `one-time-code` so that the browser may
+/// offer a code it knows) or a recovery code (letters and digits, never
+/// remembered). Marked up as [`TextField`] is; `input_ref` lets the caller
+/// move the focus to it.
+#[component]
+pub(crate) fn CodeField(
+    /// The input's id and name.
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    field: Field,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional, into)] hint: Option<String>,
+    numeric: bool,
+    #[prop(optional)] input_ref: NodeRef<html::Input>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let has_hint = hint.is_some();
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.with(Option::is_some) {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            <input
+                node_ref=input_ref
+                id=id.clone()
+                name=id
+                type="text"
+                class="code-input"
+                autocomplete=if numeric { "one-time-code" } else { "off" }
+                inputmode=numeric.then_some("numeric")
+                pattern=numeric.then_some("[0-9]*")
+                autocapitalize="none"
+                spellcheck="false"
+                prop:value=move || field.value.get()
+                on:input=move |event| {
+                    field.value.set(event_target_value(&event));
+                    field.server_error.set(None);
+                }
+                on:blur=move |_| field.touched.set(true)
+                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+                aria-describedby=described_by
+            />
+            {move || error.get().map(|message| view! { <p class="error" id=error_id.clone()>{message}</p> })}
+        </div>
+    }
+}
+
+/// Moves the focus to the element with `id` once the page has drawn the
+/// change under way (it may not be in the document yet).
+fn focus_by_id_soon(id: &'static str) {
+    request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast as _;
+        if let Some(element) = document()
+            .get_element_by_id(id)
+            .and_then(|element| element.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_code_is_six_digits() {
+        assert_eq!(check_app_code("123456"), Ok(()));
+        assert_eq!(check_app_code(" 123 456 "), Ok(()));
+        assert!(check_app_code("").is_err());
+        assert!(check_app_code("   ").is_err());
+        assert!(check_app_code("12345").is_err());
+        assert!(check_app_code("1234567").is_err());
+        assert!(check_app_code("12345a").is_err());
+        assert!(check_app_code("１２３４５６").is_err());
+    }
+
+    #[test]
+    fn a_recovery_code_is_anything_typed() {
+        assert_eq!(check_recovery_code("abcd-efgh-ijkl-mnop"), Ok(()));
+        assert!(check_recovery_code(" ").is_err());
+    }
+}

@@ -25,6 +25,77 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// When the user last proved who they are (OpenID Connect's
+    /// `auth_time`): a sign-in or a re-authentication, never a refresh.
+    #[serde(default)]
+    pub auth_time: i64,
+    /// How they proved it (RFC 8176).
+    #[serde(default)]
+    pub amr: Vec<Amr>,
+}
+
+/// A method of proving who one is, as RFC 8176 names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Amr {
+    /// A password.
+    Pwd,
+    /// A one-time code (an authenticator app, a recovery code).
+    Otp,
+    /// A hardware-bound key (a passkey).
+    Hwk,
+    /// The authenticator verified its user (a passkey's PIN or biometrics).
+    User,
+}
+
+impl Amr {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pwd => "pwd",
+            Self::Otp => "otp",
+            Self::Hwk => "hwk",
+            Self::User => "user",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Pwd, Self::Otp, Self::Hwk, Self::User]
+            .into_iter()
+            .find(|amr| amr.as_str() == text)
+    }
+}
+
+/// When and how the user of a session last proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authentication {
+    pub at: i64,
+    pub methods: Vec<Amr>,
+}
+
+impl Authentication {
+    /// A password, at `at`.
+    pub fn password(at: i64) -> Self {
+        Self {
+            at,
+            methods: vec![Amr::Pwd],
+        }
+    }
+
+    /// As the sessions table keeps it: the methods comma-separated.
+    pub fn from_stored(at: i64, methods: &str) -> Self {
+        Self {
+            at,
+            methods: methods.split(',').filter_map(Amr::parse).collect(),
+        }
+    }
+
+    pub fn stored_methods(&self) -> String {
+        self.methods
+            .iter()
+            .map(|amr| amr.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// Why a presented token was refused.
@@ -71,6 +142,7 @@ impl AccessTokens {
         user_id: UserId,
         session_id: SessionId,
         role: Role,
+        authentication: &Authentication,
         now: i64,
     ) -> anyhow::Result<String> {
         let claims = AccessClaims {
@@ -82,6 +154,8 @@ impl AccessTokens {
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
             jti: uuid::Uuid::new_v4().to_string(),
+            auth_time: authentication.at,
+            amr: authentication.methods.clone(),
         };
         let header = Header {
             typ: Some(TOKEN_TYPE.to_owned()),
@@ -140,12 +214,22 @@ mod tests {
     fn issued_tokens_verify_and_carry_their_claims() {
         let tokens = tokens();
         let now = now();
-        let token = tokens.issue(user(), session(), Role::Admin, now).unwrap();
+        let token = tokens
+            .issue(
+                user(),
+                session(),
+                Role::Admin,
+                &Authentication::password(now - 5),
+                now,
+            )
+            .unwrap();
         let claims = tokens.verify(&token).unwrap();
         assert_eq!(claims.sub, user());
         assert_eq!(claims.sid, session());
         assert_eq!(claims.role, Role::Admin);
         assert_eq!(claims.exp - claims.iat, 900);
+        assert_eq!(claims.auth_time, now - 5);
+        assert_eq!(claims.amr, [Amr::Pwd]);
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         assert_eq!(header.alg, Algorithm::HS256);
@@ -155,7 +239,13 @@ mod tests {
     fn expiry_is_told_apart_from_forgery() {
         let tokens = tokens();
         let stale = tokens
-            .issue(user(), session(), Role::User, now() - 901)
+            .issue(
+                user(),
+                session(),
+                Role::User,
+                &Authentication::password(0),
+                now() - 901,
+            )
             .unwrap();
         assert_eq!(tokens.verify(&stale), Err(Rejection::Expired));
 
@@ -165,7 +255,15 @@ mod tests {
             "https://issuer.example/api".into(),
             Duration::from_secs(900),
         );
-        let forged = other.issue(user(), session(), Role::User, now()).unwrap();
+        let forged = other
+            .issue(
+                user(),
+                session(),
+                Role::User,
+                &Authentication::password(0),
+                now(),
+            )
+            .unwrap();
         assert_eq!(tokens.verify(&forged), Err(Rejection::Invalid));
     }
 
@@ -182,7 +280,15 @@ mod tests {
                 audience.into(),
                 Duration::from_secs(60),
             );
-            let token = other.issue(user(), session(), Role::User, now()).unwrap();
+            let token = other
+                .issue(
+                    user(),
+                    session(),
+                    Role::User,
+                    &Authentication::password(0),
+                    now(),
+                )
+                .unwrap();
             assert_eq!(
                 tokens.verify(&token),
                 Err(Rejection::Invalid),
@@ -203,6 +309,8 @@ mod tests {
             iat: now(),
             exp: now() + 60,
             jti: "j".into(),
+            auth_time: now(),
+            amr: vec![Amr::Pwd],
         };
         for typ in [None, Some("JWT"), Some("id+jwt")] {
             let header = Header {
@@ -217,9 +325,40 @@ mod tests {
     #[test]
     fn garbage_is_invalid() {
         let tokens = tokens();
-        let token = tokens.issue(user(), session(), Role::User, now()).unwrap();
+        let token = tokens
+            .issue(
+                user(),
+                session(),
+                Role::User,
+                &Authentication::password(0),
+                now(),
+            )
+            .unwrap();
         for bad in ["", "abc", "a.b.c", &token[..token.len() - 5]] {
             assert_eq!(tokens.verify(bad), Err(Rejection::Invalid), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod authentication_tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_stored_and_read_back_in_rfc_8176_words() {
+        let both = Authentication {
+            at: 7,
+            methods: vec![Amr::Pwd, Amr::Otp],
+        };
+        assert_eq!(both.stored_methods(), "pwd,otp");
+        assert_eq!(Authentication::from_stored(7, "pwd,otp"), both);
+        assert_eq!(
+            Authentication::from_stored(7, "pwd,nonsense").methods,
+            [Amr::Pwd]
+        );
+        assert_eq!(
+            serde_json::to_string(&[Amr::Hwk, Amr::User]).unwrap(),
+            r#"["hwk","user"]"#
+        );
     }
 }

@@ -3,6 +3,8 @@
 //! session service that owns a session's life.
 
 pub mod device;
+pub mod device_cookie;
+pub mod factors;
 pub mod jwt;
 pub mod password;
 pub mod revocation;

@@ -30,7 +30,7 @@
 use app::api::values::{SessionId, UserId};
 use sqlx::{Any, Executor};
 
-use super::{revocation::RevokedSessions, tokens};
+use super::{jwt::Authentication, revocation::RevokedSessions, tokens};
 use crate::{
     db::{Backend, Database},
     security_log::{self, EventKind},
@@ -71,6 +71,7 @@ pub enum CookieLife {
 /// A new session and the refresh token that continues it.
 pub struct Opened {
     pub session_id: SessionId,
+    pub authentication: Authentication,
     pub refresh_token: String,
     pub cookie_life: CookieLife,
 }
@@ -86,6 +87,9 @@ pub struct Ending {
 pub struct Renewed {
     pub session_id: SessionId,
     pub user_id: UserId,
+    /// When and how the session's user last proved who they are: a
+    /// refresh carries it on unchanged.
+    pub authentication: Authentication,
     /// The successor token and how long to keep it, when this request
     /// rotated; `None` within the grace window of a rotation that another
     /// request (another tab) made.
@@ -126,6 +130,7 @@ impl Sessions {
         &self,
         user_id: UserId,
         credential_epoch: i64,
+        authentication: Authentication,
         device: &Device,
         remember: bool,
         now: i64,
@@ -150,9 +155,12 @@ impl Sessions {
                 user_agent: device.user_agent.as_deref(),
                 ip_address: device.ip_address.as_deref(),
                 remember,
+                auth_time: authentication.at,
+                amr: &authentication.stored_methods(),
             },
             &tokens::hash(&refresh_token),
             now,
+            self.db.backend(),
         )
         .await?;
         if !opened {
@@ -171,9 +179,31 @@ impl Sessions {
         transaction.commit().await?;
         Ok(Some(Opened {
             session_id,
+            authentication,
             refresh_token,
             cookie_life: cookie_life(remember, lifetime),
         }))
+    }
+
+    /// Records that the user of a live session just proved who they are
+    /// again; `false` when the session has ended or its credentials have
+    /// changed (nothing was recorded).
+    pub async fn reauthenticated(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+        authentication: &Authentication,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        sessions::reauthenticated(
+            self.db.pool(),
+            user_id,
+            session_id,
+            authentication.at,
+            &authentication.stored_methods(),
+            now,
+        )
+        .await
     }
 
     /// The user's live sessions, the most recently used first.
@@ -217,6 +247,7 @@ impl Sessions {
         let renewed = |successor| Renewed {
             session_id: record.session_id,
             user_id: record.user_id,
+            authentication: Authentication::from_stored(record.auth_time, &record.amr),
             successor,
         };
         if let Some(rotated_at) = record.rotated_at {
@@ -440,6 +471,7 @@ async fn log_end(
         EndReason::RoleChanged => "the role was changed",
         EndReason::Disabled => "the account was disabled",
         EndReason::CredentialsChanged => "the account's credentials changed",
+        EndReason::SecondFactorChanged => "the account's second factor changed",
     };
     let detail = match count {
         1 => format!("1 session ended: {why}"),

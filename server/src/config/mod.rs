@@ -52,12 +52,20 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub site_addr: SocketAddr,
     pub jwt_secret: JwtSecretSource,
+    /// The key that encrypts authenticator-app secrets at rest
+    /// (`TOTP_ENCRYPTION_KEY`, 32 bytes in base64). Without it, development
+    /// derives one from the signing secret; production then offers no
+    /// second factor, and refuses to start if an account has one.
+    pub totp_key: Option<EncryptionKey>,
     pub access_token_ttl: Duration,
     /// A session's absolute lifetime; rotation never extends it.
     pub refresh_token_ttl: Duration,
     /// How long an already-rotated refresh token is still honoured, for tabs
     /// of one browser racing on one cookie jar.
     pub refresh_reuse_grace: Duration,
+    /// How recently the user must have proved who they are for a sensitive
+    /// action (`REAUTH_MAX_AGE_SECS`).
+    pub reauth_max_age: Duration,
     /// The absolute lifetime of a session opened without "keep me signed in".
     pub session_ttl: Duration,
     /// A session unused (no sign-in, no renewal) this long ends.
@@ -79,8 +87,19 @@ pub struct Settings {
     pub request_timeout: Duration,
 }
 
+/// A 32-byte key; never printed.
+#[derive(Clone)]
+pub struct EncryptionKey(pub [u8; 32]);
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("EncryptionKey(…)")
+    }
+}
+
 /// Where the key that signs access tokens comes from.
 #[derive(Clone)]
+
 pub enum JwtSecretSource {
     /// `JWT_SECRET`, already checked to be long and varied enough.
     Provided(Vec<u8>),
@@ -169,6 +188,18 @@ impl Settings {
                 )
             })?;
 
+        let totp_key =
+            match var("TOTP_ENCRYPTION_KEY") {
+                Some(key) => Some(values::parse_key_32(&key).map(EncryptionKey).ok_or_else(
+                    || {
+                        ConfigError::new(
+                            "TOTP_ENCRYPTION_KEY",
+                            "expected 32 random bytes in base64 (e.g. `openssl rand -base64 32`)",
+                        )
+                    },
+                )?),
+                None => None,
+            };
         let jwt_secret = match var("JWT_SECRET") {
             Some(secret) => JwtSecretSource::Provided(check_jwt_secret(secret)?),
             None if environment.is_development() => JwtSecretSource::GeneratedInDataDir,
@@ -211,6 +242,7 @@ impl Settings {
             DEFAULT_REFRESH_REUSE_GRACE_SECS,
             0..=300,
         )?;
+        let reauth_max_age = seconds("REAUTH_MAX_AGE_SECS", 300, 1..=86_400)?;
         let session_ttl = seconds(
             "SESSION_TTL_SECS",
             DEFAULT_SESSION_TTL_SECS,
@@ -319,9 +351,11 @@ impl Settings {
             data_dir,
             site_addr,
             jwt_secret,
+            totp_key,
             access_token_ttl,
             refresh_token_ttl,
             refresh_reuse_grace,
+            reauth_max_age,
             session_ttl,
             session_idle_timeout,
             allowed_origins,

@@ -73,3 +73,17 @@ pub(super) fn validate_database_url(url: String) -> Result<String, ConfigError> 
         )),
     }
 }
+
+/// 32 bytes written in base64 (standard or URL-safe, padded or not).
+pub(super) fn parse_key_32(text: &str) -> Option<[u8; 32]> {
+    use base64::{
+        engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+        Engine as _,
+    };
+    let text = text.trim();
+    let bytes = STANDARD
+        .decode(text)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+        .ok()?;
+    bytes.try_into().ok()
+}

@@ -122,6 +122,31 @@ fn base(name: &'static str, value: String) -> Cookie<'static> {
         .build()
 }
 
+/// The device cookie (see `auth::device_cookie`): sent only to the sign-in
+/// endpoint, HttpOnly and SameSite=Strict like the refresh cookie, and kept
+/// across browser restarts for as long as it counts.
+pub const DEVICE_COOKIE: &str = "device";
+const DEVICE_COOKIE_PATH: &str = "/api/auth/login";
+
+pub fn device_cookie(jar: &CookieJar) -> Option<&str> {
+    jar.get(DEVICE_COOKIE)
+        .map(Cookie::value)
+        .filter(|value| !value.is_empty())
+}
+
+pub fn with_device_cookie(jar: CookieJar, value: String) -> CookieJar {
+    let cookie = Cookie::build((DEVICE_COOKIE, value))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .path(DEVICE_COOKIE_PATH)
+        .max_age(time::Duration::seconds(
+            crate::auth::device_cookie::DEVICE_COOKIE_TTL_SECS,
+        ))
+        .build();
+    jar.add(cookie)
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::{header, HeaderMap, HeaderValue};

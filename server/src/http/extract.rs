@@ -16,7 +16,12 @@ use serde::de::DeserializeOwned;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::ApiContext;
-use crate::{auth::jwt::Rejection, config::Settings, error::ApiError};
+use crate::{
+    auth::jwt::{Amr, Rejection},
+    clock::unix_now,
+    config::Settings,
+    error::ApiError,
+};
 
 /// `axum::Json`, but a body that is not JSON, not the expected shape, or too
 /// large becomes a 4xx problem rather than axum's plain-text rejection.
@@ -84,6 +89,9 @@ pub struct AuthUser {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub role: Role,
+    /// When the user last proved who they are (the token's `auth_time`).
+    pub auth_time: i64,
+    pub amr: Vec<Amr>,
 }
 
 impl FromRequestParts<ApiContext> for AuthUser {
@@ -125,6 +133,8 @@ impl FromRequestParts<ApiContext> for AuthUser {
             user_id: claims.sub,
             session_id: claims.sid,
             role: claims.role,
+            auth_time: claims.auth_time,
+            amr: claims.amr,
         })
     }
 }
@@ -171,6 +181,59 @@ enum Bearer<'a> {
 /// Reads the header as bytes: a value that is not visible ASCII must still
 /// be recognised as a bearer token (and refused as one), not taken for a
 /// missing header.
+/// A signed-in user who proved who they are within `REAUTH_MAX_AGE_SECS`
+/// (the access token's `auth_time`): the one gate of every sensitive
+/// action. Anyone else signed in gets 401 `insufficient_user_authentication`
+/// with the RFC 9470 challenge, which `POST /api/auth/reauthenticate` cures.
+#[derive(Debug, Clone)]
+pub struct RecentUser(pub AuthUser);
+
+impl FromRequestParts<ApiContext> for RecentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = AuthUser::from_request_parts(parts, context).await?;
+        ensure_recent(&caller, context, unix_now())?;
+        Ok(Self(caller))
+    }
+}
+
+/// An admin, recently authenticated: 403 for anyone else first, then the
+/// step-up of [`RecentUser`].
+#[derive(Debug, Clone)]
+pub struct RecentAdmin(pub AuthUser);
+
+impl FromRequestParts<ApiContext> for RecentAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let Admin(caller) = Admin::from_request_parts(parts, context).await?;
+        ensure_recent(&caller, context, unix_now())?;
+        Ok(Self(caller))
+    }
+}
+
+fn ensure_recent(caller: &AuthUser, context: &ApiContext, now: i64) -> Result<(), ApiError> {
+    let max_age = context.settings.reauth_max_age.as_secs();
+    if is_recent(caller.auth_time, max_age, now) {
+        Ok(())
+    } else {
+        Err(ApiError::insufficient_user_authentication(max_age))
+    }
+}
+
+/// A proof from the future (another instance's clock) counts as now; one
+/// never made (0) never counts.
+fn is_recent(auth_time: i64, max_age: u64, now: i64) -> bool {
+    auth_time > 0 && u64::try_from(now - auth_time).map_or(true, |age| age <= max_age)
+}
+
 fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Bearer::Absent;
@@ -511,6 +574,14 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn recent_means_within_max_age_and_never_unknown() {
+        assert!(is_recent(1_000, 300, 1_300));
+        assert!(!is_recent(1_000, 300, 1_301));
+        assert!(is_recent(1_010, 300, 1_000), "a clock a little ahead");
+        assert!(!is_recent(0, 300, 100), "no proof on record");
+    }
 
     #[test]
     fn reads_bearer_tokens_case_insensitively() {

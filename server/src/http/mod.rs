@@ -8,6 +8,7 @@ mod cookies;
 mod dev;
 mod docs;
 mod extract;
+mod factors;
 mod health;
 mod listing;
 pub mod openapi;
@@ -15,6 +16,7 @@ mod passwords;
 mod people;
 pub mod route;
 mod sessions;
+mod signup;
 mod users;
 
 use std::sync::Arc;
@@ -29,6 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     accounts::Accounts,
+    auth::factors::Factors,
     auth::{
         jwt::AccessTokens, password::Passwords, revocation::RevokedSessions, sessions::Sessions,
     },
@@ -39,6 +42,7 @@ use crate::{
     lockout::Lockout,
     mail::Mailer,
     me_cache::MeCache,
+    password_resets::PasswordResets,
     security_log::SecurityLog,
 };
 
@@ -62,6 +66,9 @@ pub struct ApiContext {
     pub limits: RateLimits,
     pub lockout: Lockout,
     pub security_log: SecurityLog,
+    pub password_resets: PasswordResets,
+    /// Second factors: the authenticator app and recovery codes.
+    pub factors: Factors,
 }
 
 /// Every endpoint this configuration mounts, with the OpenAPI document of
@@ -69,10 +76,12 @@ pub struct ApiContext {
 pub fn endpoints(development: bool) -> ApiRouter {
     let mut api = ApiRouter::new()
         .merge(health::router())
+        .merge(signup::router())
         .merge(auth::router())
         .merge(passwords::router())
         .merge(users::router())
         .merge(sessions::router())
+        .merge(factors::router())
         .merge(activity::router())
         .merge(people::router());
     if development {

@@ -73,7 +73,10 @@ impl DocumentBuilder {
         }
         match info.credentials {
             Credentials::None => {}
-            Credentials::Bearer | Credentials::Admin => {
+            Credentials::Bearer
+            | Credentials::Admin
+            | Credentials::RecentBearer
+            | Credentials::RecentAdmin => {
                 operation = operation.security(SecurityRequirement::new(
                     BEARER_SCHEME,
                     Vec::<String>::new(),
@@ -156,7 +159,17 @@ impl DocumentBuilder {
                     .build(),
             );
         }
-        responses = responses.response(info.success.to_string(), success.build());
+        let success = success.build();
+        if let Some(also) = info.also_success {
+            let mut other = success.clone();
+            other.description = format!(
+                "Also a success: for a sign-in, the password was right and a second \
+                 factor is needed to finish ({}).",
+                info.summary
+            );
+            responses = responses.response(also.to_string(), other);
+        }
+        responses = responses.response(info.success.to_string(), success);
         for (status, codes) in problems_by_status(&info) {
             responses = responses.response(status.to_string(), problem_response(&codes));
         }

@@ -16,7 +16,7 @@ use app::{
 use axum::extract::State;
 
 use super::{
-    extract::{AuthUser, ClientIp, Device},
+    extract::{ClientIp, Device, RecentUser},
     route::{ApiRouter, Payload, Reply},
     ApiContext,
 };
@@ -35,9 +35,6 @@ use crate::{
     },
 };
 
-/// A reset link works for 30 minutes.
-const RESET_TTL_SECS: i64 = 30 * 60;
-
 pub fn router() -> ApiRouter {
     ApiRouter::new()
         .route::<ForgotPassword, _, _>(forgot_password)
@@ -45,9 +42,9 @@ pub fn router() -> ApiRouter {
         .route::<ChangePassword, _, _>(change_password)
 }
 
-/// Always 202 with the same body: the answer must not tell whether the
-/// address has an account. Only an existing one gets a link; asking again
-/// spends the links sent before.
+/// Always 202 with the same body, after the same work: the answer must not
+/// tell whether the address has an account. The link, for an account that
+/// has one, is made in the background (see `password_resets`).
 async fn forgot_password(
     State(context): State<ApiContext>,
     ClientIp(ip): ClientIp,
@@ -56,35 +53,8 @@ async fn forgot_password(
     context
         .limits
         .check(Policy::ForgotPassword, ip, Some(&request.email))?;
-    let user = match Email::parse(&request.email) {
-        Ok(email) => users::find_by_email(context.db.pool(), &email).await?,
-        Err(_) => None,
-    };
-    // Made for everyone, so that both cases do the same work up to the
-    // write.
-    let token = tokens::generate();
-    let token_hash = tokens::hash(&token);
-    // A disabled account gets no way back in by email.
-    if let Some(user) = user.filter(|user| !user.is_disabled()) {
-        let now = unix_now();
-        let mut transaction = context.db.pool().begin().await?;
-        email_tokens::replace_live(
-            &mut transaction,
-            &token_hash,
-            user.id,
-            Purpose::ResetPassword,
-            now,
-            now + RESET_TTL_SECS,
-        )
-        .await?;
-        let mut link = context.settings.page_url(Page::ResetPassword.path());
-        link.query_pairs_mut().append_pair("token", &token);
-        let letter = templates::reset_password(&user.email, &user.name, link.as_str())
-            .link_expiring_at(now + RESET_TTL_SECS);
-        context
-            .mailer
-            .commit_with(transaction, &letter, now)
-            .await?;
+    if let Ok(email) = Email::parse(&request.email) {
+        context.password_resets.request(email, unix_now());
     }
     Ok(Reply::new(MessageResponse::new(
         "If that address has an account, a link to reset its password is on its way.",
@@ -161,9 +131,12 @@ async fn reset_password(
     )))
 }
 
+/// A sensitive action: the user must have proved who they are recently,
+/// besides typing the current password (which a borrowed, signed-in
+/// browser does not know anyway; the step-up also covers the session).
 async fn change_password(
     State(context): State<ApiContext>,
-    caller: AuthUser,
+    RecentUser(caller): RecentUser,
     ClientIp(ip): ClientIp,
     device: Device,
     Payload(request): Payload<ChangePassword>,

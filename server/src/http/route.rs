@@ -19,7 +19,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 
 use super::{
-    extract::{Admin, AuthUser, Device, PathId, QueryParams},
+    extract::{Admin, AuthUser, Device, PathId, QueryParams, RecentAdmin, RecentUser},
     openapi::DocumentBuilder,
     ApiContext, ApiJson,
 };
@@ -29,6 +29,8 @@ use crate::error::ApiError;
 /// success status, and any cookies to set.
 pub struct Reply<E: Endpoint> {
     body: E::Response,
+    /// The endpoint's other success status, when this answer has it.
+    also: bool,
     cookies: Option<CookieJar>,
     etag: Option<String>,
     _endpoint: PhantomData<E>,
@@ -38,6 +40,7 @@ impl<E: Endpoint> Reply<E> {
     pub fn new(body: E::Response) -> Self {
         Self {
             body,
+            also: false,
             cookies: None,
             etag: None,
             _endpoint: PhantomData,
@@ -49,6 +52,13 @@ impl<E: Endpoint> Reply<E> {
     pub fn with_etag(mut self, etag: String) -> Self {
         debug_assert!(E::VERSIONED, "{} is not versioned", E::NAME);
         self.etag = Some(etag);
+        self
+    }
+
+    /// Answers with the endpoint's other success status (`ALSO_SUCCESS`).
+    pub fn with_also_status(mut self) -> Self {
+        debug_assert!(E::ALSO_SUCCESS.is_some(), "{} has one status", E::NAME);
+        self.also = true;
         self
     }
 
@@ -67,7 +77,11 @@ impl<E: Endpoint<Response = ()>> Reply<E> {
 
 impl<E: Endpoint> IntoResponse for Reply<E> {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(E::SUCCESS).unwrap_or(StatusCode::OK);
+        let code = match (self.also, E::ALSO_SUCCESS) {
+            (true, Some(also)) => also,
+            _ => E::SUCCESS,
+        };
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
         let mut response = if E::INFO.has_response_body {
             (status, Json(self.body)).into_response()
         } else {
@@ -117,6 +131,8 @@ macro_rules! bodiless_extractors {
 bodiless_extractors!(
     Admin,
     AuthUser,
+    RecentAdmin,
+    RecentUser,
     Device,
     CookieJar,
     HeaderMap,

@@ -12,7 +12,7 @@ use app::api::{
 use axum::extract::State;
 
 use super::{
-    extract::{Admin, AuthUser, PathId, QueryParams},
+    extract::{Admin, AuthUser, PathId, QueryParams, RecentAdmin},
     listing::Page,
     route::{ApiRouter, Payload, Reply},
     ApiContext,
@@ -119,9 +119,10 @@ async fn get_user(
     Ok(Reply::new(user_view(&user)))
 }
 
+/// A sensitive action: the admin must have proved who they are recently.
 async fn update_user(
     State(context): State<ApiContext>,
-    Admin(caller): Admin,
+    RecentAdmin(caller): RecentAdmin,
     PathId(id): PathId<UserId>,
     Payload(request): Payload<UpdateUser>,
 ) -> Result<Reply<UpdateUser>, ApiError> {

@@ -78,7 +78,7 @@ impl MailKind {
     pub fn carries_new_link(self) -> bool {
         match self {
             Self::VerifyEmail | Self::ResetPassword => true,
-            Self::AlreadyRegistered | Self::PasswordChanged => false,
+            Self::AlreadyRegistered | Self::PasswordChanged | Self::SecurityNotice => false,
         }
     }
 }

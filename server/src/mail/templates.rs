@@ -142,6 +142,40 @@ pub fn password_changed(to_address: &Email, name: &DisplayName, forgot_link: &st
     }
 }
 
+/// Tells the owner of a change to how their account is protected (a second
+/// factor turned on or off, new recovery codes, a recovery code used),
+/// with the way back in should it not have been them.
+pub fn security_notice(
+    to_address: &Email,
+    name: &DisplayName,
+    what: &str,
+    forgot_link: &str,
+) -> Letter {
+    let text = format!(
+        "Hello {name},\n\n\
+         {what}\n\n\
+         If that was not you, reset your password now:\n\n\
+         {forgot_link}\n"
+    );
+    let html = layout(&format!(
+        "<p>Hello {name},</p><p>{what}</p>\
+         <p>If that was not you, <a href=\"{link}\">reset your password now</a>.</p>",
+        name = escape(name.as_str()),
+        what = escape(what),
+        link = escape(forgot_link),
+    ));
+    Letter {
+        kind: MailKind::SecurityNotice,
+        to_address: to_address.clone(),
+        to_name: name.clone(),
+        subject: "A change to how your account is protected".into(),
+        text,
+        html,
+        link: forgot_link.to_owned(),
+        link_expires_at: None,
+    }
+}
+
 fn layout(body: &str) -> String {
     format!(
         "<!DOCTYPE html><html><body style=\"font-family: system-ui, sans-serif; \

@@ -34,14 +34,17 @@ pub enum MailKind {
     AlreadyRegistered,
     ResetPassword,
     PasswordChanged,
+    /// A second factor turned on or off, new recovery codes, one used.
+    SecurityNotice,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::VerifyEmail,
         Self::AlreadyRegistered,
         Self::ResetPassword,
         Self::PasswordChanged,
+        Self::SecurityNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl MailKind {
             Self::AlreadyRegistered => "already_registered",
             Self::ResetPassword => "reset_password",
             Self::PasswordChanged => "password_changed",
+            Self::SecurityNotice => "security_notice",
         }
     }
 }

@@ -2,12 +2,15 @@
 //! PostgreSQL; writes that must not race are single conditional statements.
 
 pub mod email_tokens;
+pub mod login_challenges;
 pub mod mail_outbox;
 pub mod pending_signups;
 pub mod people;
+pub mod recovery_codes;
 pub mod security_events;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod totp_factors;
 pub mod users;
 
 use sqlx::{Any, Executor};

@@ -14,6 +14,10 @@ pub struct EventRow {
 }
 
 pub struct NewEvent<'a> {
+    /// Time-ordered (UUIDv7), made when the event happened: events of one
+    /// second keep the order they happened in, even when one waited in a
+    /// queue before it was written.
+    pub id: uuid::Uuid,
     pub user_id: UserId,
     pub kind: SecurityEventKind,
     pub ip_address: Option<&'a str>,
@@ -26,12 +30,11 @@ pub async fn insert<'e>(
     event: NewEvent<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    // Time-ordered ids: events of one second keep the order they happened in.
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, occurred_at, ip_address, user_agent, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(event.id.to_string())
     .bind(event.user_id.to_string())
     .bind(event.kind.as_str())
     .bind(now)

@@ -4,6 +4,7 @@ use app::api::values::{SessionId, UserId};
 use sqlx::{Any, AnyConnection, AnyPool, Executor};
 
 use super::parse_id;
+use crate::db::Backend;
 
 pub struct NewSession<'a> {
     pub id: SessionId,
@@ -15,6 +16,10 @@ pub struct NewSession<'a> {
     pub ip_address: Option<&'a str>,
     /// Opened with "keep me signed in".
     pub remember: bool,
+    /// When and how its user proved who they are (RFC 8176 methods,
+    /// comma-separated).
+    pub auth_time: i64,
+    pub amr: &'a str,
 }
 
 /// A refresh token as found by its hash, with the session it belongs to.
@@ -33,6 +38,8 @@ pub struct RefreshTokenRecord {
     /// Whether the session still carries its account's credential epoch
     /// and the account is enabled (1), read with the rest.
     pub credentials_current: i64,
+    pub auth_time: i64,
+    pub amr: String,
 }
 
 /// A live session, as the device list shows it.
@@ -53,19 +60,31 @@ pub struct SessionRow {
 /// opened nothing. Call it inside a transaction, which lands the session
 /// and its token or neither (the caller's, so that what else a sign-in
 /// writes lands with them).
+///
+/// On PostgreSQL the account's row is read `FOR SHARE`: a change of
+/// credentials holds it locked until it commits, so the insert waits and
+/// then reads the new epoch, instead of opening from a snapshot taken
+/// before the change that the change's own revocation cannot see. (SQLite
+/// has one writer at a time: the insert waits for the change the same way,
+/// or fails.)
 pub async fn create(
     transaction: &mut AnyConnection,
     session: NewSession<'_>,
     refresh_token_hash: &str,
     now: i64,
+    backend: Backend,
 ) -> Result<bool, sqlx::Error> {
-    let opened = sqlx::query(
+    let lock = match backend {
+        Backend::Postgres => " FOR SHARE OF u",
+        Backend::Sqlite => "",
+    };
+    let opened = sqlx::query(&format!(
         "INSERT INTO sessions \
          (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address, remember, \
-          credential_epoch) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, u.credential_epoch FROM users u \
-         WHERE u.id = $9 AND u.credential_epoch = $10 AND u.disabled_at IS NULL",
-    )
+          auth_time, amr, credential_epoch) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.credential_epoch FROM users u \
+         WHERE u.id = $11 AND u.credential_epoch = $12 AND u.disabled_at IS NULL{lock}"
+    ))
     .bind(session.id.to_string())
     .bind(session.user_id.to_string())
     .bind(now)
@@ -74,6 +93,8 @@ pub async fn create(
     .bind(session.user_agent)
     .bind(session.ip_address)
     .bind(i64::from(session.remember))
+    .bind(session.auth_time)
+    .bind(session.amr)
     .bind(session.user_id.to_string())
     .bind(session.credential_epoch)
     .execute(&mut *transaction)
@@ -110,7 +131,7 @@ pub async fn find_refresh_token<'e>(
 ) -> Result<Option<RefreshTokenRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT t.session_id, s.user_id, t.rotated_at, s.expires_at, s.revoked_at, \
-                s.last_seen_at, s.remember, \
+                s.last_seen_at, s.remember, s.auth_time, s.amr, \
                 CASE WHEN u.credential_epoch = s.credential_epoch AND u.disabled_at IS NULL \
                      THEN 1 ELSE 0 END AS credentials_current \
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
@@ -209,6 +230,8 @@ pub enum EndReason {
     /// Found opened under an older credential epoch, or on a disabled
     /// account, when it came back.
     CredentialsChanged,
+    /// A second factor was turned on or off, or recovery codes replaced.
+    SecondFactorChanged,
 }
 
 impl EndReason {
@@ -223,6 +246,7 @@ impl EndReason {
             Self::RoleChanged => "role_changed",
             Self::Disabled => "disabled",
             Self::CredentialsChanged => "credentials_changed",
+            Self::SecondFactorChanged => "second_factor_changed",
         }
     }
 }
@@ -240,6 +264,34 @@ pub async fn revoke<'e>(
     .bind(now)
     .bind(reason.as_str())
     .bind(session_id.to_string())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records a fresh proof of who the user of a live session is, in one
+/// statement that holds only while the session is live and current (its
+/// credential epoch, an enabled account); `false` otherwise.
+pub async fn reauthenticated<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    session_id: SessionId,
+    auth_time: i64,
+    amr: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET auth_time = $1, amr = $2, last_seen_at = $3 \
+         WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL AND expires_at > $6 \
+           AND credential_epoch = (SELECT u.credential_epoch FROM users u \
+                                   WHERE u.id = sessions.user_id AND u.disabled_at IS NULL)",
+    )
+    .bind(auth_time)
+    .bind(amr)
+    .bind(now)
+    .bind(session_id.to_string())
+    .bind(user_id.to_string())
+    .bind(now)
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)

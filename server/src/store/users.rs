@@ -106,6 +106,23 @@ pub async fn mark_verified<'e>(
     Ok(())
 }
 
+/// Raises the account's credential epoch: the sessions opened before are
+/// now stale. Run it in the transaction of the change that calls for it.
+pub async fn raise_epoch<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET credential_epoch = credential_epoch + 1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id.to_string())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn update_name<'e>(
     db: impl Executor<'e, Database = Any>,
     id: UserId,

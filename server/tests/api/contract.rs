@@ -40,7 +40,10 @@ async fn the_document_is_openapi_3_1_and_lists_every_endpoint(backend: Backend) 
             );
         }
         match endpoint.credentials {
-            Credentials::Bearer | Credentials::Admin => {
+            Credentials::Bearer
+            | Credentials::Admin
+            | Credentials::RecentBearer
+            | Credentials::RecentAdmin => {
                 assert_eq!(operation["security"][0]["bearer"], Value::Array(vec![]))
             }
             Credentials::RefreshCookie => {

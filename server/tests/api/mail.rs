@@ -79,8 +79,15 @@ async fn an_unreachable_mail_server_does_not_fail_registration(backend: Backend)
 }
 
 async fn a_flood_of_logins_does_not_stall_other_requests(backend: Backend) {
-    // Queued, not shed (shedding has tests of its own in `limits`).
-    let app = Arc::new(spawn_app_with(backend, &[("PASSWORD_HASH_QUEUE", "64")]).await);
+    // Queued, not shed (shedding has tests of its own in `limits`), and
+    // every one checked (the lockout has tests of its own in `lockout`).
+    let app = Arc::new(
+        spawn_app_with(
+            backend,
+            &[("PASSWORD_HASH_QUEUE", "64"), ("LOCKOUT_THRESHOLD", "100")],
+        )
+        .await,
+    );
     let email = app.verified_user("flood").await;
     let finished = Arc::new(AtomicUsize::new(0));
     const LOGINS: usize = 24;

@@ -4,11 +4,12 @@ use super::{first_doc_line, Credentials, Endpoint, EndpointInfo, Method, QueryPa
 use crate::api::{
     problem::ProblemCode,
     types::{
-        ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, Mailbox,
-        MessageResponse, Person, PersonInput, PersonPage, RegisterRequest,
-        ResendVerificationRequest, ResetPasswordRequest, SecurityEventList, SessionList,
-        StatusResponse, TokenResponse, UpdateProfileRequest, UpdateUserRequest, User, UserPage,
-        VerifyEmailRequest,
+        ChangePasswordRequest, ConfirmTotpRequest, ForgotPasswordRequest, ListQuery, LoginRequest,
+        LoginResponse, Mailbox, MessageResponse, Person, PersonInput, PersonPage,
+        ReauthenticateRequest, RecoveryCodes, RegisterRequest, ResendVerificationRequest,
+        ResetPasswordRequest, SecondFactorRequest, SecondFactorStatus, SecurityEventList,
+        SessionList, StatusResponse, TokenResponse, TotpEnrollment, UpdateProfileRequest,
+        UpdateUserRequest, User, UserPage, VerifyEmailRequest,
     },
     values::{PersonId, SessionId, UserId},
 };
@@ -82,8 +83,19 @@ endpoints! {
         params: (),
         credentials: None,
         request: LoginRequest,
-        response: 200 TokenResponse,
+        response: 200 LoginResponse,
+        also: 202,
         problems: [ValidationFailed, InvalidCredentials, AccountDisabled, RateLimited, SignInLocked, Overloaded],
+    }
+
+    /// Finishes a sign-in that asked for a second factor; sets the refresh cookie.
+    LoginSecondFactor {
+        Post "/api/auth/login/second-factor",
+        params: (),
+        credentials: None,
+        request: SecondFactorRequest,
+        response: 200 TokenResponse,
+        problems: [ValidationFailed, InvalidChallenge, AccountDisabled, InvalidCredentials, RateLimited, SignInLocked],
     }
 
     /// Exchanges the refresh cookie for a new access token and a rotated cookie.
@@ -114,6 +126,16 @@ endpoints! {
         request: (),
         response: 204 (),
         problems: [],
+    }
+
+    /// Proves again who the signed-in user is: a new access token for the same session, with a fresh `auth_time`.
+    Reauthenticate {
+        Post "/api/auth/reauthenticate",
+        params: (),
+        credentials: Bearer,
+        request: ReauthenticateRequest,
+        response: 200 TokenResponse,
+        problems: [ValidationFailed, RateLimited, SignInLocked, Overloaded],
     }
 
     /// Emails a link to set a new password; answers the same for any address.
@@ -160,10 +182,60 @@ endpoints! {
     ChangePassword {
         Post "/api/me/password",
         params: (),
-        credentials: Bearer,
+        credentials: RecentBearer,
         request: ChangePasswordRequest,
         response: 204 (),
         problems: [ValidationFailed, RateLimited, Overloaded],
+    }
+
+    /// Which second factors the signed-in user has, and how many recovery codes are left.
+    MySecondFactor {
+        Get "/api/me/second-factor",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 SecondFactorStatus,
+        problems: [],
+    }
+
+    /// Starts turning on an authenticator app: a new secret, waiting for its first code.
+    StartTotp {
+        Post "/api/me/totp",
+        params: (),
+        credentials: RecentBearer,
+        request: (),
+        response: 200 TotpEnrollment,
+        problems: [SecondFactorEnabled],
+    }
+
+    /// Turns the authenticator app on with a code it shows; answers the recovery codes, once. Other sessions end.
+    ConfirmTotp {
+        Post "/api/me/totp/confirm",
+        params: (),
+        credentials: RecentBearer,
+        request: ConfirmTotpRequest,
+        response: 200 RecoveryCodes,
+        problems: [ValidationFailed, SecondFactorEnabled, SecondFactorNotEnabled],
+    }
+
+    /// Turns the authenticator app off, with its recovery codes. Other sessions end.
+    DisableTotp {
+        Delete "/api/me/totp",
+        params: (),
+        credentials: RecentBearer,
+        request: (),
+        response: 204 (),
+        problems: [SecondFactorNotEnabled],
+    }
+
+    /// Replaces the recovery codes with new ones, answered once. Other sessions end.
+    ReplaceRecoveryCodes {
+        Post "/api/me/recovery-codes",
+        params: (),
+        credentials: RecentBearer,
+        request: (),
+        response: 200 RecoveryCodes,
+        problems: [SecondFactorNotEnabled],
     }
 
     /// Where the signed-in user is signed in: their live sessions.
@@ -194,6 +266,16 @@ endpoints! {
         request: (),
         response: 204 (),
         problems: [NotFound],
+    }
+
+    /// Turns off an account's authenticator app, for an owner who lost it (admins only). The account's sessions end.
+    RemoveUserTotp {
+        Delete "/api/users/{id}/totp",
+        params: UserId,
+        credentials: RecentAdmin,
+        request: (),
+        response: 204 (),
+        problems: [NotFound, SecondFactorNotEnabled],
     }
 
     /// Lists accounts, oldest first, a page at a time (admins only).
@@ -231,7 +313,7 @@ endpoints! {
     UpdateUser {
         Patch "/api/users/{id}",
         params: UserId,
-        credentials: Admin,
+        credentials: RecentAdmin,
         request: UpdateUserRequest,
         response: 200 User,
         problems: [NotFound, LastAdmin],

@@ -54,6 +54,13 @@ pub enum Credentials {
     /// A bearer access token of an admin; anyone else signed in gets 403
     /// `forbidden`.
     Admin,
+    /// A bearer access token whose user proved who they are recently
+    /// (`auth_time` within the server's `REAUTH_MAX_AGE_SECS`): a
+    /// sensitive action. Otherwise 401 `insufficient_user_authentication`
+    /// (RFC 9470), which re-authenticating cures.
+    RecentBearer,
+    /// [`Credentials::RecentBearer`] of an admin.
+    RecentAdmin,
     /// The HttpOnly refresh cookie, from a page of an allowed `Origin`.
     /// Never renewed: the cookie is what renewal itself uses.
     RefreshCookie,
@@ -62,7 +69,15 @@ pub enum Credentials {
 impl Credentials {
     /// Whether an access token is sent (and may be renewed).
     pub const fn is_bearer(self) -> bool {
-        matches!(self, Self::Bearer | Self::Admin)
+        matches!(
+            self,
+            Self::Bearer | Self::Admin | Self::RecentBearer | Self::RecentAdmin
+        )
+    }
+
+    /// Whether the caller must have proved who they are recently.
+    pub const fn needs_recent_authentication(self) -> bool {
+        matches!(self, Self::RecentBearer | Self::RecentAdmin)
     }
 }
 
@@ -90,6 +105,9 @@ pub trait Endpoint: 'static {
     const CREDENTIALS: Credentials;
     /// The status of a successful answer.
     const SUCCESS: u16;
+    /// A second success status the same body type can come with (a
+    /// sign-in that needs a second factor answers 202).
+    const ALSO_SUCCESS: Option<u16> = None;
     /// The problems particular to this endpoint. Those that follow from its
     /// shape (a JSON body, bearer credentials, the cookie's origin check,
     /// the database) are implied; see [`EndpointInfo::problems`].
@@ -112,6 +130,7 @@ pub trait Endpoint: 'static {
         path: Self::PATH,
         credentials: Self::CREDENTIALS,
         success: Self::SUCCESS,
+        also_success: Self::ALSO_SUCCESS,
         specific_problems: Self::PROBLEMS,
         name: Self::NAME,
         summary: Self::SUMMARY,
@@ -136,6 +155,7 @@ pub struct EndpointInfo {
     pub path: &'static str,
     pub credentials: Credentials,
     pub success: u16,
+    pub also_success: Option<u16>,
     pub specific_problems: &'static [ProblemCode],
     pub name: &'static str,
     pub summary: &'static str,
@@ -176,6 +196,19 @@ impl EndpointInfo {
                 P::TokenExpired,
                 P::Forbidden,
             ]),
+            Credentials::RecentBearer => problems.extend([
+                P::AuthenticationRequired,
+                P::InvalidToken,
+                P::TokenExpired,
+                P::InsufficientUserAuthentication,
+            ]),
+            Credentials::RecentAdmin => problems.extend([
+                P::AuthenticationRequired,
+                P::InvalidToken,
+                P::TokenExpired,
+                P::Forbidden,
+                P::InsufficientUserAuthentication,
+            ]),
             Credentials::RefreshCookie => problems.push(P::OriginNotAllowed),
         }
         problems.extend_from_slice(self.specific_problems);
@@ -201,6 +234,7 @@ macro_rules! endpoints {
             credentials: $credentials:ident,
             request: $request:ty,
             response: $success:literal $response:ty,
+            $(also: $also:literal,)?
             problems: [$($problem:ident),* $(,)?],
             $(development_only: $development_only:literal,)?
             $(uses_database: $uses_database:literal,)?
@@ -221,6 +255,7 @@ macro_rules! endpoints {
                 const PATH: &'static str = $path;
                 const CREDENTIALS: Credentials = Credentials::$credentials;
                 const SUCCESS: u16 = $success;
+                $(const ALSO_SUCCESS: Option<u16> = Some($also);)?
                 const PROBLEMS: &'static [ProblemCode] = &[$(ProblemCode::$problem),*];
                 const NAME: &'static str = stringify!($name);
                 const SUMMARY: &'static str = first_doc_line(concat!($(stringify!($doc), "\n"),*));

@@ -2,6 +2,7 @@
 //! part (password, devices) is in `security`.
 
 mod security;
+mod two_factor;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
@@ -80,6 +81,7 @@ fn AccountDetails() -> impl IntoView {
                     .into_any(),
             }}
             <ChangePasswordForm sessions_changed=sessions_changed/>
+            <two_factor::TwoFactorSettings sessions_changed=sessions_changed/>
             <SessionActions announcement=announcement sessions_changed=sessions_changed/>
             <section class="card stack" aria-labelledby="activity-heading">
                 <h2 id="activity-heading">"Recent activity"</h2>
