@@ -243,7 +243,17 @@ fn SecondFactorStep(
     let recovery = Field::new();
     let submitted = RwSignal::new(false);
     let pending = RwSignal::new(false);
-    let input = NodeRef::<html::Input>::new();
+    // Both fields stay in the page and one is hidden: swapping the nodes
+    // would lose their state and the focus.
+    let app_input = NodeRef::<html::Input>::new();
+    let recovery_input = NodeRef::<html::Input>::new();
+    let input = move || {
+        if with_recovery.get_untracked() {
+            recovery_input
+        } else {
+            app_input
+        }
+    };
 
     let code_error = code.error(submitted, check_app_code);
     let recovery_error = recovery.error(submitted, check_recovery_code);
@@ -251,12 +261,18 @@ fn SecondFactorStep(
     // The field takes the focus when the step appears and when the user
     // switches between the app's code and a recovery code.
     Effect::new(move |_| {
-        if let Some(input) = input.get() {
+        let recovering = with_recovery.get();
+        let target = if recovering {
+            recovery_input
+        } else {
+            app_input
+        };
+        if let Some(input) = target.get() {
             let _ = input.focus();
         }
     });
     let refocus = move || {
-        if let Some(input) = input.get_untracked() {
+        if let Some(input) = input().get_untracked() {
             let _ = input.focus();
             input.select();
         }
@@ -324,42 +340,44 @@ fn SecondFactorStep(
         with_recovery.update(|recovering| *recovering = !*recovering);
         submitted.set(false);
         message.set(None);
+        // Once the field is shown: a hidden one cannot take the focus.
+        request_animation_frame(move || {
+            if let Some(input) = input().get_untracked() {
+                let _ = input.focus();
+            }
+        });
     };
 
-    let field = move || {
-        if with_recovery.get() {
-            view! {
-                <CodeField
-                    id="recovery-code"
-                    label="Recovery code"
-                    field=recovery
-                    error=recovery_error
-                    hint="One of the codes you saved when you set up two-step verification. Each one works once."
-                    numeric=false
-                    input_ref=input
-                />
-            }
-            .into_any()
-        } else {
-            view! {
-                <CodeField
-                    id="code"
-                    label="Authentication code"
-                    field=code
-                    error=code_error
-                    hint="The 6-digit code your authenticator app shows for this account."
-                    numeric=true
-                    input_ref=input
-                />
-            }
-            .into_any()
-        }
-    };
+    let fields = view! {
+        <div hidden=move || !with_recovery.get()>
+            <CodeField
+                id="recovery-code"
+                label="Recovery code"
+                field=recovery
+                error=recovery_error
+                hint="One of the codes you saved when you set up two-step verification. Each one works once."
+                numeric=false
+                input_ref=recovery_input
+            />
+        </div>
+        <div hidden=move || with_recovery.get()>
+            <CodeField
+                id="code"
+                label="Authentication code"
+                field=code
+                error=code_error
+                hint="The 6-digit code your authenticator app shows for this account."
+                numeric=true
+                input_ref=app_input
+            />
+        </div>
+    }
+    .into_any();
 
     view! {
         <form class="form" method="post" novalidate=true on:submit=on_submit aria-labelledby="second-factor-heading">
             <h2 id="second-factor-heading">"Two-step verification"</h2>
-            {field}
+            {fields}
             <div class="form-footer">
                 <SubmitButton label="Verify" pending_label="Verifying…" pending=pending/>
                 {offers_recovery.then(|| view! {
