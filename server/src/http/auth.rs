@@ -7,7 +7,7 @@ use app::{
     api::{
         endpoints::{Login, Logout, LogoutAll, Reauthenticate, Refresh},
         types::{LoginResponse, TokenResponse},
-        values::{Email, SessionId},
+        values::Email,
         FieldError, ProblemCode,
     },
     validation::validate_login,
@@ -20,14 +20,16 @@ use super::{
     extract::{ensure_allowed_origin, AuthUser, ClientIp, Device},
     factors,
     route::{ApiRouter, Payload, Reply},
-    users::user_view,
+    sign_in::{
+        account_disabled, invalid_credentials, open_session, signed_in_cookies, token_response,
+    },
     ApiContext,
 };
 use crate::{
     auth::{
         factors::FactorError,
         jwt::Authentication,
-        sessions::{CookieLife, Opened, Refused},
+        sessions::{CookieLife, Refused},
     },
     clock::unix_now,
     error::ApiError,
@@ -211,79 +213,6 @@ async fn reauthenticate(
     Ok(Reply::new(body))
 }
 
-/// What a browser that just signed in keeps: the refresh cookie, and a
-/// fresh device cookie for this address.
-pub(super) fn signed_in_cookies(
-    context: &ApiContext,
-    jar: CookieJar,
-    user: &UserRow,
-    opened: Opened,
-    now: i64,
-) -> CookieJar {
-    let jar = cookies::with_refresh_token(
-        &context.settings,
-        jar,
-        opened.refresh_token,
-        opened.cookie_life,
-    );
-    let device = context.lockout.devices().issue(user.email.as_str(), now);
-    cookies::with_device_cookie(jar, device)
-}
-
-/// Opens a session for `user`, read before its password was checked. The
-/// session opens only under the credential epoch read with it, so a change
-/// that landed meanwhile wins: after a new password or a disable nothing
-/// opens; after a new role only, the session opens with the new role.
-pub(super) async fn open_session(
-    context: &ApiContext,
-    mut user: UserRow,
-    device: &Device,
-    remember: bool,
-    now: i64,
-) -> Result<(UserRow, Opened), ApiError> {
-    for _ in 0..3 {
-        if let Some(opened) = context
-            .sessions
-            .open(
-                user.id,
-                user.credential_epoch,
-                Authentication::password(now),
-                device,
-                remember,
-                now,
-            )
-            .await?
-        {
-            return Ok((user, opened));
-        }
-        let Some(current) = users::find_by_id(context.db.pool(), user.id).await? else {
-            break;
-        };
-        if current.is_disabled() {
-            return Err(account_disabled());
-        }
-        if current.password_hash != user.password_hash {
-            break;
-        }
-        user = current;
-    }
-    Err(invalid_credentials())
-}
-
-pub(super) fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        ProblemCode::InvalidCredentials,
-        "The email address or password is incorrect.",
-    )
-}
-
-pub(super) fn account_disabled() -> ApiError {
-    ApiError::new(
-        ProblemCode::AccountDisabled,
-        "This account has been disabled. Contact an administrator.",
-    )
-}
-
 /// Exchanges the refresh cookie for a new access token and, normally, a new
 /// refresh cookie.
 async fn refresh(
@@ -380,23 +309,4 @@ async fn logout_all(
         "signed out everywhere"
     );
     Ok(Reply::empty().with_cookies(cookies::without_refresh_token(&context.settings, jar)))
-}
-
-pub(super) fn token_response(
-    context: &ApiContext,
-    user: &UserRow,
-    session_id: SessionId,
-    authentication: &Authentication,
-    now: i64,
-) -> Result<TokenResponse, ApiError> {
-    let access_token =
-        context
-            .access_tokens
-            .issue(user.id, session_id, user.role, authentication, now)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: context.access_tokens.ttl().as_secs(),
-        user: user_view(user),
-    })
 }

@@ -18,10 +18,10 @@ use axum::extract::State;
 use axum_extra::extract::CookieJar;
 
 use super::{
-    auth::{account_disabled, invalid_credentials, signed_in_cookies, token_response},
     cookies,
     extract::{AuthUser, ClientIp, Device, PathId, RecentAdmin, RecentUser},
     route::{ApiRouter, Payload, Reply},
+    sign_in::{account_disabled, invalid_credentials, signed_in_cookies, token_response},
     ApiContext,
 };
 use crate::{

@@ -16,6 +16,7 @@ mod passwords;
 mod people;
 pub mod route;
 mod sessions;
+mod sign_in;
 mod signup;
 mod users;
 

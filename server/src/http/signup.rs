@@ -36,9 +36,9 @@ use axum::extract::State;
 use axum_extra::extract::CookieJar;
 
 use super::{
-    auth::{open_session, signed_in_cookies, token_response},
     extract::{ClientIp, Device},
     route::{ApiRouter, Payload, Reply},
+    sign_in::{open_session, signed_in_cookies, token_response},
     ApiContext,
 };
 use crate::{

@@ -1,0 +1,107 @@
+//! What every way of signing in shares once its proofs are checked: a
+//! session opened under the credential epoch they were checked under, the
+//! access token, the cookies the browser keeps, and the refusals they
+//! answer with. Sign-in (`auth`), sign-up (`signup`) and the second factor
+//! (`factors`) all end here.
+
+use app::api::{types::TokenResponse, values::SessionId, ProblemCode};
+use axum_extra::extract::CookieJar;
+
+use super::{cookies, extract::Device, users::user_view, ApiContext};
+use crate::{
+    auth::{jwt::Authentication, sessions::Opened},
+    error::ApiError,
+    store::users::{self, UserRow},
+};
+
+/// What a browser that just signed in keeps: the refresh cookie, and a
+/// fresh device cookie for this address.
+pub(super) fn signed_in_cookies(
+    context: &ApiContext,
+    jar: CookieJar,
+    user: &UserRow,
+    opened: Opened,
+    now: i64,
+) -> CookieJar {
+    let jar = cookies::with_refresh_token(
+        &context.settings,
+        jar,
+        opened.refresh_token,
+        opened.cookie_life,
+    );
+    let device = context.lockout.devices().issue(user.email.as_str(), now);
+    cookies::with_device_cookie(jar, device)
+}
+
+/// Opens a session for `user`, read before its password was checked. The
+/// session opens only under the credential epoch read with it, so a change
+/// that landed meanwhile wins: after a new password or a disable nothing
+/// opens; after a new role only, the session opens with the new role.
+pub(super) async fn open_session(
+    context: &ApiContext,
+    mut user: UserRow,
+    device: &Device,
+    remember: bool,
+    now: i64,
+) -> Result<(UserRow, Opened), ApiError> {
+    for _ in 0..3 {
+        if let Some(opened) = context
+            .sessions
+            .open(
+                user.id,
+                user.credential_epoch,
+                Authentication::password(now),
+                device,
+                remember,
+                now,
+            )
+            .await?
+        {
+            return Ok((user, opened));
+        }
+        let Some(current) = users::find_by_id(context.db.pool(), user.id).await? else {
+            break;
+        };
+        if current.is_disabled() {
+            return Err(account_disabled());
+        }
+        if current.password_hash != user.password_hash {
+            break;
+        }
+        user = current;
+    }
+    Err(invalid_credentials())
+}
+
+pub(super) fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        ProblemCode::InvalidCredentials,
+        "The email address or password is incorrect.",
+    )
+}
+
+pub(super) fn account_disabled() -> ApiError {
+    ApiError::new(
+        ProblemCode::AccountDisabled,
+        "This account has been disabled. Contact an administrator.",
+    )
+}
+
+pub(super) fn token_response(
+    context: &ApiContext,
+    user: &UserRow,
+    session_id: SessionId,
+    authentication: &Authentication,
+    now: i64,
+) -> Result<TokenResponse, ApiError> {
+    let access_token =
+        context
+            .access_tokens
+            .issue(user.id, session_id, user.role, authentication, now)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: context.access_tokens.ttl().as_secs(),
+        user: user_view(user),
+    })
+}
