@@ -13,7 +13,10 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // The token-expiry tests need access tokens that expire within seconds, and
 // the reauthentication tests a sign-in that is soon too old for sensitive
 // actions: a second instance of the release server.
-const shortTtlAddr = "127.0.0.1:3101";
+// scripts/test.sh gives both servers ports that are free at the time.
+const shortTtlAddr = process.env.SHORT_TTL_ADDR ?? "127.0.0.1:3101";
+// The specs that use it read this (workers inherit the environment).
+process.env.SHORT_TTL_URL ??= `http://${shortTtlAddr}`;
 const e2eData = process.env.E2E_DATA_DIR ?? "../target/e2e";
 
 export default defineConfig({

@@ -15,15 +15,27 @@ SCHEMATHESIS_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/accounts-tools/schemathesis-$
 
 # Runs "$@" in end2end/ with what the server Playwright starts needs: a fresh
 # data directory $1 and the database URL $2 (playwright.config.ts reads both).
+# A TCP port on 127.0.0.1 that nothing listens on now (Node is there for
+# Playwright anyway).
+free_port() {
+  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
 in_end2end() {
   local data_dir="$1" database_url="$2"
   shift 2
+  # Ports free right now, so that two checkouts (or two databases' runs)
+  # can test side by side.
+  local site_port short_ttl_port
+  site_port="$(free_port)"
+  short_ttl_port="$(free_port)"
   (
     cd "$root/end2end"
-    LEPTOS_SITE_ADDR="127.0.0.1:3100" \
+    LEPTOS_SITE_ADDR="127.0.0.1:$site_port" \
+      SHORT_TTL_ADDR="127.0.0.1:$short_ttl_port" \
       APP_ENV=development \
       RATE_LIMITS=off \
-      APP_URL="http://127.0.0.1:3100" \
+      APP_URL="http://127.0.0.1:$site_port" \
       DATA_DIR="$data_dir" \
       DATABASE_URL="$database_url" \
       "$@"

@@ -160,6 +160,19 @@ pub fn validate_login(request: &LoginRequest) -> Result<(String, String), Vec<Fi
     }
 }
 
+/// The authenticator app's code: six digits (spaces allowed, as some apps
+/// show them in two groups).
+pub fn check_app_code(value: &str) -> Result<(), &'static str> {
+    let digits: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() {
+        Err("Enter the code from your authenticator app.")
+    } else if digits.len() != 6 || !digits.iter().all(char::is_ascii_digit) {
+        Err("Enter the 6 digits your authenticator app shows.")
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +283,17 @@ mod tests {
             }),
             Ok(("a@b.io".into(), "x".into()))
         );
+    }
+
+    #[test]
+    fn an_app_code_is_six_digits() {
+        assert_eq!(check_app_code("123456"), Ok(()));
+        assert_eq!(check_app_code(" 123 456 "), Ok(()));
+        assert!(check_app_code("").is_err());
+        assert!(check_app_code("   ").is_err());
+        assert!(check_app_code("12345").is_err());
+        assert!(check_app_code("1234567").is_err());
+        assert!(check_app_code("12345a").is_err());
+        assert!(check_app_code("１２３４５６").is_err());
     }
 }

@@ -258,3 +258,59 @@ test("a stale edit shows the conflict and overwrites nothing; Reload brings the 
   await expect(page.getByTestId("person-name")).toHaveText(renamed);
   await expect(page.getByTestId("person-phone")).toHaveText("+44 20 7946 0999");
 });
+
+test("the list's search and page live in the address: reload, back and a shared link show the same list", async ({
+  page,
+  browser,
+  baseURL,
+  request,
+}) => {
+  const user = await createVerifiedUser(request, "Pager");
+  const login = await request.post("/api/auth/login", { data: { email: user.email, password: PASSWORD } });
+  const { access_token } = (await login.json()) as { access_token: string };
+  const family = `Paged ${Math.random().toString(36).slice(2, 8)}`;
+  for (let n = 1; n <= 23; n++) {
+    const created = await request.post("/api/people", {
+      data: { name: `${family} ${String(n).padStart(2, "0")}`, email: "", phone: "", notes: "" },
+      headers: { Authorization: `Bearer ${access_token}` },
+    });
+    expect(created.status()).toBe(201);
+  }
+
+  await signIn(page, user.email);
+  await page.goto("/people");
+  await waitForHydration(page);
+  const search = page.getByLabel("Search people");
+  await search.fill(family);
+  const rows = page.getByRole("table", { name: "People" }).getByRole("link");
+  await expect(rows).toHaveCount(20);
+  await expect(page).toHaveURL(/[?&]q=Paged(%20|\+)/);
+
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId("page-number")).toHaveText("Page 2");
+  await expect(page).toHaveURL(/[?&]pages=[\w-]+/);
+  const secondPage = page.url();
+
+  // A reload shows the same page of the same search.
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByTestId("page-number")).toHaveText("Page 2");
+  await expect(rows).toHaveCount(3);
+  await expect(search).toHaveValue(family);
+
+  // Back goes to the first page, forward to the second again.
+  await page.goBack();
+  await expect(page.getByTestId("page-number")).toHaveText("Page 1");
+  await expect(rows).toHaveCount(20);
+  await page.goForward();
+  await expect(page.getByTestId("page-number")).toHaveText("Page 2");
+
+  // The address, shared with someone else, shows them the same list.
+  const elsewhere = await signedInElsewhere(browser, baseURL, user.email);
+  await elsewhere.page.goto(secondPage);
+  await expect(elsewhere.page.getByTestId("page-number")).toHaveText("Page 2");
+  await expect(elsewhere.page.getByRole("table", { name: "People" }).getByRole("link")).toHaveCount(3);
+  await expect(elsewhere.page.getByLabel("Search people")).toHaveValue(family);
+  await elsewhere.context.close();
+});

@@ -1,5 +1,13 @@
 import type { Page, Request } from "@playwright/test";
-import { test, expect, createVerifiedUser, PASSWORD, signIn } from "./fixtures";
+import {
+  test,
+  expect,
+  createVerifiedUser,
+  enableAuthenticatorApp,
+  PASSWORD,
+  signIn,
+  signInWithSecondFactor,
+} from "./fixtures";
 
 // The second server (playwright.config.ts): a sign-in older than three
 // seconds no longer allows sensitive actions (REAUTH_MAX_AGE_SECS=3).
@@ -165,4 +173,38 @@ test("cancelling the confirmation fails the change with a readable message and c
 
   const old = await request.post("/api/auth/login", { data: { email: user.email, password: PASSWORD } });
   expect(old.status()).toBe(200);
+});
+
+test("with two-step verification on, confirming it's you takes the password, then a code", async ({
+  page,
+  request,
+}) => {
+  const user = await createVerifiedUser(request, "Stepcode");
+  const { app } = await enableAuthenticatorApp(request, user.email);
+  await signInWithSecondFactor(page, user.email, app.next());
+  const signedInAt = Date.now();
+  await page.goto("/account");
+  await expect(page.getByTestId("profile-name")).toBeVisible();
+  await waitUntilSignInIsTooOld(signedInAt);
+
+  const { current, next, submit } = changePasswordForm(page);
+  await current.fill(PASSWORD);
+  await next.fill(NEW_PASSWORD);
+  await submit.click();
+
+  const { dialog, password, confirm } = confirmDialog(page);
+  await expect(password).toBeFocused();
+  await password.fill(PASSWORD);
+  await confirm.click();
+  // The password was right: the account's second factor is asked next.
+  const code = dialog.getByLabel("Authentication code");
+  await expect(code).toBeFocused();
+  await expect(code).toHaveAttribute("autocomplete", "one-time-code");
+  await code.fill(app.next());
+  await confirm.click();
+
+  await expect(page.getByRole("status").filter({ hasText: "Your password has been changed" })).toBeVisible();
+  await expect(dialog).toBeHidden();
+  const login = await request.post("/api/auth/login", { data: { email: user.email, password: NEW_PASSWORD } });
+  expect(login.status()).toBe(202);
 });

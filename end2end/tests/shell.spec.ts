@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration } from "./fixtures";
+import { test, expect, createVerifiedUser, signIn, waitForHydration } from "./fixtures";
 
 test("the home page is rendered on the server", async ({ request }) => {
   const response = await request.get("/");
@@ -99,4 +99,28 @@ test.describe("Content-Security-Policy", () => {
     });
     expect(outcome).toEqual({ directive: "script-src-elem", injected: "blocked" });
   });
+});
+
+test("the header's links, the user's name and Sign out share one baseline", async ({ page, request }) => {
+  const user = await createVerifiedUser(request, "Baseline");
+  await signIn(page, user.email);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  // The bottom of each item's text: its box's bottom less its bottom padding and border.
+  const textBottom = (locator: ReturnType<typeof nav.getByRole>) =>
+    locator.evaluate((element) => {
+      const box = element.getBoundingClientRect();
+      const style = getComputedStyle(element);
+      return box.bottom - parseFloat(style.paddingBottom) - parseFloat(style.borderBottomWidth);
+    });
+  const account = await textBottom(nav.getByRole("link", { name: "Account" }));
+  const signOut = await textBottom(nav.getByRole("button", { name: "Sign out" }));
+  const name = await textBottom(page.getByTestId("nav-user"));
+  expect(Math.abs(account - signOut)).toBeLessThanOrEqual(1);
+  expect(Math.abs(account - name)).toBeLessThanOrEqual(1);
+});
+
+test("the files under public/ are cached for a day", async ({ request }) => {
+  const icon = await request.get("/favicon.svg");
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()["cache-control"]).toBe("public, max-age=86400, stale-while-revalidate=604800");
 });

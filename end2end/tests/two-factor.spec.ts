@@ -1,10 +1,12 @@
 import type { Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import {
   test,
   expect,
   authenticator,
   createVerifiedUser,
   enableAuthenticatorApp,
+  makeAdmin,
   PASSWORD,
   signIn,
   signInWithSecondFactor,
@@ -58,6 +60,7 @@ function wrongCode(secret: string): string {
 // server/tests/api/two_factor.rs. Re-enable with the fix.
 test.fixme("turn on an authenticator app, then sign in with a code and with a recovery code", async ({
   page,
+  context,
   request,
 }) => {
   const user = await createVerifiedUser(request, "Twostep");
@@ -86,6 +89,19 @@ test.fixme("turn on an authenticator app, then sign in with a code and with a re
   for (const recoveryCode of codes) expect(recoveryCode).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
   expect(new Set(codes).size).toBe(10);
   await expect(page.getByRole("status").filter({ hasText: "Two-step verification is on" })).toBeVisible();
+
+  // Kept as a file, or copied into a password manager.
+  const download = page.waitForEvent("download");
+  await section.getByRole("link", { name: "Save as a file" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("recovery-codes.txt");
+  const saved = readFileSync((await file.path())!, "utf8");
+  for (const recoveryCode of codes) expect(saved).toContain(`${recoveryCode}\n`);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await section.getByRole("button", { name: "Copy the codes" }).click();
+  await expect(section.getByRole("status").filter({ hasText: "The codes are copied." })).toBeVisible();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(saved);
   await section.getByRole("button", { name: "Done" }).click();
   // Shown once: gone for good once done.
   await expect(list).toHaveCount(0);
@@ -206,4 +222,41 @@ test("new recovery codes replace the old ones; turning the app off asks first", 
   // The password alone signs in again.
   await signOut(page);
   await signIn(page, user.email);
+});
+
+test("an admin removes the two-step verification of a user who lost their phone", async ({
+  page,
+  browser,
+  baseURL,
+  request,
+}) => {
+  const user = await createVerifiedUser(request, "Phoneless");
+  await enableAuthenticatorApp(request, user.email);
+  const admin = await createVerifiedUser(request, "Helpdesk");
+  makeAdmin(admin.email);
+  await signIn(page, admin.email);
+  await page.goto("/admin/users");
+  await page.getByLabel("Search users").fill(user.email);
+  const row = page.getByTestId("user-row").filter({ hasText: user.email });
+  await expect(row).toHaveCount(1);
+
+  await row.getByRole("button", { name: "Remove two-step verification" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${user.name}'s two-step verification is removed` })).toBeVisible();
+  // Nothing left to remove: the server says so, and the page tells.
+  await row.getByRole("button", { name: "Remove two-step verification" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "does not use two-step verification" })).toBeVisible();
+
+  // Both activity lists show it.
+  await row.getByRole("button", { name: "Activity" }).click();
+  const theirs = page.getByRole("list", { name: `Recent activity of ${user.name}` });
+  await expect(theirs.getByRole("listitem").first()).toContainText("Authenticator app turned off");
+  await page.goto("/account");
+  const mine = page.getByRole("list", { name: "Recent activity" });
+  await expect(mine.getByRole("listitem").first()).toContainText("Authenticator app turned off");
+
+  // The password alone signs the user in again.
+  const context = await browser.newContext({ baseURL });
+  const userPage = await context.newPage();
+  await signIn(userPage, user.email);
+  await context.close();
 });

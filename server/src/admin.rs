@@ -74,6 +74,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<String
             remembered_secs: seconds(settings.refresh_token_ttl),
             browser_secs: seconds(settings.session_ttl),
             idle_secs: seconds(settings.session_idle_timeout),
+            max_per_user: i64::from(settings.max_sessions_per_user),
             grace_secs: seconds(settings.refresh_reuse_grace),
         },
     );

@@ -155,6 +155,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
             remembered_secs: seconds(settings.refresh_token_ttl),
             browser_secs: seconds(settings.session_ttl),
             idle_secs: seconds(settings.session_idle_timeout),
+            max_per_user: i64::from(settings.max_sessions_per_user),
             grace_secs: seconds(settings.refresh_reuse_grace),
         },
     );

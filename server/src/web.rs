@@ -25,6 +25,12 @@ const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=3153600
 /// Use only after asking the server whether it changed.
 const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 
+/// The files under `public/` (the icon): their names stay across builds,
+/// so a day, then a quick revalidation (they carry `Last-Modified`) while
+/// the old copy is still shown for a week.
+const PUBLIC_FILE: HeaderValue =
+    HeaderValue::from_static("public, max-age=86400, stale-while-revalidate=604800");
+
 /// `dev_tools` turns on the development-only pages.
 pub fn router(options: LeptosOptions, dev_tools: bool) -> Router {
     let options = with_hashed_names_if_built(options);
@@ -86,14 +92,21 @@ fn pkg_files(options: &LeptosOptions) -> Router {
 }
 
 /// HTML is revalidated every time; other files from the site root (the
-/// icon, say) are left to the browser's heuristics.
+/// icon) are kept a day. An error is kept by no one.
 fn pages_cache_control<B>(response: &Response<B>) -> Option<HeaderValue> {
     let html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
-    html.then_some(REVALIDATE)
+    let status = response.status();
+    if html {
+        Some(REVALIDATE)
+    } else if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        Some(PUBLIC_FILE)
+    } else {
+        None
+    }
 }
 
 /// cargo-leptos tells the server it started whether file names are hashed
@@ -134,6 +147,7 @@ mod tests {
             .site_root(root.path().to_str().unwrap())
             .hash_files(true)
             .build();
+        std::fs::write(root.path().join("favicon.svg"), b"<svg/>").unwrap();
         (root, options)
     }
 
@@ -199,5 +213,16 @@ mod tests {
         let response = get(router(options, false), "/login", "br").await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+    }
+
+    #[tokio::test]
+    async fn public_files_are_kept_a_day() {
+        let (_root, options) = site();
+        let response = get(router(options, false), "/favicon.svg", "br").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "public, max-age=86400, stale-while-revalidate=604800"
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::{
     components::{
         form::{Announcement, Tone},
         layout::Loading,
-        time::local_time,
+        time::LocalTime,
     },
 };
 
@@ -67,7 +67,7 @@ pub fn ActivityLog(
                     {event.detail.clone().map(|detail| view! { " — " {detail} })}
                 </p>
                 <p class="meta">
-                    <time datetime=event.occurred_at.clone()>{local_time(&event.occurred_at)}</time>
+                    <LocalTime at=event.occurred_at.clone()/>
                     {(!meta.is_empty()).then(|| format!(" · {}", meta.join(" · ")))}
                 </p>
             </li>

@@ -65,6 +65,17 @@ pub fn TextField(
     /// Offer a button that shows the password as text.
     #[prop(optional)]
     revealable: bool,
+    /// The keyboard phones show (`numeric`).
+    #[prop(default = None)]
+    inputmode: Option<&'static str>,
+    #[prop(default = None)] pattern: Option<&'static str>,
+    #[prop(optional)] class: Option<&'static str>,
+    /// Typed as it is: no capitals, no spelling check (codes, keys).
+    #[prop(optional)]
+    verbatim: bool,
+    /// Lets the caller move the focus to the input.
+    #[prop(optional)]
+    input_ref: NodeRef<leptos::html::Input>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -94,10 +105,16 @@ pub fn TextField(
 
     let input = view! {
         <input
+            node_ref=input_ref
             id=id.clone()
             name=id.clone()
             type=shown_type
+            class=class
             autocomplete=autocomplete
+            inputmode=inputmode
+            pattern=pattern
+            autocapitalize=verbatim.then_some("none")
+            spellcheck=verbatim.then_some("false")
             prop:value=move || field.value.get()
             on:input=move |event| {
                 field.value.set(event_target_value(&event));
@@ -134,6 +151,39 @@ pub fn TextField(
             }}
             {move || error.get().map(|message| view! { <p class="error" id=error_id.clone()>{message}</p> })}
         </div>
+    }
+}
+
+/// A field for a one-time code: the authenticator app's (`numeric`: digits,
+/// the number keypad on phones, and `one-time-code` so that the browser may
+/// offer a code it knows) or a recovery code (letters and digits, never
+/// remembered).
+#[component]
+pub fn CodeField(
+    /// The input's id and name.
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    field: Field,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(into)] hint: String,
+    numeric: bool,
+    #[prop(optional)] input_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    view! {
+        <TextField
+            id=id
+            label=label
+            autocomplete=if numeric { "one-time-code" } else { "off" }
+            field=field
+            error=error
+            hint=hint
+            inputmode=numeric.then_some("numeric")
+            pattern=numeric.then_some("[0-9]*")
+            class="code-input"
+            verbatim=true
+            input_ref=input_ref
+        />
     }
 }
 

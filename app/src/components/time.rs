@@ -1,4 +1,21 @@
-//! Times as people read them.
+//! Times as people read them: in the viewer's own time zone and locale
+//! (the browser's `Intl.DateTimeFormat`). The server cannot know either,
+//! so a page it renders shows the UTC minute, which [`LocalTime`] swaps
+//! for the local time once the page runs in the browser.
+
+use leptos::prelude::*;
+
+/// A `<time>`: the UTC minute as rendered, then local time in the browser.
+#[component]
+pub fn LocalTime(#[prop(into)] at: String) -> impl IntoView {
+    let shown = RwSignal::new(utc_minute(&at));
+    // Effects run only in the browser, after hydration.
+    Effect::new({
+        let at = at.clone();
+        move |_| shown.set(local_time(&at))
+    });
+    view! { <time datetime=at>{shown}</time> }
+}
 
 /// A timestamp for people: in the browser, local time in the browser's
 /// format; elsewhere (or if the browser cannot read it) the UTC minute.

@@ -1,12 +1,15 @@
 //! Admins only: the accounts, searched and paged, with their role and
-//! whether they may sign in.
+//! whether they may sign in, and a way back in for a user who lost the
+//! phone with their authenticator app (their two-step verification
+//! removed). Each change asks for a recent sign-in: the API client opens
+//! the re-authentication dialog when it is older.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
 use crate::{
     api::{
-        endpoints::{ListUsers, UpdateUser},
+        endpoints::{ListUsers, RemoveUserTotp, UpdateUser},
         types::{ListQuery, UpdateUserRequest, User},
         values::{Role, UserId},
         ProblemCode,
@@ -131,6 +134,35 @@ fn UserAdmin() -> impl IntoView {
         });
     };
 
+    // Whether the user has an authenticator app is not part of the list:
+    // the server says so when there is none to remove.
+    let remove_totp = move |user: User| {
+        let Some(client) = auth.client() else { return };
+        busy.set(Some(user.id));
+        announcement.set(None);
+        spawn_local(async move {
+            let outcome = client.call::<RemoveUserTotp>(user.id, &()).await;
+            busy.set(None);
+            let name = &user.name;
+            let message = match outcome {
+                Ok(()) => (
+                    Tone::Success,
+                    format!("{name}'s two-step verification is removed: they sign in with their password alone and have been signed out everywhere. They have been emailed about it."),
+                ),
+                Err(error) if error.code() == Some(ProblemCode::SecondFactorNotEnabled) => (
+                    Tone::Info,
+                    format!("{name} does not use two-step verification: there is nothing to remove."),
+                ),
+                Err(error) if error.code() == Some(ProblemCode::Forbidden) => {
+                    forbidden.set(true);
+                    return;
+                }
+                Err(error) => (Tone::Error, error.message()),
+            };
+            announcement.set(Some(message));
+        });
+    };
+
     let row = move |user: User| {
         let info_id = format!("user-{}", user.id);
         let id = user.id;
@@ -151,6 +183,7 @@ fn UserAdmin() -> impl IntoView {
         };
         let for_role = user.clone();
         let for_disable = user.clone();
+        let for_totp = user.clone();
         let for_activity = (user.id, user.name.to_string());
         view! {
             <tr data-testid="user-row">
@@ -188,6 +221,15 @@ fn UserAdmin() -> impl IntoView {
                         type="button"
                         class="button secondary"
                         aria-describedby=info_id.clone()
+                        disabled=move || busy.get().is_some()
+                        on:click=move |_| remove_totp(for_totp.clone())
+                    >
+                        "Remove two-step verification"
+                    </button>
+                    <button
+                        type="button"
+                        class="button secondary"
+                        aria-describedby=info_id.clone()
                         aria-controls="user-activity"
                         on:click=move |_| watched.set(Some(for_activity.clone()))
                     >
@@ -204,7 +246,8 @@ fn UserAdmin() -> impl IntoView {
                 <p class="lead">
                     "Making someone an admin, removing their admin role or disabling their account signs them out on every device; a disabled account cannot sign in until it is enabled again. "
                     <strong>"There must always be at least one enabled admin:"</strong>
-                    " the last one can be neither made a user nor disabled (make someone else an admin first)."
+                    " the last one can be neither made a user nor disabled (make someone else an admin first). "
+                    "Removing someone's two-step verification (when they lost their authenticator app) lets them sign in with their password alone, and signs them out everywhere."
                 </p>
                 <SearchBox
                     id="users-search"

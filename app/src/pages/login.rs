@@ -16,10 +16,10 @@ use crate::{
     },
     api_client::ClientError,
     auth::{safe_next, use_auth, AuthStatus},
-    components::form::{Announcement, Checkbox, Field, SubmitButton, TextField, Tone},
+    components::form::{Announcement, Checkbox, CodeField, Field, SubmitButton, TextField, Tone},
     pages::verify_email::ResendVerification,
     routes::Page,
-    validation::check_email,
+    validation::{check_app_code, check_email},
 };
 
 #[component]
@@ -400,88 +400,11 @@ fn SecondFactorStep(
     .into_any()
 }
 
-/// The authenticator app's code: six digits (spaces allowed, as some apps
-/// show them in two groups).
-pub(crate) fn check_app_code(value: &str) -> Result<(), &'static str> {
-    let digits: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.is_empty() {
-        Err("Enter the code from your authenticator app.")
-    } else if digits.len() != 6 || !digits.iter().all(char::is_ascii_digit) {
-        Err("Enter the 6 digits your authenticator app shows.")
-    } else {
-        Ok(())
-    }
-}
-
 fn check_recovery_code(value: &str) -> Result<(), &'static str> {
     if value.trim().is_empty() {
         Err("Enter one of your recovery codes.")
     } else {
         Ok(())
-    }
-}
-
-/// A field for a one-time code: the authenticator app's (`numeric`: digits,
-/// the number keypad on phones, and `one-time-code` so that the browser may
-/// offer a code it knows) or a recovery code (letters and digits, never
-/// remembered). Marked up as [`TextField`] is; `input_ref` lets the caller
-/// move the focus to it.
-#[component]
-pub(crate) fn CodeField(
-    /// The input's id and name.
-    #[prop(into)]
-    id: String,
-    #[prop(into)] label: String,
-    field: Field,
-    #[prop(into)] error: Signal<Option<String>>,
-    #[prop(optional, into)] hint: Option<String>,
-    numeric: bool,
-    #[prop(optional)] input_ref: NodeRef<html::Input>,
-) -> impl IntoView {
-    let error_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let has_hint = hint.is_some();
-    let described_by = {
-        let error_id = error_id.clone();
-        let hint_id = hint_id.clone();
-        move || {
-            let mut ids = Vec::new();
-            if has_hint {
-                ids.push(hint_id.clone());
-            }
-            if error.with(Option::is_some) {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
-
-    view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
-            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
-            <input
-                node_ref=input_ref
-                id=id.clone()
-                name=id
-                type="text"
-                class="code-input"
-                autocomplete=if numeric { "one-time-code" } else { "off" }
-                inputmode=numeric.then_some("numeric")
-                pattern=numeric.then_some("[0-9]*")
-                autocapitalize="none"
-                spellcheck="false"
-                prop:value=move || field.value.get()
-                on:input=move |event| {
-                    field.value.set(event_target_value(&event));
-                    field.server_error.set(None);
-                }
-                on:blur=move |_| field.touched.set(true)
-                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
-                aria-describedby=described_by
-            />
-            {move || error.get().map(|message| view! { <p class="error" id=error_id.clone()>{message}</p> })}
-        </div>
     }
 }
 
@@ -502,18 +425,6 @@ fn focus_by_id_soon(id: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_app_code_is_six_digits() {
-        assert_eq!(check_app_code("123456"), Ok(()));
-        assert_eq!(check_app_code(" 123 456 "), Ok(()));
-        assert!(check_app_code("").is_err());
-        assert!(check_app_code("   ").is_err());
-        assert!(check_app_code("12345").is_err());
-        assert!(check_app_code("1234567").is_err());
-        assert!(check_app_code("12345a").is_err());
-        assert!(check_app_code("１２３４５６").is_err());
-    }
 
     #[test]
     fn a_recovery_code_is_anything_typed() {

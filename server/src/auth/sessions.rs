@@ -26,6 +26,12 @@
 //!   successor; after it, the whole session ends (reuse detection).
 //! - A stale access token: its session is in the revocation set of every
 //!   instance from the moment the revoking transaction commits.
+//! - Pile up sessions (a script signing in again and again): an account
+//!   keeps at most `MAX_SESSIONS_PER_USER` live ones; the statement that
+//!   opens one more ends the least recently used in the same transaction.
+//!   Sign-ins racing each other each see their own new session but not
+//!   the other's until it commits, so the account may hold one more per
+//!   simultaneous sign-in until its next one.
 
 use app::api::values::{SessionId, UserId};
 use sqlx::{Any, Executor};
@@ -50,6 +56,9 @@ pub struct Lifetimes {
     pub idle_secs: i64,
     /// How long a just-rotated refresh token still yields an access token.
     pub grace_secs: i64,
+    /// Live sessions an account may have; opening one more ends the least
+    /// recently used.
+    pub max_per_user: i64,
 }
 
 #[derive(Clone)]
@@ -176,7 +185,29 @@ impl Sessions {
             now,
         )
         .await?;
+        // Over the cap: the least recently used make room, announced like
+        // any other end.
+        let evicted = sessions::revoke_beyond(
+            &mut *transaction,
+            user_id,
+            self.lifetimes.max_per_user,
+            EndReason::SessionLimit,
+            now,
+        )
+        .await?;
+        self.announce(&mut transaction, &evicted).await?;
+        log_end(
+            &mut transaction,
+            user_id,
+            EndReason::SessionLimit,
+            evicted.len(),
+            now,
+        )
+        .await?;
         transaction.commit().await?;
+        for session_id in &evicted {
+            self.revoked.remember(*session_id, now);
+        }
         Ok(Some(Opened {
             session_id,
             authentication,
@@ -472,6 +503,7 @@ async fn log_end(
         EndReason::Disabled => "the account was disabled",
         EndReason::CredentialsChanged => "the account's credentials changed",
         EndReason::SecondFactorChanged => "the account's second factor changed",
+        EndReason::SessionLimit => "too many sessions, the least recently used ended",
     };
     let detail = match count {
         1 => format!("1 session ended: {why}"),

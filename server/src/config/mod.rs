@@ -70,6 +70,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// A session unused (no sign-in, no renewal) this long ends.
     pub session_idle_timeout: Duration,
+    /// At most this many live sessions per account
+    /// (`MAX_SESSIONS_PER_USER`); opening one more ends the least recently
+    /// used.
+    pub max_sessions_per_user: u32,
     /// Origins, besides the app's own, allowed to call refresh and logout.
     pub allowed_origins: Vec<String>,
     pub mail: MailSettings,
@@ -137,6 +141,9 @@ const DEFAULT_REFRESH_TOKEN_TTL_SECS: u64 = 30 * 24 * 60 * 60;
 const DEFAULT_REFRESH_REUSE_GRACE_SECS: u64 = 10;
 const DEFAULT_SESSION_TTL_SECS: u64 = 12 * 60 * 60;
 const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
+/// Enough for every browser and device a person uses, and a bound on what
+/// a script signing in again and again can pile up.
+const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 50;
 const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
 /// Password hashes waiting for a core, beyond those running; at ~30 ms a
 /// hash on two cores, the last in line waits about a quarter of a second.
@@ -253,6 +260,18 @@ impl Settings {
             DEFAULT_SESSION_IDLE_TIMEOUT_SECS,
             60..=365 * 24 * 60 * 60,
         )?;
+        let max_sessions_per_user = match var("MAX_SESSIONS_PER_USER") {
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(limit) if (1..=10_000).contains(&limit) => limit,
+                _ => {
+                    return Err(ConfigError::new(
+                        "MAX_SESSIONS_PER_USER",
+                        "expected a whole number of sessions from 1 to 10000",
+                    ))
+                }
+            },
+            None => DEFAULT_MAX_SESSIONS_PER_USER,
+        };
 
         let allowed_origins = match var("ALLOWED_ORIGINS") {
             Some(list) => list
@@ -358,6 +377,7 @@ impl Settings {
             reauth_max_age,
             session_ttl,
             session_idle_timeout,
+            max_sessions_per_user,
             allowed_origins,
             mail,
             trusted_proxies,

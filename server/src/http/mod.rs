@@ -4,6 +4,7 @@
 
 mod activity;
 mod auth;
+mod client_ip;
 mod cookies;
 mod dev;
 mod docs;

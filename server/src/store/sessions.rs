@@ -232,6 +232,8 @@ pub enum EndReason {
     CredentialsChanged,
     /// A second factor was turned on or off, or recovery codes replaced.
     SecondFactorChanged,
+    /// The least recently used, when a new session went over the cap.
+    SessionLimit,
 }
 
 impl EndReason {
@@ -247,6 +249,7 @@ impl EndReason {
             Self::Disabled => "disabled",
             Self::CredentialsChanged => "credentials_changed",
             Self::SecondFactorChanged => "second_factor_changed",
+            Self::SessionLimit => "session_limit",
         }
     }
 }
@@ -382,6 +385,35 @@ pub async fn list_live<'e>(
     .bind(idle_since)
     .fetch_all(db)
     .await
+}
+
+/// Revokes the user's live sessions beyond the `keep` most recently used;
+/// returns their ids. One statement: it counts and ends together.
+pub async fn revoke_beyond<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    keep: i64,
+    reason: EndReason,
+    now: i64,
+) -> Result<Vec<SessionId>, sqlx::Error> {
+    // `LIMIT` before `OFFSET` for SQLite, which has no `OFFSET` alone.
+    let ids: Vec<String> = sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+         WHERE id IN (SELECT id FROM sessions \
+                      WHERE user_id = $3 AND revoked_at IS NULL AND expires_at > $4 \
+                      ORDER BY last_seen_at DESC, created_at DESC, id DESC \
+                      LIMIT $5 OFFSET $6) \
+         RETURNING id",
+    )
+    .bind(now)
+    .bind(reason.as_str())
+    .bind(user_id.to_string())
+    .bind(now)
+    .bind(i64::MAX)
+    .bind(keep)
+    .fetch_all(db)
+    .await?;
+    ids.iter().map(|id| parse_id(id)).collect()
 }
 
 /// Revokes every live session of a user; returns their ids.

@@ -14,6 +14,8 @@ both_backends!(
     an_idle_session_cannot_be_renewed,
     refreshes_racing_logouts_leave_no_live_session,
     a_revocation_an_instance_missed_is_enforced_once_it_reconnects,
+    beyond_the_cap_the_least_recently_used_session_ends,
+    a_burst_of_sign_ins_leaves_the_cap_once_the_next_one_lands,
 );
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -280,4 +282,76 @@ async fn a_revocation_an_instance_missed_is_enforced_once_it_reconnects(backend:
     )
     .await;
     crate::passwords::wait_until_refused(&elsewhere, &session.access_token).await;
+}
+
+/// `MAX_SESSIONS_PER_USER`: one sign-in more ends the session used least
+/// recently (not the oldest), refused at once and shown in the activity.
+async fn beyond_the_cap_the_least_recently_used_session_ends(backend: Backend) {
+    let app = spawn_app_with(backend, &[("MAX_SESSIONS_PER_USER", "3")]).await;
+    let email = app.verified_user("crowded").await;
+    let first = app.sign_in(&email).await;
+    let second = app.sign_in(&email).await;
+    let third = app.sign_in(&email).await;
+    // Last used: the second longest ago, then the third, then the first.
+    for (session, seconds_ago) in [(&first, 100), (&second, 300), (&third, 200)] {
+        app.execute(&format!(
+            "UPDATE sessions SET last_seen_at = last_seen_at - {seconds_ago} WHERE id = '{}'",
+            session_id_of(&session.access_token)
+        ))
+        .await;
+    }
+
+    let fourth = app.sign_in(&email).await;
+
+    assert_problem(
+        app.refresh(&second.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    assert_eq!(
+        app.get_with_token("/api/me", &second.access_token)
+            .await
+            .status(),
+        401,
+        "its access token is refused at once"
+    );
+    for kept in [&first, &third] {
+        assert_eq!(app.refresh(&kept.refresh_token).await.status(), 200);
+    }
+    let listed: Vec<String> = list(&app, &fourth)
+        .await
+        .iter()
+        .map(|session| session["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed.len(), 3);
+    assert!(!listed.contains(&session_id_of(&second.access_token)));
+
+    let activity: Value = app
+        .get_with_token("/api/me/activity", &fourth.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        activity.to_string().contains("too many sessions"),
+        "the end is in the activity: {activity}"
+    );
+}
+
+/// Sign-ins racing each other each see their own session, not the others'
+/// until they commit: the cap may be passed by the burst, and holds again
+/// from the next sign-in on.
+async fn a_burst_of_sign_ins_leaves_the_cap_once_the_next_one_lands(backend: Backend) {
+    let app = spawn_app_with(backend, &[("MAX_SESSIONS_PER_USER", "3")]).await;
+    let email = app.verified_user("bursty").await;
+    let burst = futures::future::join_all((0..8).map(|_| app.sign_in(&email))).await;
+    assert_eq!(burst.len(), 8);
+    let last = app.sign_in(&email).await;
+    assert_eq!(list(&app, &last).await.len(), 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL")
+            .await,
+        3
+    );
 }

@@ -1,6 +1,7 @@
 //! The account page: the profile, renaming, signing out; the security
 //! part (password, devices) is in `security`.
 
+mod recovery_codes;
 mod security;
 mod two_factor;
 
@@ -16,6 +17,7 @@ use crate::{
         form::{Announcement, Field, SubmitButton, TextField, Tone},
         guard::RequireAuth,
         layout::Loading,
+        time::LocalTime,
     },
     routes::Page,
     validation::check_name,
@@ -73,7 +75,7 @@ fn AccountDetails() -> impl IntoView {
                             <dt>"Role"</dt>
                             <dd>{user.role.as_str()}</dd>
                             <dt>"Member since"</dt>
-                            <dd>{user.created_at.split('T').next().unwrap_or_default().to_owned()}</dd>
+                            <dd><LocalTime at=user.created_at.clone()/></dd>
                         </dl>
                     </section>
                     <RenameForm current=user.name.to_string() profile=profile announcement=announcement/>

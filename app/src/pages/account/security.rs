@@ -3,7 +3,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::components::time::local_time;
+use crate::components::time::LocalTime;
 use crate::{
     api::{
         types::{ChangePasswordRequest, SessionInfo},
@@ -209,9 +209,9 @@ pub(super) fn SessionList(sessions_changed: RwSignal<u32>) -> impl IntoView {
                     </p>
                     <p class="meta">
                         "IP address " {ip} " · Last used "
-                        <time datetime=session.last_used_at.clone()>{local_time(&session.last_used_at)}</time>
+                        <LocalTime at=session.last_used_at.clone()/>
                         " · Signed in "
-                        <time datetime=session.created_at.clone()>{local_time(&session.created_at)}</time>
+                        <LocalTime at=session.created_at.clone()/>
                     </p>
                 </div>
                 {button}

@@ -15,11 +15,13 @@ use crate::{
     api_client::ClientError,
     auth::use_auth,
     components::{
-        form::{Announcement, Field, SubmitButton, Tone},
+        form::{Announcement, CodeField, Field, SubmitButton, Tone},
         layout::Loading,
     },
-    pages::login::{check_app_code, CodeField},
+    validation::check_app_code,
 };
+
+use super::recovery_codes::RecoveryCodeList;
 
 /// What the section shows besides the status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -412,30 +414,6 @@ fn SetUpApp(
                     </button>
                 </div>
             </form>
-        </div>
-    }
-    .into_any()
-}
-
-/// Recovery codes just made, shown this once.
-#[component]
-fn RecoveryCodeList(codes: Vec<String>, done: Callback<()>) -> impl IntoView {
-    let heading = NodeRef::<html::H3>::new();
-    Effect::new(move |_| {
-        if let Some(heading) = heading.get() {
-            let _ = heading.focus();
-        }
-    });
-    view! {
-        <div class="stack">
-            <h3 tabindex="-1" node_ref=heading>"Save your recovery codes"</h3>
-            <p>"If you lose your phone, each of these codes signs you in once instead of a code from the app. Keep them somewhere safe, such as a password manager or on paper: they are shown only now."</p>
-            <ol class="recovery-codes" aria-label="Recovery codes">
-                {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
-            </ol>
-            <div class="actions">
-                <button type="button" class="button" on:click=move |_| done.run(())>"Done"</button>
-            </div>
         </div>
     }
     .into_any()

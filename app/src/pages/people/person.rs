@@ -22,7 +22,7 @@ use crate::{
 };
 
 use super::form::{save_failure, PersonFields, PersonForm};
-use crate::components::time::utc_minute;
+use crate::components::time::LocalTime;
 
 #[component]
 pub fn PersonPage() -> impl IntoView {
@@ -190,7 +190,7 @@ fn PersonView(
                     <dt>"Notes"</dt>
                     <dd class="notes" data-testid="person-notes">{person.notes.unwrap_or_default()}</dd>
                     <dt>"Last changed"</dt>
-                    <dd>{utc_minute(&person.updated_at)}</dd>
+                    <dd><LocalTime at=person.updated_at.clone()/></dd>
                 </dl>
             }
         })
