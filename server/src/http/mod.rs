@@ -2,6 +2,7 @@
 //! mounted from the shared endpoint descriptions (`app::api::endpoints`)
 //! through [`route::ApiRouter`], which also feeds the OpenAPI document.
 
+mod account;
 mod activity;
 mod auth;
 mod cookies;
@@ -31,6 +32,7 @@ use axum::{
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
+    account_lifecycle::AccountLifecycle,
     accounts::Accounts,
     auth::factors::Factors,
     auth::{
@@ -61,6 +63,8 @@ pub struct ApiContext {
     pub revoked: RevokedSessions,
     pub sessions: Sessions,
     pub accounts: Accounts,
+    /// Changing the account's address, and deleting it.
+    pub lifecycle: AccountLifecycle,
     /// What GET /api/me answered, per session; see the module.
     pub me_cache: MeCache,
     pub mailer: Mailer,
@@ -81,6 +85,7 @@ pub fn endpoints(development: bool) -> ApiRouter {
         .merge(auth::router())
         .merge(passwords::router())
         .merge(users::router())
+        .merge(account::router())
         .merge(sessions::router())
         .merge(factors::router())
         .merge(activity::router())

@@ -232,6 +232,12 @@ pub enum EndReason {
     CredentialsChanged,
     /// A second factor was turned on or off, or recovery codes replaced.
     SecondFactorChanged,
+    /// The account moved to a new email address.
+    EmailChanged,
+    /// A change of email address was undone from the old address.
+    EmailChangeUndone,
+    /// The account is being deleted.
+    AccountDeleted,
 }
 
 impl EndReason {
@@ -247,6 +253,9 @@ impl EndReason {
             Self::Disabled => "disabled",
             Self::CredentialsChanged => "credentials_changed",
             Self::SecondFactorChanged => "second_factor_changed",
+            Self::EmailChanged => "email_changed",
+            Self::EmailChangeUndone => "email_change_undone",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }
