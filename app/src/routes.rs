@@ -13,6 +13,12 @@ pub enum Page {
     Login,
     ForgotPassword,
     ResetPassword,
+    /// Where the link mailed to a new email address leads: confirms the
+    /// change of address (`?token=…`).
+    ConfirmEmail,
+    /// Where the link mailed to the old address after a change leads:
+    /// undoes it (`?token=…`).
+    UndoEmailChange,
     Account,
     /// The directory of people: search and pages.
     People,
@@ -34,6 +40,8 @@ impl Page {
         Page::Login,
         Page::ForgotPassword,
         Page::ResetPassword,
+        Page::ConfirmEmail,
+        Page::UndoEmailChange,
         Page::Account,
         Page::People,
         Page::NewPerson,
@@ -53,6 +61,8 @@ impl Page {
             Self::Login => "/login",
             Self::ForgotPassword => "/forgot-password",
             Self::ResetPassword => "/reset-password",
+            Self::ConfirmEmail => "/confirm-email",
+            Self::UndoEmailChange => "/undo-email-change",
             Self::Account => "/account",
             Self::People => "/people",
             Self::NewPerson => "/people/new",

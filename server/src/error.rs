@@ -280,9 +280,13 @@ fn is_transient(error: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // SQLITE_BUSY, SQLITE_LOCKED (and their extended codes); PostgreSQL
-            // class 08 (connection), 40001 (serialization), 57P0x (shutdown).
-            matches!(code.as_ref(), "5" | "6" | "261" | "517" | "262" | "40001")
-                || code.starts_with("08")
+            // class 08 (connection), 40001 (serialization), 40P01 (a deadlock
+            // the server broke by rolling this transaction back), 57P0x
+            // (shutdown).
+            matches!(
+                code.as_ref(),
+                "5" | "6" | "261" | "517" | "262" | "40001" | "40P01"
+            ) || code.starts_with("08")
                 || code.starts_with("57P")
         }
         _ => false,

@@ -1,5 +1,7 @@
 //! Removes what can no longer be used: ended sessions with their refresh
-//! tokens, spent email tokens, and sign-ups whose link expired (an
+//! tokens (and the revocations kept for deleted accounts' sessions, by the
+//! same rule), spent email tokens, changes of address whose confirmation
+//! or undo link expired, and sign-ups whose link expired (an
 //! address someone signed up and its owner never confirmed). Rows are kept for a day after they stop
 //! working, so that a reused refresh token is still recognised as reuse
 //! (and not as an unknown token) for a while. An ended session's row is
@@ -19,8 +21,8 @@ use crate::{
     clock::unix_now,
     db::Database,
     store::{
-        email_tokens, login_challenges, mail_outbox, pending_signups, security_events, sessions,
-        sign_in_failures,
+        email_change_undos, email_changes, email_tokens, login_challenges, mail_outbox,
+        pending_signups, revoked_sessions, security_events, sessions, sign_in_failures,
     },
 };
 
@@ -55,6 +57,8 @@ pub struct Swept {
     pub sessions: u64,
     pub tokens: u64,
     pub pending_signups: u64,
+    /// Changes of address, waiting or undoable, whose link expired.
+    pub email_changes: u64,
     /// Second-factor challenges of sign-ins never finished.
     pub challenges: u64,
     pub events: u64,
@@ -65,9 +69,12 @@ pub struct Swept {
 /// One sweep at `now`.
 pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
     let before = now - RETENTION_SECS;
-    let sessions = sessions::delete_ended_before(db.pool(), now - SESSION_RETENTION_SECS).await?;
+    let sessions = sessions::delete_ended_before(db.pool(), now - SESSION_RETENTION_SECS).await?
+        + revoked_sessions::delete_before(db.pool(), now - SESSION_RETENTION_SECS).await?;
     let tokens = email_tokens::delete_spent_before(db.pool(), before).await?;
     let pending_signups = pending_signups::delete_expired_before(db.pool(), now).await?;
+    let email_changes = email_changes::delete_expired_before(db.pool(), now).await?
+        + email_change_undos::delete_expired_before(db.pool(), now).await?;
     let challenges = login_challenges::delete_expired_before(db.pool(), now).await?;
     let events = security_events::delete_before(db.pool(), now - EVENT_RETENTION_SECS).await?;
     let sign_in_failures =
@@ -82,6 +89,7 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
         sessions,
         tokens,
         pending_signups,
+        email_changes,
         challenges,
         events,
         sign_in_failures,
@@ -102,6 +110,7 @@ pub fn spawn(db: Database) {
                     sessions = swept.sessions,
                     tokens = swept.tokens,
                     pending_signups = swept.pending_signups,
+                    email_changes = swept.email_changes,
                     events = swept.events,
                     sign_in_failures = swept.sign_in_failures,
                     mail = swept.mail,

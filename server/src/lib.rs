@@ -4,6 +4,7 @@
 // Leptos views are deeply nested types; their layout needs more than the default.
 #![recursion_limit = "256"]
 
+pub mod account_lifecycle;
 pub mod accounts;
 pub mod admin;
 pub mod auth;

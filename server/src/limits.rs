@@ -33,11 +33,15 @@ pub enum Policy {
     ForgotPassword,
     ResetPassword,
     ChangePassword,
+    /// Asking to move an account to another address (mails that address).
+    ChangeEmail,
+    /// The two links of a change of address: confirm and undo.
+    EmailChangeLink,
     Refresh,
 }
 
 impl Policy {
-    pub const ALL: [Policy; 8] = [
+    pub const ALL: [Policy; 10] = [
         Self::Login,
         Self::Register,
         Self::ResendVerification,
@@ -45,6 +49,8 @@ impl Policy {
         Self::ForgotPassword,
         Self::ResetPassword,
         Self::ChangePassword,
+        Self::ChangeEmail,
+        Self::EmailChangeLink,
         Self::Refresh,
     ];
 
@@ -58,6 +64,8 @@ impl Policy {
             Self::ForgotPassword => "FORGOT_PASSWORD",
             Self::ResetPassword => "RESET_PASSWORD",
             Self::ChangePassword => "CHANGE_PASSWORD",
+            Self::ChangeEmail => "CHANGE_EMAIL",
+            Self::EmailChangeLink => "EMAIL_CHANGE_LINK",
             Self::Refresh => "REFRESH",
         }
     }
@@ -76,8 +84,10 @@ impl Policy {
                 (rate(20, HOUR), rate(5, HOUR))
             }
             // Links carry 256 random bits: nothing to guess per target.
-            Self::VerifyEmail | Self::ResetPassword => (rate(60, HOUR), None),
-            Self::ChangePassword => (rate(30, HOUR), rate(10, HOUR)),
+            Self::VerifyEmail | Self::ResetPassword | Self::EmailChangeLink => {
+                (rate(60, HOUR), None)
+            }
+            Self::ChangePassword | Self::ChangeEmail => (rate(30, HOUR), rate(10, HOUR)),
             // Every open tab renews about once per access-token lifetime.
             Self::Refresh => (rate(120, MINUTE), None),
         }

@@ -6,9 +6,11 @@
 //! pool's checks (~6 context switches).
 //!
 //! Why an answer kept for a session cannot go stale: of what it shows, only
-//! the name can change while a session lives, and it changes only through
-//! `Accounts::rename` (`PATCH /api/me`), which forgets the account's
-//! entries before it answers.
+//! the name and the address can change while a session lives. The name
+//! changes only through `Accounts::rename` (`PATCH /api/me`), the address
+//! only through the lifecycle service's confirmation or undo of a change
+//! of address; each forgets the account's entries before it answers (and
+//! a deleted account's sessions are refused before this cache is asked).
 //! A change of role or status ends every session of the account, and the
 //! bearer extractor refuses their tokens before this cache is asked;
 //! entries are per session, so the next sign-in reads the account afresh.

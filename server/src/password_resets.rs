@@ -17,7 +17,10 @@
 
 use std::sync::Arc;
 
-use app::{api::values::Email, routes::Page};
+use app::{
+    api::values::{Email, UserId},
+    routes::Page,
+};
 use tokio::sync::mpsc;
 
 use crate::{
@@ -93,12 +96,28 @@ async fn answer(
         return Ok(());
     }
     let now = request.at;
-    let token = tokens::generate();
     let mut transaction = db.pool().begin().await?;
+    let link = new_link(&mut transaction, settings, user.id, now).await?;
+    let letter = templates::reset_password(&user.email, &user.name, &link)
+        .link_expiring_at(now + RESET_TTL_SECS);
+    mailer.commit_with(transaction, &letter, now).await?;
+    Ok(())
+}
+
+/// Makes the account's only live reset link inside `transaction` (the
+/// links sent before stop working) and returns it, to be mailed in the
+/// same transaction; it works for [`RESET_TTL_SECS`].
+pub async fn new_link(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    settings: &Settings,
+    user_id: UserId,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    let token = tokens::generate();
     email_tokens::replace_live(
-        &mut transaction,
+        transaction,
         &tokens::hash(&token),
-        user.id,
+        user_id,
         Purpose::ResetPassword,
         now,
         now + RESET_TTL_SECS,
@@ -106,8 +125,5 @@ async fn answer(
     .await?;
     let mut link = settings.page_url(Page::ResetPassword.path());
     link.query_pairs_mut().append_pair("token", &token);
-    let letter = templates::reset_password(&user.email, &user.name, link.as_str())
-        .link_expiring_at(now + RESET_TTL_SECS);
-    mailer.commit_with(transaction, &letter, now).await?;
-    Ok(())
+    Ok(link.into())
 }

@@ -25,6 +25,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
+    account_lifecycle::AccountLifecycle,
     accounts::Accounts,
     auth::{
         device_cookie::DeviceCookies,
@@ -173,7 +174,16 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         settings.clone(),
         totp_key(&settings, &signing_key, &db).await?,
     );
+    let lifecycle = AccountLifecycle::new(
+        db.clone(),
+        sessions.clone(),
+        mailer.clone(),
+        me_cache.clone(),
+        passwords.clone(),
+        settings.clone(),
+    );
     Ok(ApiContext {
+        lifecycle,
         settings,
         db,
         passwords,

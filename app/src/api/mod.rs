@@ -3,6 +3,7 @@
 //! problems they answer with.
 
 pub mod endpoints;
+pub mod lifecycle;
 pub mod problem;
 pub mod types;
 pub mod values;

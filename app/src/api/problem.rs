@@ -89,6 +89,12 @@ problem_codes! {
     SecondFactorNotEnabled = ("second_factor_not_enabled", 409, "No second factor"),
     /// The change would leave no enabled admin.
     LastAdmin = ("last_admin", 409, "Last admin"),
+    /// Another account took the new email address since the change was
+    /// asked for: nothing changed.
+    EmailTaken = ("email_taken", 409, "Email address taken"),
+    /// An admin's action on their own account that the account page does
+    /// instead (deleting it: `DELETE /api/me`).
+    OwnAccount = ("own_account", 409, "Own account"),
     /// `If-Match` names a version that is no longer current: nothing changed.
     PreconditionFailed = ("precondition_failed", 412, "Precondition failed"),
     PayloadTooLarge = ("payload_too_large", 413, "Payload too large"),

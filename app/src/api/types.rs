@@ -209,10 +209,18 @@ pub enum SecurityEventKind {
     RecoveryCodesReplaced,
     /// A recovery code was spent to sign in.
     RecoveryCodeUsed,
+    /// A link to confirm a new email address was mailed to it.
+    EmailChangeRequested,
+    /// The new email address was confirmed: it is the one to sign in with.
+    EmailChanged,
+    /// A change of email address was undone from the old address.
+    EmailChangeUndone,
+    /// In an admin's activity: they deleted an account.
+    AccountDeleted,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 18] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignInLocked,
@@ -227,6 +235,10 @@ impl SecurityEventKind {
         Self::TotpDisabled,
         Self::RecoveryCodesReplaced,
         Self::RecoveryCodeUsed,
+        Self::EmailChangeRequested,
+        Self::EmailChanged,
+        Self::EmailChangeUndone,
+        Self::AccountDeleted,
     ];
 
     /// The snake_case form stored and sent.
@@ -246,6 +258,10 @@ impl SecurityEventKind {
             Self::TotpDisabled => "totp_disabled",
             Self::RecoveryCodesReplaced => "recovery_codes_replaced",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::EmailChangeUndone => "email_change_undone",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 
@@ -270,6 +286,10 @@ impl SecurityEventKind {
             Self::TotpDisabled => "Authenticator app turned off",
             Self::RecoveryCodesReplaced => "New recovery codes made",
             Self::RecoveryCodeUsed => "Signed in with a recovery code",
+            Self::EmailChangeRequested => "Change of email address asked for",
+            Self::EmailChanged => "Email address changed",
+            Self::EmailChangeUndone => "Change of email address undone from the old address",
+            Self::AccountDeleted => "Deleted an account",
         }
     }
 
@@ -282,6 +302,8 @@ impl SecurityEventKind {
                 | Self::RefreshTokenReused
                 | Self::TotpDisabled
                 | Self::RecoveryCodeUsed
+                | Self::EmailChanged
+                | Self::EmailChangeUndone
         )
     }
 }

@@ -9,6 +9,7 @@
 
 mod answer;
 mod error;
+mod lifecycle;
 mod step_up;
 mod transport;
 

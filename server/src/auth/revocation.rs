@@ -18,7 +18,7 @@ use sqlx::postgres::PgListener;
 use crate::{
     clock::unix_now,
     db::{Backend, Database},
-    store::sessions,
+    store::{revoked_sessions, sessions},
 };
 
 /// The PostgreSQL notification channel; the payload is a session id.
@@ -131,6 +131,10 @@ impl RevokedSessions {
     pub async fn reload(&self, db: &Database) -> Result<(), sqlx::Error> {
         let since = self.relevant_since(unix_now());
         for (session_id, revoked_at) in sessions::revoked_since(db.pool(), since).await? {
+            self.remember(session_id, revoked_at);
+        }
+        // The sessions of deleted accounts: their rows went with them.
+        for (session_id, revoked_at) in revoked_sessions::since(db.pool(), since).await? {
             self.remember(session_id, revoked_at);
         }
         Ok(())

@@ -6,12 +6,15 @@
 //! caller can forget to and no announcement can precede the change it
 //! reports.
 //!
-//! A change of credentials (a new password, a disable, a new role) raises
-//! the account's credential epoch and ends the sessions of older epochs in
-//! its own transaction, through [`Sessions::end_stale_within`] and
-//! [`Sessions::commit`]: a failure commits neither, and a retry does both.
-//! Opening and rotating a session are single statements that succeed only
-//! while the epoch still matches and the account is enabled.
+//! A change of credentials (a new password, a disable, a new role, a new
+//! email address) raises the account's credential epoch and ends the
+//! sessions of older epochs in its own transaction, through
+//! [`Sessions::end_stale_within`] and [`Sessions::commit`]: a failure
+//! commits neither, and a retry does both. Opening and rotating a session
+//! are single statements that succeed only while the epoch still matches
+//! and the account is enabled. Deleting an account ends its sessions the
+//! same way ([`Sessions::end_all_for_deletion_within`]), and keeps their
+//! revocations after their rows are gone.
 //!
 //! What an attacker may try, and what answers it:
 //! - Sign in with the old password while it is being reset (or while the
@@ -40,7 +43,10 @@ use super::{jwt::Authentication, revocation::RevokedSessions, tokens};
 use crate::{
     db::{Backend, Database},
     security_log::{self, EventKind},
-    store::sessions::{self, EndReason, NewSession, Rotation, SessionRow},
+    store::{
+        revoked_sessions,
+        sessions::{self, EndReason, NewSession, Rotation, SessionRow},
+    },
 };
 
 pub use super::device::Device;
@@ -459,6 +465,32 @@ impl Sessions {
         Ok(ended)
     }
 
+    /// Ends, inside the caller's transaction, every live session of an
+    /// account that the same transaction then deletes, and announces them
+    /// with it. Deleting the account deletes its sessions' rows, which are
+    /// also their revocations: each one is kept in `revoked_sessions`
+    /// (without the account's id) for as long as a session's row would
+    /// have been, so that an instance starting, or reconciling after a
+    /// lost announcement, still refuses the sessions' access tokens. Hand
+    /// the result to [`Sessions::commit`].
+    pub async fn end_all_for_deletion_within(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, Any>,
+        user_id: UserId,
+        now: i64,
+    ) -> Result<Ending, sqlx::Error> {
+        let ended = sessions::revoke_all_of_user(
+            &mut **transaction,
+            user_id,
+            EndReason::AccountDeleted,
+            now,
+        )
+        .await?;
+        revoked_sessions::keep_for_user(&mut **transaction, user_id).await?;
+        self.announce(transaction, &ended).await?;
+        Ok(Ending { ended })
+    }
+
     /// On PostgreSQL, `NOTIFY` inside the revoking transaction: delivered
     /// to the other instances when, and only if, the revocation commits.
     async fn announce(
@@ -504,6 +536,9 @@ async fn log_end(
         EndReason::CredentialsChanged => "the account's credentials changed",
         EndReason::SecondFactorChanged => "the account's second factor changed",
         EndReason::SessionLimit => "too many sessions, the least recently used ended",
+        EndReason::EmailChanged => "the email address was changed",
+        EndReason::EmailChangeUndone => "a change of email address was undone",
+        EndReason::AccountDeleted => "the account was deleted",
     };
     let detail = match count {
         1 => format!("1 session ended: {why}"),

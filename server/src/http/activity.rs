@@ -49,7 +49,7 @@ async fn list(context: &ApiContext, user_id: UserId) -> Result<SecurityEventList
 
 /// Rows of a kind this version does not know are left out rather than
 /// failing the whole list.
-fn event_view(row: &EventRow) -> Option<SecurityEvent> {
+pub(super) fn event_view(row: &EventRow) -> Option<SecurityEvent> {
     Some(SecurityEvent {
         kind: SecurityEventKind::parse(&row.kind)?,
         occurred_at: rfc3339(row.occurred_at),

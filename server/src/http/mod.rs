@@ -2,6 +2,7 @@
 //! mounted from the shared endpoint descriptions (`app::api::endpoints`)
 //! through [`route::ApiRouter`], which also feeds the OpenAPI document.
 
+mod account;
 mod activity;
 mod auth;
 mod client_ip;
@@ -32,6 +33,7 @@ use axum::{
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
+    account_lifecycle::AccountLifecycle,
     accounts::Accounts,
     auth::factors::Factors,
     auth::{
@@ -62,6 +64,8 @@ pub struct ApiContext {
     pub revoked: RevokedSessions,
     pub sessions: Sessions,
     pub accounts: Accounts,
+    /// Changing the account's address, and deleting it.
+    pub lifecycle: AccountLifecycle,
     /// What GET /api/me answered, per session; see the module.
     pub me_cache: MeCache,
     pub mailer: Mailer,
@@ -82,6 +86,7 @@ pub fn endpoints(development: bool) -> ApiRouter {
         .merge(auth::router())
         .merge(passwords::router())
         .merge(users::router())
+        .merge(account::router())
         .merge(sessions::router())
         .merge(factors::router())
         .merge(activity::router())

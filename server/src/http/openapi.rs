@@ -146,6 +146,17 @@ impl DocumentBuilder {
                     .build(),
             );
         }
+        if let Some(file) = info.download {
+            success = success.header(
+                "Content-Disposition",
+                HeaderBuilder::new()
+                    .schema(Some(String::schema()))
+                    .description(Some(format!(
+                        "`attachment; filename=\"{file}\"`: a download, to be saved as a file."
+                    )))
+                    .build(),
+            );
+        }
         if matches!(E::NAME, "Login" | "Refresh" | "VerifyEmail") {
             success = success.header(
                 "Set-Cookie",

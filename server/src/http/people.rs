@@ -132,7 +132,7 @@ async fn delete(
     Ok(Reply::empty())
 }
 
-fn person_view(row: &PersonRow) -> Person {
+pub(super) fn person_view(row: &PersonRow) -> Person {
     Person {
         id: row.id,
         name: row.name.to_string(),

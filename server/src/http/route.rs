@@ -87,6 +87,14 @@ impl<E: Endpoint> IntoResponse for Reply<E> {
         } else {
             status.into_response()
         };
+        if let Some(file) = E::DOWNLOAD {
+            // A fixed name from the catalog: nothing to quote or escape.
+            if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_DISPOSITION, value);
+            }
+        }
         if let Some(etag) = self.etag.and_then(|etag| HeaderValue::from_str(&etag).ok()) {
             response.headers_mut().insert(header::ETAG, etag);
         }

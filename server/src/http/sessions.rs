@@ -58,7 +58,7 @@ async fn end(
     }
 }
 
-fn session_view(row: &SessionRow, current: SessionId) -> SessionInfo {
+pub(super) fn session_view(row: &SessionRow, current: SessionId) -> SessionInfo {
     SessionInfo {
         id: row.id,
         created_at: rfc3339(row.created_at),

@@ -1,10 +1,10 @@
 //! Accounts: the signed-in user's own profile, and for admins every
-//! account, a page at a time, with its role and status to change. A user
-//! may read their own account by id; anyone else's is not found (404), so
-//! an id reveals nothing.
+//! account, a page at a time, with its role and status to change, and
+//! deleting one. A user may read their own account by id; anyone else's
+//! is not found (404), so an id reveals nothing.
 
 use app::api::{
-    endpoints::{GetUser, ListUsers, Me, UpdateMe, UpdateUser},
+    endpoints::{DeleteUser, GetUser, ListUsers, Me, UpdateMe, UpdateUser},
     types::{ListQuery, User, UserPage},
     values::{DisplayName, Role, UserId},
     FieldError, ProblemCode,
@@ -12,12 +12,14 @@ use app::api::{
 use axum::extract::State;
 
 use super::{
-    extract::{Admin, AuthUser, PathId, QueryParams, RecentAdmin},
+    account::last_admin,
+    extract::{Admin, AuthUser, Device, PathId, QueryParams, RecentAdmin},
     listing::Page,
     route::{ApiRouter, Payload, Reply},
     ApiContext,
 };
 use crate::{
+    account_lifecycle::{DeleteRefused, Deleter},
     accounts::ChangeRefused,
     clock::{rfc3339, unix_now},
     error::ApiError,
@@ -35,6 +37,7 @@ pub fn router() -> ApiRouter {
         .route::<ListUsers, _, _>(list_users)
         .route::<GetUser, _, _>(get_user)
         .route::<UpdateUser, _, _>(update_user)
+        .route::<DeleteUser, _, _>(delete_user)
 }
 
 /// The public view of an account: everything but the password hash.
@@ -141,5 +144,38 @@ async fn update_user(
             "This would leave no enabled admin. Make someone else an admin first.",
         )),
         Err(ChangeRefused::Database(error)) => Err(error.into()),
+    }
+}
+
+/// A sensitive action, recorded in the admin's own activity; the same
+/// deletion as the owner's (see `account_lifecycle::deletion`). An admin's
+/// own account is deleted from the account page, where its owner's
+/// consequences are spelled out.
+async fn delete_user(
+    State(context): State<ApiContext>,
+    RecentAdmin(caller): RecentAdmin,
+    device: Device,
+    PathId(id): PathId<UserId>,
+) -> Result<Reply<DeleteUser>, ApiError> {
+    if id == caller.user_id {
+        return Err(ApiError::new(
+            ProblemCode::OwnAccount,
+            "To delete your own account, use your account page (DELETE /api/me).",
+        ));
+    }
+    let by = Deleter::Admin {
+        id: caller.user_id,
+        device,
+    };
+    match context.lifecycle.delete_account(id, by, unix_now()).await {
+        Ok(_) => {
+            tracing::info!(admin = %caller.user_id, user_id = %id, "an admin deleted an account");
+            Ok(Reply::empty())
+        }
+        Err(DeleteRefused::NotFound) => Err(ApiError::not_found()),
+        Err(DeleteRefused::LastAdmin) => Err(last_admin(
+            "This is the last enabled admin. Make someone else an admin first.",
+        )),
+        Err(DeleteRefused::Database(error)) => Err(error.into()),
     }
 }

@@ -23,6 +23,7 @@
 //! flood someone's inbox. A message over the limit is dropped quietly (the
 //! HTTP answer is the same either way).
 
+pub mod account_letters;
 mod delivery;
 pub mod outbox;
 pub mod templates;
@@ -74,11 +75,19 @@ impl MailKind {
     /// Whether the message carries a link made in the same transaction: a
     /// verification or reset link reaches its owner only through it, so
     /// without the message the change is pointless (and would spend the
-    /// links sent before).
+    /// links sent before). A change of address counts too: its undo link
+    /// is the old address's only way back, so no change is made without
+    /// it.
     pub fn carries_new_link(self) -> bool {
         match self {
-            Self::VerifyEmail | Self::ResetPassword => true,
-            Self::AlreadyRegistered | Self::PasswordChanged | Self::SecurityNotice => false,
+            Self::VerifyEmail
+            | Self::ResetPassword
+            | Self::ConfirmEmailChange
+            | Self::EmailChanged => true,
+            Self::AlreadyRegistered
+            | Self::PasswordChanged
+            | Self::SecurityNotice
+            | Self::AccountDeleted => false,
         }
     }
 }

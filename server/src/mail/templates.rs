@@ -42,7 +42,7 @@ pub fn verify_email(to_address: &Email, link: &str) -> Letter {
 
 /// The name a message to an address without a known owner is addressed
 /// to: the address's local part, which is no one's free text.
-fn addressee(address: &Email) -> DisplayName {
+pub(super) fn addressee(address: &Email) -> DisplayName {
     let local = address.as_str().split('@').next().unwrap_or_default();
     DisplayName::parse(local)
         .or_else(|_| DisplayName::parse("there"))
@@ -176,7 +176,7 @@ pub fn security_notice(
     }
 }
 
-fn layout(body: &str) -> String {
+pub(super) fn layout(body: &str) -> String {
     format!(
         "<!DOCTYPE html><html><body style=\"font-family: system-ui, sans-serif; \
          line-height: 1.5\">{body}</body></html>"
@@ -184,7 +184,7 @@ fn layout(body: &str) -> String {
 }
 
 /// Names are user input and must not become markup.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

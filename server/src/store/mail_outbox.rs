@@ -36,15 +36,26 @@ pub enum MailKind {
     PasswordChanged,
     /// A second factor turned on or off, new recovery codes, one used.
     SecurityNotice,
+    /// To a new address: the link that confirms a change of address, or,
+    /// for an address another account has, the notice that it is taken
+    /// (one kind, so the two are capped alike).
+    ConfirmEmailChange,
+    /// To the old address: the address changed, with the link to undo it.
+    EmailChanged,
+    /// The account was deleted.
+    AccountDeleted,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::VerifyEmail,
         Self::AlreadyRegistered,
         Self::ResetPassword,
         Self::PasswordChanged,
         Self::SecurityNotice,
+        Self::ConfirmEmailChange,
+        Self::EmailChanged,
+        Self::AccountDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +65,9 @@ impl MailKind {
             Self::ResetPassword => "reset_password",
             Self::PasswordChanged => "password_changed",
             Self::SecurityNotice => "security_notice",
+            Self::ConfirmEmailChange => "confirm_email_change",
+            Self::EmailChanged => "email_changed",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }
@@ -334,6 +348,20 @@ pub async fn delete_finished_before<'e>(
     let result = sqlx::query("DELETE FROM mail_outbox WHERE sent_at < $1 OR failed_at < $2")
         .bind(sent_before)
         .bind(failed_before)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Deletes every message to `recipient`, waiting, sent or given up: the
+/// address's account is being deleted. A worker delivering one of them
+/// right now finds nothing left to mark.
+pub async fn delete_for_recipient<'e>(
+    db: impl Executor<'e, Database = Any>,
+    recipient: &Email,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM mail_outbox WHERE recipient = $1")
+        .bind(recipient.as_str())
         .execute(db)
         .await?;
     Ok(result.rows_affected())

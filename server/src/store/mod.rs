@@ -1,12 +1,15 @@
 //! SQL, one module per table. Queries are portable between SQLite and
 //! PostgreSQL; writes that must not race are single conditional statements.
 
+pub mod email_change_undos;
+pub mod email_changes;
 pub mod email_tokens;
 pub mod login_challenges;
 pub mod mail_outbox;
 pub mod pending_signups;
 pub mod people;
 pub mod recovery_codes;
+pub mod revoked_sessions;
 pub mod security_events;
 pub mod sessions;
 pub mod sign_in_failures;

@@ -121,6 +121,19 @@ pub async fn delete<'e>(
     Ok(result.rows_affected() == 1)
 }
 
+/// The people `user_id` added, oldest first.
+pub async fn created_by<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+) -> Result<Vec<PersonRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM people WHERE created_by = $1 ORDER BY created_at, id"
+    ))
+    .bind(user_id.to_string())
+    .fetch_all(db)
+    .await
+}
+
 /// A page in creation order (ties broken by id), optionally only people
 /// whose email or name starts with `prefix` (lower-cased by the caller).
 pub async fn page<'e>(

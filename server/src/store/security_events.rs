@@ -62,6 +62,26 @@ pub async fn recent<'e>(
     .await
 }
 
+/// Replaces `text` wherever another account's events mention it (an
+/// admin's "turned off the authenticator app of …"), in one statement:
+/// a deleted account's address stays in nobody's activity.
+pub async fn scrub_mentions<'e>(
+    db: impl Executor<'e, Database = Any>,
+    text: &str,
+    replacement: &str,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE security_events SET detail = REPLACE(detail, $1, $2) \
+         WHERE detail IS NOT NULL AND REPLACE(detail, $3, '') <> detail",
+    )
+    .bind(text)
+    .bind(replacement)
+    .bind(text)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 pub async fn delete_before<'e>(
     db: impl Executor<'e, Database = Any>,
     before: i64,

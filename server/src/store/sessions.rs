@@ -234,6 +234,12 @@ pub enum EndReason {
     SecondFactorChanged,
     /// The least recently used, when a new session went over the cap.
     SessionLimit,
+    /// The account moved to a new email address.
+    EmailChanged,
+    /// A change of email address was undone from the old address.
+    EmailChangeUndone,
+    /// The account is being deleted.
+    AccountDeleted,
 }
 
 impl EndReason {
@@ -250,6 +256,9 @@ impl EndReason {
             Self::CredentialsChanged => "credentials_changed",
             Self::SecondFactorChanged => "second_factor_changed",
             Self::SessionLimit => "session_limit",
+            Self::EmailChanged => "email_changed",
+            Self::EmailChangeUndone => "email_change_undone",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! or a device cookie's id; the column keeps its first name). Each change
 //! is one statement, so instances racing on one key never lose a failure.
 
+use app::api::values::UserId;
 use sqlx::{Any, Executor};
 
 /// When the key's latest lock ends, if it was ever locked. (Tries are
@@ -29,6 +30,23 @@ pub async fn clear<'e>(
         .bind(email)
         .execute(db)
         .await?;
+    Ok(())
+}
+
+/// Forgets the re-authentication failures counted for the sessions of
+/// `user_id` (keyed `session <id>`): the account is being deleted. Run it
+/// before its sessions' rows go.
+pub async fn clear_sessions_of<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM sign_in_failures WHERE email IN \
+             (SELECT 'session ' || id FROM sessions WHERE user_id = $1)",
+    )
+    .bind(user_id.to_string())
+    .execute(db)
+    .await?;
     Ok(())
 }
 

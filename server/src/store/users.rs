@@ -160,6 +160,96 @@ pub async fn update_password_hash<'e>(
     Ok(())
 }
 
+/// Takes the account's row for the rest of the transaction, before
+/// anything else: on PostgreSQL its row lock, on SQLite the write lock. The
+/// changes of an account's address and its deletion all begin with it, so
+/// they queue in one order and never wait for each other crosswise.
+/// `false` when there is no such account.
+pub async fn lock<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(id.to_string())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Moves an enabled account to a new, proven address and raises the
+/// credential epoch, in one statement. Fails with a unique violation when
+/// another account has the address (the constraint settles a race with a
+/// sign-up or another change); `false` when the account is gone or
+/// disabled.
+pub async fn change_email<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+    email: &Email,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE users SET email = $1, email_verified_at = $2, updated_at = $3, \
+             credential_epoch = credential_epoch + 1 \
+         WHERE id = $4 AND disabled_at IS NULL",
+    )
+    .bind(email.as_str())
+    .bind(now)
+    .bind(now)
+    .bind(id.to_string())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Puts the account back on its old address with a password nobody knows,
+/// and raises the credential epoch, in one statement. Fails with a unique
+/// violation when another account has taken the address since; `false`
+/// when the account is gone.
+pub async fn restore_email<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+    email: &Email,
+    password_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE users SET email = $1, password_hash = $2, updated_at = $3, \
+             credential_epoch = credential_epoch + 1 \
+         WHERE id = $4",
+    )
+    .bind(email.as_str())
+    .bind(password_hash)
+    .bind(now)
+    .bind(id.to_string())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes the account unless it is the last enabled admin, in one
+/// statement (the same rule as [`change_guarded`], and on PostgreSQL under
+/// the same [`lock_admin_changes`]): of two admins deleting themselves at
+/// once, only one can. What belongs to the account goes with it through
+/// its foreign keys (sessions, links, factors, activity); what it wrote in
+/// shared records stays without its id. `false` when nothing was deleted.
+pub async fn delete_guarded<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "DELETE FROM users WHERE id = $1 AND ( \
+             role <> 'admin' OR disabled_at IS NOT NULL \
+             OR EXISTS (SELECT 1 FROM users other \
+                        WHERE other.role = 'admin' AND other.disabled_at IS NULL \
+                          AND other.id <> $2))",
+    )
+    .bind(id.to_string())
+    .bind(id.to_string())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// A change of role or status; `None` keeps what is there.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Change {

@@ -178,6 +178,18 @@ impl TestApp {
         self.link_token(to, nth, "/reset-password?token=").await
     }
 
+    /// The token of the link, in the `nth` message to `to`, that confirms
+    /// a change of address.
+    pub async fn confirm_email_token(&self, to: &str, nth: usize) -> String {
+        self.link_token(to, nth, "/confirm-email?token=").await
+    }
+
+    /// The token of the link, in the `nth` message to `to`, that undoes a
+    /// change of address.
+    pub async fn undo_email_token(&self, to: &str, nth: usize) -> String {
+        self.link_token(to, nth, "/undo-email-change?token=").await
+    }
+
     async fn link_token(&self, to: &str, nth: usize, kind: &str) -> String {
         let messages = self.wait_for_mail(to, nth).await;
         let message = &messages[nth - 1];

@@ -5,9 +5,12 @@
 mod helpers;
 
 mod access_tokens;
+mod account_deletion;
 mod activity;
 mod bodies;
 mod contract;
+mod email_change;
+mod export;
 mod foundation;
 mod hardening;
 mod limits;

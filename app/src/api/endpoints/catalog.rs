@@ -2,6 +2,7 @@
 
 use super::{first_doc_line, Credentials, Endpoint, EndpointInfo, Method, QueryParam, LIST_QUERY};
 use crate::api::{
+    lifecycle::{AccountExport, ChangeEmailRequest, EmailLinkRequest},
     problem::ProblemCode,
     types::{
         ChangePasswordRequest, ConfirmTotpRequest, ForgotPasswordRequest, ListQuery, LoginRequest,
@@ -178,6 +179,57 @@ endpoints! {
         problems: [ValidationFailed],
     }
 
+    /// Asks to move the account to another email address: a link to confirm it goes to that address. Answers the same whether or not another account has it (its mail then says so). Until the link is opened, sign-in keeps the old address.
+    ChangeEmail {
+        Post "/api/me/email",
+        params: (),
+        credentials: RecentBearer,
+        request: ChangeEmailRequest,
+        response: 202 MessageResponse,
+        problems: [ValidationFailed, RateLimited],
+    }
+
+    /// Confirms a change of email address with the token of the link mailed to the new address. The session that asked keeps going, every other session ends, and the old address gets a link to undo the change (7 days).
+    ConfirmEmailChange {
+        Post "/api/auth/confirm-email",
+        params: (),
+        credentials: None,
+        request: EmailLinkRequest,
+        response: 200 MessageResponse,
+        problems: [InvalidLink, EmailTaken, RateLimited],
+    }
+
+    /// Undoes a change of email address with the token of the notice mailed to the old address: the old address is back, every session ends, the password stops working, and a link to choose a new one goes to the old address. Second factors stay.
+    UndoEmailChange {
+        Post "/api/auth/undo-email-change",
+        params: (),
+        credentials: None,
+        request: EmailLinkRequest,
+        response: 200 MessageResponse,
+        problems: [InvalidLink, EmailTaken, RateLimited, Overloaded],
+    }
+
+    /// Deletes the signed-in user's account and everything that is theirs; every session ends at once. People they added to the directory stay, without their name.
+    DeleteMe {
+        Delete "/api/me",
+        params: (),
+        credentials: RecentBearer,
+        request: (),
+        response: 204 (),
+        problems: [LastAdmin],
+    }
+
+    /// The signed-in user's data (profile, sessions, second factors, activity, the people they added), as a JSON download. Holds no secret and no hash of one.
+    ExportMe {
+        Get "/api/me/export",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 AccountExport,
+        problems: [],
+        download: "account-export.json",
+    }
+
     /// Changes the password, ending every other session of the user.
     ChangePassword {
         Post "/api/me/password",
@@ -317,6 +369,16 @@ endpoints! {
         request: UpdateUserRequest,
         response: 200 User,
         problems: [NotFound, LastAdmin],
+    }
+
+    /// Deletes an account and everything that is theirs, ending its sessions at once (admins only). People they added to the directory stay, without their name. An admin's own account is deleted from the account page (`DELETE /api/me`).
+    DeleteUser {
+        Delete "/api/users/{id}",
+        params: UserId,
+        credentials: RecentAdmin,
+        request: (),
+        response: 204 (),
+        problems: [NotFound, LastAdmin, OwnAccount],
     }
 
     /// Lists the people of the directory, oldest first, a page at a time.

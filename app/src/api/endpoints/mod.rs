@@ -124,6 +124,9 @@ pub trait Endpoint: 'static {
     /// Whether answers carry the resource's `ETag`; a `PUT` must then send
     /// `If-Match` with it (optimistic concurrency).
     const VERSIONED: bool = false;
+    /// For a download: the file name its success answer is saved under
+    /// (`Content-Disposition: attachment`).
+    const DOWNLOAD: Option<&'static str> = None;
 
     const INFO: EndpointInfo = EndpointInfo {
         method: Self::METHOD,
@@ -140,6 +143,7 @@ pub trait Endpoint: 'static {
         has_response_body: !is_unit::<Self::Response>(),
         query: Self::QUERY,
         versioned: Self::VERSIONED,
+        download: Self::DOWNLOAD,
     };
 }
 
@@ -165,6 +169,7 @@ pub struct EndpointInfo {
     pub has_response_body: bool,
     pub query: &'static [QueryParam],
     pub versioned: bool,
+    pub download: Option<&'static str>,
 }
 
 impl EndpointInfo {
@@ -240,6 +245,7 @@ macro_rules! endpoints {
             $(uses_database: $uses_database:literal,)?
             $(query: $query:expr,)?
             $(versioned: $versioned:literal,)?
+            $(download: $download:literal,)?
         }
     )*) => {
         $(
@@ -263,6 +269,7 @@ macro_rules! endpoints {
                 $(const USES_DATABASE: bool = $uses_database;)?
                 $(const QUERY: &'static [QueryParam] = $query;)?
                 $(const VERSIONED: bool = $versioned;)?
+                $(const DOWNLOAD: Option<&'static str> = Some($download);)?
             }
         )*
 

@@ -1,0 +1,149 @@
+//! The `email_changes` table: changes of address waiting for the link
+//! mailed to the new address, one per account. Asking again is one upsert
+//! that replaces the link; confirming takes the row out in one conditional
+//! delete, so of two requests with the same link exactly one gets it.
+
+use app::api::values::{Email, SessionId, UserId};
+use sqlx::{Any, Executor};
+
+use super::parse_id;
+
+/// A change of address as its link finds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EmailChangeRow {
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    #[sqlx(try_from = "String")]
+    pub new_email: Email,
+    pub session_id: Option<String>,
+    pub expires_at: i64,
+}
+
+impl EmailChangeRow {
+    /// The session that asked for the change.
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.session_id.as_deref().and_then(|id| parse_id(id).ok())
+    }
+}
+
+pub struct NewEmailChange<'a> {
+    pub user_id: UserId,
+    pub new_email: &'a Email,
+    pub token_hash: &'a str,
+    pub session_id: SessionId,
+}
+
+/// Stores the account's only waiting change, replacing the one before (and
+/// so its link).
+pub async fn replace<'e>(
+    db: impl Executor<'e, Database = Any>,
+    change: NewEmailChange<'_>,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO email_changes \
+             (user_id, new_email, token_hash, session_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (user_id) DO UPDATE SET new_email = excluded.new_email, \
+             token_hash = excluded.token_hash, session_id = excluded.session_id, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
+    )
+    .bind(change.user_id.to_string())
+    .bind(change.new_email.as_str())
+    .bind(change.token_hash)
+    .bind(change.session_id.to_string())
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str = "user_id, new_email, session_id, expires_at";
+
+/// The live change a link's token names, without taking it.
+pub async fn find_live<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<EmailChangeRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_changes WHERE token_hash = $1 AND expires_at > $2"
+    ))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// The account's waiting change, if it is still live.
+pub async fn find_for_user<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    now: i64,
+) -> Result<Option<EmailChangeRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_changes WHERE user_id = $1 AND expires_at > $2"
+    ))
+    .bind(user_id.to_string())
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Takes the live change of `user_id` that the token names, in one
+/// statement: `None` when another request took it first, or it expired,
+/// was replaced or cancelled.
+pub async fn take<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    user_id: UserId,
+    now: i64,
+) -> Result<Option<EmailChangeRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "DELETE FROM email_changes WHERE token_hash = $1 AND user_id = $2 AND expires_at > $3 \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(token_hash)
+    .bind(user_id.to_string())
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Cancels the account's waiting change.
+pub async fn delete_for_user<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM email_changes WHERE user_id = $1")
+        .bind(user_id.to_string())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Drops every waiting change to `email`, whoever asked for it.
+pub async fn delete_to_address<'e>(
+    db: impl Executor<'e, Database = Any>,
+    email: &Email,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM email_changes WHERE new_email = $1")
+        .bind(email.as_str())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Deletes changes whose link expired before `before`.
+pub async fn delete_expired_before<'e>(
+    db: impl Executor<'e, Database = Any>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM email_changes WHERE expires_at < $1")
+        .bind(before)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
