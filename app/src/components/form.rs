@@ -31,6 +31,16 @@ impl Field {
 
     /// The message to show: the server's, or the rule's once the field has
     /// been visited or the form submitted.
+    /// The user left the field. Only a field with something in it is
+    /// judged then: an empty one waits for the submit, so that leaving it
+    /// for a button next to it (which moves the focus first) does not put
+    /// a message above that button and move it from under the pointer.
+    pub fn leave(self) {
+        if self.value.with_untracked(|value| !value.is_empty()) {
+            self.touched.set(true);
+        }
+    }
+
     pub fn error(
         self,
         submitted: RwSignal<bool>,
@@ -120,7 +130,7 @@ pub fn TextField(
                 field.value.set(event_target_value(&event));
                 field.server_error.set(None);
             }
-            on:blur=move |_| field.touched.set(true)
+            on:blur=move |_| field.leave()
             aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
             aria-describedby=described_by
         />
@@ -229,7 +239,7 @@ pub fn TextArea(
                     field.value.set(event_target_value(&event));
                     field.server_error.set(None);
                 }
-                on:blur=move |_| field.touched.set(true)
+                on:blur=move |_| field.leave()
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by
             ></textarea>
