@@ -18,21 +18,24 @@
 //!   must be read and sorted to find the first page, which is slow for a
 //!   term that half the rows contain.
 //!
-//! So a search first tests the next [`SCAN_WINDOW`] rows in list order, and
-//! asks the index only when they hold less than a page, that is when the
-//! term is rare (or the list ends there). Either way the LIKE decides what
-//! matches: the index only narrows which rows are tested, so the answer is
-//! the one a full scan would give. A term shorter than three characters
-//! has no trigram, so the index cannot help it: it is always answered in
-//! list order.
+//! PostgreSQL chooses between them itself, from its statistics of the
+//! indexed expressions, given a plan made for the term at hand (see
+//! [`in_order`]). SQLite has no such statistics, so there a search first
+//! tests the next [`SCAN_WINDOW`] rows in list order, and asks the index
+//! only when they hold less than a page, that is when the term is rare (or
+//! the list ends there). Either way the LIKE decides what matches: the
+//! index only narrows which rows are tested, so the answer is the one a
+//! full scan would give. A term shorter than three characters has no
+//! trigram, so the index cannot help it: it is always answered in list
+//! order.
 
 use sqlx::{any::AnyRow, AnyPool, FromRow};
 
 use super::After;
 use crate::db::{Backend, Database};
 
-/// How many rows after the cursor a search tests in list order before it
-/// turns to the index. A few milliseconds of reading at most; a term that
+/// How many rows after the cursor a search on SQLite tests in list order
+/// before it turns to the index. A few milliseconds of reading at most; a term that
 /// does not fill a page within them matches under one row in a hundred,
 /// few enough to sort.
 pub const SCAN_WINDOW: i64 = 2_000;
@@ -69,7 +72,7 @@ where
         return in_order(db, listed, None, after, limit).await;
     };
     let pattern = format!("%{}%", escape_like(term));
-    if term.chars().count() < INDEXED_TERM_CHARS {
+    if db.backend() == Backend::Postgres || term.chars().count() < INDEXED_TERM_CHARS {
         return in_order(db, listed, Some(&pattern), after, limit).await;
     }
     let found = in_window(pool, listed, &pattern, after, limit).await?;
@@ -78,10 +81,7 @@ where
     {
         return Ok(found);
     }
-    match db.backend() {
-        Backend::Postgres => in_order(db, listed, Some(&pattern), after, limit).await,
-        Backend::Sqlite => through_fts(pool, listed, term, &pattern, after, limit).await,
-    }
+    through_fts(pool, listed, term, &pattern, after, limit).await
 }
 
 /// A query's text with its `$n` parameters numbered as they are added.
