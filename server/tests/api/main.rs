@@ -26,6 +26,7 @@ mod people;
 mod refresh;
 mod registration;
 mod review_findings;
+mod search;
 mod sessions;
 mod smtp_sink;
 mod step_up;
