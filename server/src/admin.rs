@@ -76,6 +76,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<String
             idle_secs: seconds(settings.session_idle_timeout),
             grace_secs: seconds(settings.refresh_reuse_grace),
         },
+        crate::metrics::Metrics::disabled(),
     );
     // The server's cache is not this process's: it sees the change when
     // the sessions it ends are refused.
