@@ -21,6 +21,7 @@ mod mail;
 mod mail_durability;
 mod mail_outbox;
 mod mail_secrets;
+mod metrics;
 mod passwords;
 mod people;
 mod refresh;
