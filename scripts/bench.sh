@@ -9,6 +9,7 @@
 #
 #   scripts/bench.sh
 #   BENCH_SECONDS=5 BENCH_ROUNDS=1 scripts/bench.sh      (a quick look)
+#   scripts/bench.sh --scale     (the lists at a million rows: scripts/bench-scale.sh)
 #
 # BENCH_SECONDS (15): length of each load; BENCH_ROUNDS (3): loads per
 # figure, of which the median is shown; BENCH_CONNECTIONS (32): wrk's
@@ -24,6 +25,9 @@
 # release server: scripts/build-release.sh (or scripts/test.sh e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${1:-}" == --scale ]]; then
+  exec scripts/bench-scale.sh
+fi
 root="$PWD"
 
 seconds="${BENCH_SECONDS:-15}"

@@ -178,7 +178,8 @@ if [[ -z "$database_url" ]]; then
   database_url="${admin_url%/*}/$database_name"
 fi
 
-read -r -a ports <<<"$(free_ports 3)"
+# Each instance's public port, nginx's, then each instance's metrics port.
+read -r -a ports <<<"$(free_ports 5)"
 if [[ -z "$nginx_port" ]]; then
   if [[ "$mode" == up ]]; then nginx_port=8080; else nginx_port="${ports[2]}"; fi
 fi
@@ -188,7 +189,7 @@ jwt_secret="$(openssl rand -base64 48)"
 
 # The database as a log may show it: no password, no options.
 shown_database="$(sed -E 's#//[^/@]*@#//#; s#\?.*##' <<<"$database_url")"
-step "starting 2 instances on ports ${ports[0]} and ${ports[1]} (database $shown_database) and nginx on $nginx_port"
+step "starting 2 instances on ports ${ports[0]} and ${ports[1]} (metrics on ${ports[3]} and ${ports[4]}; database $shown_database) and nginx on $nginx_port"
 
 for i in 1 2; do
   instance_dir="$run_dir/instance-$i"
@@ -209,6 +210,7 @@ for i in 1 2; do
       SMTP_URL= \
       DATA_DIR="$instance_dir/data" \
       LEPTOS_SITE_ADDR="127.0.0.1:${ports[i - 1]}" \
+      METRICS_ADDR="127.0.0.1:${ports[i + 2]}" \
       LEPTOS_SITE_ROOT="$root/target/site" \
       LEPTOS_OUTPUT_NAME=accounts \
       LEPTOS_ENV=PROD \
@@ -253,6 +255,8 @@ if [[ "$mode" == smoke ]]; then
     --url "$app_url" \
     --instance "http://127.0.0.1:${ports[0]}" \
     --instance "http://127.0.0.1:${ports[1]}" \
+    --metrics "http://127.0.0.1:${ports[3]}" \
+    --metrics "http://127.0.0.1:${ports[4]}" \
     --outbox "$outbox_dir"
   exit
 fi
@@ -261,7 +265,9 @@ cat <<EOF
 
 The cluster serves $app_url (Ctrl-C stops it).
   instance-1  http://127.0.0.1:${ports[0]}  log $run_dir/instance-1.log
+              metrics http://127.0.0.1:${ports[3]}/metrics
   instance-2  http://127.0.0.1:${ports[1]}  log $run_dir/instance-2.log
+              metrics http://127.0.0.1:${ports[4]}/metrics
   nginx       $app_url  config $run_dir/nginx.conf, logs $run_dir/nginx-*.log
   mail        $outbox_dir (.eml files)
 EOF

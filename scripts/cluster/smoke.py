@@ -9,6 +9,11 @@ everywhere and asks each instance directly, bypassing nginx, until both
 refuse the old access token: the instance that did not handle the sign-out
 learns of it through PostgreSQL LISTEN/NOTIFY.
 
+Each instance's Prometheus metrics (its own METRICS_ADDR, never through
+nginx) are scraped before the sign-in and after the rotations: the
+sign-in and the rotations must show in the counters of the two together,
+and each instance must have counted refreshes under the route template.
+
 Prints a PASS or FAIL line per step and stops at the first failure (exit
 status 1). Standard library only.
 """
@@ -36,6 +41,9 @@ MAIL_WAIT_SECS = 15
 # the wait so that a lost notification fails the test instead of waiting for
 # the 30-second reconciliation.
 REVOCATION_WAIT_SECS = 5
+# One sample of the Prometheus text format: name{labels} value.
+METRIC_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$")
+METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
 class Failed(Exception):
@@ -97,6 +105,26 @@ def call(base_url, method, path, body=None, token=None, cookie=None, origin=None
         connection.close()
 
 
+def parse_metrics(text):
+    """The samples of a scrape in the Prometheus text format, as
+    (name, labels, value) tuples."""
+    samples = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = METRIC_SAMPLE.match(line)
+        check(match, f"not a sample of the text format: {line!r}")
+        name, labels, value = match.groups()
+        samples.append((name, dict(METRIC_LABEL.findall(labels or "")), float(value)))
+    return samples
+
+
+def metric_sum(samples, name, **labels):
+    """The sum of the series called name whose labels include these."""
+    return sum(value for sample, have, value in samples
+               if sample == name and all(have.get(key) == wanted for key, wanted in labels.items()))
+
+
 def verification_token(outbox, address):
     """The token of the verification link in the newest message to address,
     or None while there is none."""
@@ -114,17 +142,67 @@ def verification_token(outbox, address):
 
 
 class Smoke:
-    def __init__(self, url, instances, outbox):
+    def __init__(self, url, instances, metrics, outbox):
         self.url = url
         self.origin = url.rstrip("/")
         self.instances = instances
+        self.metrics = metrics
         self.outbox = outbox
+        self.baseline = None
         self.address = f"smoke-{secrets.token_hex(4)}@example.com"
         self.access_token = None
         self.cookie = None
 
     def instance_address(self, instance_url):
         return urllib.parse.urlsplit(instance_url).netloc
+
+    def scrape(self):
+        """Each instance's samples, scraped from its metrics address."""
+        scrapes = []
+        for metrics_url in self.metrics:
+            answer = call(metrics_url, "GET", "/metrics")
+            check(answer.status == 200, f"{metrics_url}/metrics: expected 200, got {answer}")
+            content_type = answer.headers.get("Content-Type", "")
+            check(content_type.startswith("text/plain"),
+                  f"{metrics_url}/metrics is {content_type!r}, not the text format")
+            samples = parse_metrics(answer.body.decode())
+            check(metric_sum(samples, "http_requests_total") > 0,
+                  f"{metrics_url}/metrics has no http_requests_total")
+            scrapes.append(samples)
+        return scrapes
+
+    def totals(self, scrapes):
+        """What the sign-in and the rotations add to, over both instances."""
+        return {
+            "sign-ins": sum(metric_sum(samples, "auth_sign_ins_total", outcome="success")
+                            for samples in scrapes),
+            "rotations": sum(metric_sum(samples, "auth_refresh_rotations_total")
+                             for samples in scrapes),
+        }
+
+    def metrics_apart(self):
+        answer = call(self.url, "GET", "/metrics")
+        check(answer.status == 404, f"/metrics through nginx: expected 404, got {answer.status}")
+        for instance in self.instances:
+            answer = call(instance, "GET", "/metrics")
+            check(answer.status == 404, f"{instance}/metrics: expected 404, got {answer.status}")
+        self.baseline = self.totals(self.scrape())
+        return (f"scraped {' and '.join(self.metrics)}; /metrics is 404 through nginx "
+                "and on the public ports")
+
+    def metrics_counted(self):
+        scrapes = self.scrape()
+        totals = self.totals(scrapes)
+        expected = {"sign-ins": self.baseline["sign-ins"] + 1,
+                    "rotations": self.baseline["rotations"] + ROTATIONS}
+        check(totals == expected, f"counted {totals}, expected {expected}")
+        for metrics_url, samples in zip(self.metrics, scrapes):
+            refreshes = metric_sum(samples, "http_requests_total",
+                                   route="/api/auth/refresh", status="200")
+            check(refreshes > 0,
+                  f"{metrics_url}: no http_requests_total for route /api/auth/refresh")
+        return f"over both instances: {totals['sign-ins']:.0f} sign-in(s), " \
+               f"{totals['rotations']:.0f} rotations"
 
     def register(self):
         answer = call(self.url, "POST", "/api/auth/register",
@@ -218,16 +296,21 @@ def main():
     parser.add_argument("--url", required=True, help="nginx, e.g. http://127.0.0.1:8080")
     parser.add_argument("--instance", action="append", required=True,
                         help="an instance's own URL (give both)")
+    parser.add_argument("--metrics", action="append", required=True,
+                        help="an instance's metrics address (give both)")
     parser.add_argument("--outbox", required=True, type=pathlib.Path,
                         help="the instances' MAIL_OUTBOX_DIR")
     arguments = parser.parse_args()
 
-    smoke = Smoke(arguments.url, arguments.instance, arguments.outbox)
+    smoke = Smoke(arguments.url, arguments.instance, arguments.metrics, arguments.outbox)
     steps = [
+        ("each instance serves its metrics on an address of its own", smoke.metrics_apart),
         ("register through nginx", smoke.register),
         ("verify the email with the link from the outbox", smoke.verify_email),
         ("sign in", smoke.login),
         ("rotate the refresh cookie on both instances in turn", smoke.rotate),
+        ("the metrics of both instances counted the sign-in and the rotations",
+         smoke.metrics_counted),
         ("GET /api/me with the access token through nginx", smoke.me),
         ("each instance, asked directly, accepts the access token", smoke.token_valid_on_each_instance),
         ("sign out everywhere through nginx", smoke.logout_all),

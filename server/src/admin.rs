@@ -77,6 +77,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<String
             max_per_user: i64::from(settings.max_sessions_per_user),
             grace_secs: seconds(settings.refresh_reuse_grace),
         },
+        crate::metrics::Metrics::disabled(),
     );
     // The server's cache is not this process's: it sees the change when
     // the sessions it ends are refused.

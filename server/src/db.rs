@@ -1,5 +1,19 @@
 //! The database: one pool for SQLite or PostgreSQL, chosen by the scheme of
 //! `DATABASE_URL`, with the same portable migrations for both.
+//!
+//! A few things only one backend has: the substring search indexes are
+//! PostgreSQL's `pg_trgm` GIN indexes and SQLite's FTS5 tables with their
+//! triggers. They live in migrations of their own, `migrations/postgres`
+//! and `migrations/sqlite`, which run after the shared ones. Migrations
+//! rather than a schema step at every start: each runs once, in a
+//! transaction, recorded in the same `_sqlx_migrations` table, and an
+//! existing database is upgraded (and its rows indexed) exactly once. A
+//! backend's migration numbers are taken from the shared sequence, never
+//! reused by a shared migration, and may be the same in both folders (a
+//! database is only ever one backend). Each migrator is told to ignore the
+//! versions it does not know (the other set's), so [`Database::migrate`]
+//! checks what that gives up itself: a database that has a migration
+//! neither set knows was upgraded by a newer build, and is refused.
 
 use std::{path::Path, time::Duration};
 
@@ -10,7 +24,17 @@ use sqlx::{
     AnyPool, Executor as _,
 };
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The migrations both backends run, then those of one backend only.
+fn migrators(backend: Backend) -> [Migrator; 2] {
+    let mut shared = sqlx::migrate!("./migrations");
+    let mut own = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    shared.set_ignore_missing(true);
+    own.set_ignore_missing(true);
+    [shared, own]
+}
 
 /// How long a request waits for a pooled connection before giving up with a
 /// 503 instead of queueing forever.
@@ -97,10 +121,50 @@ impl Database {
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR
-            .run(&self.pool)
+        let migrators = migrators(self.backend);
+        let applied = self.applied_migrations().await?;
+        if let Some(unknown) = applied.iter().find(|version| {
+            !migrators
+                .iter()
+                .any(|migrator| migrator.iter().any(|known| known.version == **version))
+        }) {
+            anyhow::bail!(
+                "the database has migration {unknown}, which this build does not know: \
+                 it was upgraded by a newer version"
+            );
+        }
+        for migrator in &migrators {
+            migrator
+                .run(&self.pool)
+                .await
+                .context("could not apply the database migrations")?;
+        }
+        Ok(())
+    }
+
+    /// The versions recorded as applied; none on a new database.
+    async fn applied_migrations(&self) -> anyhow::Result<Vec<i64>> {
+        let exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master \
+                 WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM pg_tables \
+                 WHERE schemaname = current_schema() AND tablename = '_sqlx_migrations'"
+            }
+        };
+        let count: i64 = sqlx::query_scalar(exists)
+            .fetch_one(&self.pool)
             .await
-            .context("could not apply the database migrations")
+            .context("could not read the applied migrations")?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(&self.pool)
+            .await
+            .context("could not read the applied migrations")
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -158,6 +222,47 @@ mod tests {
             Some(Backend::Postgres)
         );
         assert_eq!(Backend::of_url("mysql://h/db"), None);
+    }
+
+    #[tokio::test]
+    async fn an_existing_sqlite_database_is_indexed_when_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        // A database from before the search index, with a person in it.
+        let [shared, _] = migrators(Backend::Sqlite);
+        shared.run(db.pool()).await.unwrap();
+        sqlx::query(
+            "INSERT INTO people (id, name, version, created_at, updated_at) \
+             VALUES ('p1', 'Annabelle Kowalczyk', 1, 1, 1)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+
+        db.migrate().await.unwrap();
+        let found: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM people WHERE rowid IN \
+             (SELECT rowid FROM people_search WHERE people_search MATCH '\"walczy\"')",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(found, ["Annabelle Kowalczyk"]);
+        // Starting again applies nothing twice.
+        db.migrate().await.unwrap();
+
+        // A migration this build does not know: a newer build's database.
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations \
+             (version, description, success, checksum, execution_time) \
+             VALUES (99991231000001, 'from the future', 1, x'00', 0)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let refused = db.migrate().await.unwrap_err().to_string();
+        assert!(refused.contains("99991231000001"), "{refused}");
     }
 
     #[test]

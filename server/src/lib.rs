@@ -18,6 +18,8 @@ pub mod limits;
 pub mod lockout;
 pub mod mail;
 pub mod me_cache;
+pub mod metrics;
+mod middleware;
 pub mod password_resets;
 pub mod security_log;
 pub mod serve;

@@ -21,7 +21,11 @@ use governor::{
     DefaultKeyedRateLimiter, Quota,
 };
 
-use crate::{config::error::ConfigError, error::ApiError};
+use crate::{
+    config::error::ConfigError,
+    error::ApiError,
+    metrics::{LimitScope, Metrics},
+};
 
 /// The endpoints that are limited, each with buckets of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,20 @@ impl Policy {
             Self::ChangeEmail => "CHANGE_EMAIL",
             Self::EmailChangeLink => "EMAIL_CHANGE_LINK",
             Self::Refresh => "REFRESH",
+        }
+    }
+
+    /// Its name in metrics: `rate_limit_refusals_total{policy="login"}`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::ResendVerification => "resend_verification",
+            Self::VerifyEmail => "verify_email",
+            Self::ForgotPassword => "forgot_password",
+            Self::ResetPassword => "reset_password",
+            Self::ChangePassword => "change_password",
+            Self::Refresh => "refresh",
         }
     }
 
@@ -230,12 +248,17 @@ struct Buckets {
 #[derive(Clone)]
 pub struct RateLimits {
     buckets: Option<Arc<Vec<Buckets>>>,
+    /// Counts refusals per policy and bucket.
+    metrics: Metrics,
 }
 
 impl RateLimits {
-    pub fn new(settings: &LimitSettings) -> Self {
+    pub fn new(settings: &LimitSettings, metrics: Metrics) -> Self {
         if !settings.enabled {
-            return Self { buckets: None };
+            return Self {
+                buckets: None,
+                metrics,
+            };
         }
         let buckets = settings
             .rates
@@ -252,6 +275,7 @@ impl RateLimits {
             .collect();
         Self {
             buckets: Some(Arc::new(buckets)),
+            metrics,
         }
     }
 
@@ -267,6 +291,7 @@ impl RateLimits {
         let clock = DefaultClock::default();
         if let Some(limiter) = &buckets.per_ip {
             if let Err(not_until) = limiter.check_key(&ip_key(ip)) {
+                self.metrics.rate_limited(policy, LimitScope::Ip);
                 return Err(ApiError::rate_limited(
                     not_until.wait_time_from(clock.now()),
                 ));
@@ -276,6 +301,7 @@ impl RateLimits {
             let key = target.trim().to_lowercase();
             if let Err(not_until) = limiter.check_key(&key) {
                 tracing::warn!(?policy, "rate limit reached for one target");
+                self.metrics.rate_limited(policy, LimitScope::Target);
                 return Err(ApiError::rate_limited(
                     not_until.wait_time_from(clock.now()),
                 ));
@@ -368,6 +394,7 @@ mod tests {
                 ("RATE_LIMIT_LOGIN_PER_TARGET", "2/hour"),
             ])
             .unwrap(),
+            Metrics::disabled(),
         );
         let alice: IpAddr = "192.0.2.1".parse().unwrap();
         let bob: IpAddr = "192.0.2.2".parse().unwrap();
@@ -399,7 +426,10 @@ mod tests {
 
     #[test]
     fn off_means_off() {
-        let limits = RateLimits::new(&settings(&[("RATE_LIMITS", "off")]).unwrap());
+        let limits = RateLimits::new(
+            &settings(&[("RATE_LIMITS", "off")]).unwrap(),
+            Metrics::disabled(),
+        );
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..1000 {
             assert!(limits.check(Policy::Login, ip, Some("a@x.test")).is_ok());

@@ -60,6 +60,9 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("listening on http://{}", application.local_addr());
+    if let Some(addr) = application.metrics_addr() {
+        tracing::info!("metrics on http://{addr}/metrics");
+    }
 
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {

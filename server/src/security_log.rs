@@ -3,7 +3,8 @@
 //! ended sessions, role and status changes), with time, IP and device. Its
 //! owner sees it on the account page and admins see anyone's. Failed
 //! sign-ins and refresh-token reuse are also logged as structured warnings
-//! for whoever watches the server's logs.
+//! for whoever watches the server's logs, and a lockout a failure starts
+//! is counted in the metrics (`auth_lockouts_total`).
 //!
 //! Events that go with a change are written in the transaction that makes
 //! the change ([`record_in`]). A failed sign-in is not written by the
@@ -23,6 +24,7 @@ use crate::{
     auth::device::Device,
     db::Database,
     lockout::Failure,
+    metrics::Metrics,
     store::security_events::{self, EventRow, NewEvent},
 };
 
@@ -71,14 +73,15 @@ struct Queued {
 pub struct SecurityLog {
     db: Database,
     queue: mpsc::Sender<Queued>,
+    metrics: Metrics,
 }
 
 impl SecurityLog {
     /// Starts the task that writes queued events.
-    pub fn new(db: Database) -> Self {
+    pub fn new(db: Database, metrics: Metrics) -> Self {
         let (queue, events) = mpsc::channel(QUEUE);
         tokio::spawn(write_queued(db.clone(), events));
-        Self { db, queue }
+        Self { db, queue, metrics }
     }
 
     fn enqueue(
@@ -119,6 +122,9 @@ impl SecurityLog {
             locked_until = failure.locked_until,
             "failed sign-in"
         );
+        if failure.locked_until.is_some() {
+            self.metrics.lockout();
+        }
         let Some(user_id) = user_id else {
             return;
         };

@@ -1,28 +1,15 @@
-//! Assembling the application: database, API, web app and middleware, bound
-//! to a listener. Tests build it the same way on port 0.
+//! Assembling the application: database, API, web app and middleware
+//! (`middleware.rs`), bound to a listener, and the metrics page bound to a
+//! listener of its own (`METRICS_ADDR`) so that the public port never
+//! serves it. Tests build it the same way on port 0.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::{
-    error_handling::HandleErrorLayer,
-    extract::DefaultBodyLimit,
-    http::{header, HeaderName, HeaderValue, Request},
-    response::IntoResponse,
-    Router,
-};
+use axum::Router;
+use futures::FutureExt as _;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
-use tower_http::{
-    catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    sensitive_headers::SetSensitiveRequestHeadersLayer,
-    set_header::SetResponseHeaderLayer,
-    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
-};
-use tracing::Level;
 
 use crate::{
     account_lifecycle::AccountLifecycle,
@@ -37,26 +24,24 @@ use crate::{
     },
     config::Settings,
     db::{Backend, Database},
-    error::ApiError,
     housekeeping,
     http::{self, ApiContext},
     limits::RateLimits,
     lockout::Lockout,
     mail::Mailer,
     me_cache::MeCache,
+    metrics::{self, Metrics},
+    middleware::{with_middleware, Protection},
     password_resets::PasswordResets,
     security_log::SecurityLog,
     serve, web,
 };
 
-/// Larger request bodies are refused with 413 before they are read.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `GET /metrics` and its own listener, when `METRICS_ADDR` is set.
+    metrics: Option<(TcpListener, Router)>,
     db: Database,
     header_read_timeout: Duration,
 }
@@ -70,6 +55,16 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .with_context(|| format!("could not listen on {}", settings.site_addr))?;
+        let (metrics, metrics_listener) = match settings.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("could not listen on {addr} (METRICS_ADDR)"))?;
+                (Metrics::enabled(), Some(listener))
+            }
+            None => (Metrics::disabled(), None),
+        };
+        metrics::spawn_upkeep(&metrics);
 
         let dev_tools = settings.environment.is_development();
         let header_read_timeout = settings.header_read_timeout;
@@ -77,12 +72,14 @@ impl Application {
             hsts: !settings.environment.is_development(),
             request_timeout: settings.request_timeout,
         };
-        let context = api_context(settings, db.clone()).await?;
+        let context = api_context(settings, db.clone(), metrics.clone()).await?;
         let router = http::router(context).merge(web::router(leptos_options, dev_tools));
 
         Ok(Self {
             listener,
-            router: with_middleware(router, protection),
+            router: with_middleware(router, protection, &metrics),
+            metrics: metrics_listener
+                .map(|listener| (listener, metrics::router(metrics, db.clone()))),
             db,
             header_read_timeout,
         })
@@ -94,28 +91,57 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where `GET /metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(listener, _)| {
+            listener
+                .local_addr()
+                .expect("a bound listener has an address")
+        })
+    }
+
     pub fn database(&self) -> &Database {
         &self.db
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests
+    /// finish; the metrics listener stops with the same signal.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        serve::serve(
+        let shutdown = shutdown.shared();
+        let metrics = self.metrics.map(|(listener, router)| {
+            tokio::spawn(serve::serve(
+                listener,
+                router,
+                self.header_read_timeout,
+                shutdown.clone(),
+            ))
+        });
+        let served = serve::serve(
             self.listener,
             self.router,
             self.header_read_timeout,
             shutdown,
         )
-        .await?;
+        .await;
+        if let Some(metrics) = metrics {
+            if let Ok(Err(error)) = metrics.await {
+                tracing::warn!(%error, "the metrics listener failed");
+            }
+        }
+        served?;
         self.db.close().await;
         Ok(())
     }
 }
 
-async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiContext> {
+async fn api_context(
+    settings: Settings,
+    db: Database,
+    metrics: Metrics,
+) -> anyhow::Result<ApiContext> {
     let signing_key = secret::resolve(&settings.jwt_secret, &settings.data_dir)?;
     let origin = settings.app_origin();
     let access_tokens = AccessTokens::new(
@@ -135,8 +161,8 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
 
     // One hash per core at a time: more would only queue inside the CPU.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let passwords = Passwords::new(cores, settings.hash_queue)?;
-    let limits = RateLimits::new(&settings.limits);
+    let passwords = Passwords::new(cores, settings.hash_queue, metrics.clone())?;
+    let limits = RateLimits::new(&settings.limits, metrics.clone());
     limits.spawn_maintenance();
     if !settings.limits.enabled {
         tracing::warn!("RATE_LIMITS=off: no endpoint is rate limited");
@@ -146,7 +172,12 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         settings.lockout,
         DeviceCookies::new(&signing_key),
     );
-    let mailer = Mailer::start_in(settings.environment, &settings.mail, db.clone())?;
+    let mailer = Mailer::start_in(
+        settings.environment,
+        &settings.mail,
+        db.clone(),
+        metrics.clone(),
+    )?;
     let seconds =
         |duration: std::time::Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
     let sessions = Sessions::new(
@@ -159,6 +190,7 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
             max_per_user: i64::from(settings.max_sessions_per_user),
             grace_secs: seconds(settings.refresh_reuse_grace),
         },
+        metrics.clone(),
     );
 
     // SQLite cannot be shared: there, this is the only instance.
@@ -195,9 +227,10 @@ async fn api_context(settings: Settings, db: Database) -> anyhow::Result<ApiCont
         mailer,
         limits,
         lockout,
-        security_log: SecurityLog::new(db_for_log),
+        security_log: SecurityLog::new(db_for_log, metrics.clone()),
         password_resets,
         factors,
+        metrics,
     })
 }
 
@@ -230,101 +263,6 @@ async fn totp_key(
     Ok(None)
 }
 
-/// Settings of the outermost layers.
-struct Protection {
-    /// Browsers are told to use HTTPS only (production).
-    hsts: bool,
-    request_timeout: Duration,
-}
-
-/// One year, subdomains included: what HSTS preload lists ask for.
-const HSTS: &str = "max-age=31536000; includeSubDomains";
-
-/// Request ids longer or fancier than this are replaced: they end up in
-/// every log line of the request.
-const MAX_REQUEST_ID_CHARS: usize = 64;
-
-fn is_plain_request_id(value: &HeaderValue) -> bool {
-    let bytes = value.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_REQUEST_ID_CHARS
-        && bytes
-            .iter()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
-}
-
-/// Drops an incoming `x-request-id` that is not short and plain, so that
-/// the next layer gives the request a fresh one.
-async fn plain_request_id(mut request: Request<axum::body::Body>) -> Request<axum::body::Body> {
-    if let Some(value) = request.headers().get(&REQUEST_ID) {
-        if !is_plain_request_id(value) {
-            request.headers_mut().remove(&REQUEST_ID);
-        }
-    }
-    request
-}
-
-fn with_middleware(router: Router, protection: Protection) -> Router {
-    let trace = TraceLayer::new_for_http()
-        .make_span_with(|request: &Request<_>| {
-            let request_id = request
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!(
-                "request",
-                method = %request.method(),
-                path = %request.uri().path(),
-                request_id,
-            )
-        })
-        .on_response(DefaultOnResponse::new().level(Level::INFO))
-        // The error type logs what went wrong itself, once, at the level it
-        // deserves. At ERROR here, every 5xx was logged again: each login
-        // shed with 503 under a flood wrote an error line, thousands a
-        // second, which cost the CPU the flood was being shed to save.
-        .on_failure(DefaultOnFailure::new().level(Level::DEBUG));
-
-    router.layer(
-        ServiceBuilder::new()
-            .layer(SetSensitiveRequestHeadersLayer::new([
-                header::AUTHORIZATION,
-                header::COOKIE,
-            ]))
-            .layer(axum::middleware::map_request(plain_request_id))
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(trace)
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(CatchPanicLayer::custom(|_panic| {
-                ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
-            }))
-            .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-            .layer(security_header(
-                header::REFERRER_POLICY,
-                "strict-origin-when-cross-origin",
-            ))
-            .option_layer(
-                protection
-                    .hsts
-                    .then(|| security_header(header::STRICT_TRANSPORT_SECURITY, HSTS)),
-            )
-            .layer(CompressionLayer::new())
-            // A request still unanswered after this is dropped (its
-            // transaction rolls back) and answered 503.
-            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                ApiError::unavailable("The request took too long and was stopped; try again.")
-            }))
-            .timeout(protection.request_timeout)
-            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-    )
-}
-
-fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-}
-
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -351,23 +289,3 @@ pub async fn shutdown_signal() {
 
 /// How long graceful shutdown may take before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_short_plain_request_ids_are_kept() {
-        for kept in ["abc-123", "0f8e2a6c-1c1f-4e0b-9d55-3b7b6a7d1e20", "req_1.2"] {
-            assert!(
-                is_plain_request_id(&HeaderValue::from_static(kept)),
-                "{kept}"
-            );
-        }
-        let long = "a".repeat(65);
-        for replaced in ["", "has space", "semi;colon", "a<b>", long.as_str()] {
-            let value = HeaderValue::from_str(replaced).unwrap();
-            assert!(!is_plain_request_id(&value), "{replaced}");
-        }
-    }
-}

@@ -436,7 +436,7 @@ pub struct Mailbox {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
-    /// Matches the start of the email address or the name, ignoring case.
+    /// Matches any part of the email address or the name, ignoring case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// 1 to 100; 20 when absent.

@@ -252,7 +252,7 @@ fn UserAdmin() -> impl IntoView {
                 <SearchBox
                     id="users-search"
                     label="Search users"
-                    hint="The start of a name or an email address; the list follows as you type."
+                    hint="Any part of a name or an email address; the list follows as you type."
                     position=position
                 />
                 <Announcement message=announcement/>

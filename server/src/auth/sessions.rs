@@ -42,6 +42,7 @@ use sqlx::{Any, Executor};
 use super::{jwt::Authentication, revocation::RevokedSessions, tokens};
 use crate::{
     db::{Backend, Database},
+    metrics::Metrics,
     security_log::{self, EventKind},
     store::{
         revoked_sessions,
@@ -72,6 +73,8 @@ pub struct Sessions {
     db: Database,
     revoked: RevokedSessions,
     lifetimes: Lifetimes,
+    /// Counts rotations and reuse detections.
+    metrics: Metrics,
 }
 
 /// How long the browser should keep the refresh cookie.
@@ -129,11 +132,17 @@ pub enum Refused {
 }
 
 impl Sessions {
-    pub fn new(db: Database, revoked: RevokedSessions, lifetimes: Lifetimes) -> Self {
+    pub fn new(
+        db: Database,
+        revoked: RevokedSessions,
+        lifetimes: Lifetimes,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             db,
             revoked,
             lifetimes,
+            metrics,
         }
     }
 
@@ -308,10 +317,13 @@ impl Sessions {
         )
         .await?;
         match rotation {
-            Rotation::Rotated => Ok(renewed(Some((
-                fresh,
-                cookie_life(record.remember != 0, record.expires_at - now),
-            )))),
+            Rotation::Rotated => {
+                self.metrics.refresh_rotated();
+                Ok(renewed(Some((
+                    fresh,
+                    cookie_life(record.remember != 0, record.expires_at - now),
+                ))))
+            }
             // Ended (signed out, expired, credentials changed) since it was
             // read: a refresh that races a logout or a change gets nothing.
             Rotation::SessionEnded => Err(Refused::Invalid),
@@ -326,6 +338,7 @@ impl Sessions {
     }
 
     async fn reuse_detected(&self, session_id: SessionId, user_id: UserId, now: i64) -> Refused {
+        self.metrics.refresh_reuse_detected();
         if let Err(error) = self
             .end(user_id, session_id, EndReason::ReuseDetected, now)
             .await

@@ -51,6 +51,9 @@ pub struct Settings {
     /// Where the default SQLite database and other local state live.
     pub data_dir: PathBuf,
     pub site_addr: SocketAddr,
+    /// Where `GET /metrics` is served (`METRICS_ADDR`), apart from the
+    /// public port; unset, no metrics are kept.
+    pub metrics_addr: Option<SocketAddr>,
     pub jwt_secret: JwtSecretSource,
     /// The key that encrypts authenticator-app secrets at rest
     /// (`TOTP_ENCRYPTION_KEY`, 32 bytes in base64). Without it, development
@@ -194,6 +197,10 @@ impl Settings {
                     "expected an address such as 127.0.0.1:3000",
                 )
             })?;
+
+        let metrics_addr = var("METRICS_ADDR")
+            .map(|value| values::parse_metrics_addr(&value, site_addr))
+            .transpose()?;
 
         let totp_key =
             match var("TOTP_ENCRYPTION_KEY") {
@@ -369,6 +376,7 @@ impl Settings {
             database_url,
             data_dir,
             site_addr,
+            metrics_addr,
             jwt_secret,
             totp_key,
             access_token_ttl,

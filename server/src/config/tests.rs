@@ -166,6 +166,10 @@ fn bad_values_name_their_variable() {
         ("REQUEST_TIMEOUT_SECS", "forever"),
         ("RATE_LIMIT_LOGIN_PER_IP", "many"),
         ("LOCKOUT_THRESHOLD", "-1"),
+        ("METRICS_ADDR", "9100"),
+        ("METRICS_ADDR", "localhost:9100"),
+        ("METRICS_ADDR", "127.0.0.1:3000"),
+        ("METRICS_ADDR", "0.0.0.0:3000"),
     ] {
         let error = settings(&[DEV, (name, value)]).unwrap_err();
         assert_eq!(error.variable, name, "{value}");
@@ -183,4 +187,23 @@ fn trusted_proxies_are_networks() {
         .collect();
     assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
     assert!(settings(&[DEV]).unwrap().trusted_proxies.is_empty());
+}
+
+#[test]
+fn metrics_are_off_unless_given_an_address_of_their_own() {
+    assert_eq!(settings(&[DEV]).unwrap().metrics_addr, None);
+    let on = settings(&[DEV, ("METRICS_ADDR", " 127.0.0.1:9100 ")]).unwrap();
+    assert_eq!(on.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+    // Port 0 picks a free port, like the site's own 0 (tests run both so).
+    let picked = settings(&[
+        DEV,
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("METRICS_ADDR", "127.0.0.1:0"),
+    ])
+    .unwrap();
+    assert_eq!(picked.metrics_addr.unwrap().port(), 0);
+    let error = settings(&[DEV, ("METRICS_ADDR", "127.0.0.1:3000")]).unwrap_err();
+    assert!(error.reason.contains("public"), "{error}");
+    let error = settings(&[DEV, ("METRICS_ADDR", "soon")]).unwrap_err();
+    assert!(error.reason.contains("127.0.0.1:9100"), "{error}");
 }

@@ -1,5 +1,7 @@
 //! Reading single values: each check names its variable when it refuses.
 
+use std::net::SocketAddr;
+
 use ipnet::IpNet;
 use url::Url;
 
@@ -86,4 +88,33 @@ pub(super) fn parse_key_32(text: &str) -> Option<[u8; 32]> {
         .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
         .ok()?;
     bytes.try_into().ok()
+}
+
+/// `METRICS_ADDR`: an address and port such as `127.0.0.1:9100`, other than
+/// the public one (port 0 picks a free port, as for the site).
+pub(super) fn parse_metrics_addr(
+    value: &str,
+    site_addr: SocketAddr,
+) -> Result<SocketAddr, ConfigError> {
+    let addr: SocketAddr = value.trim().parse().map_err(|_| {
+        ConfigError::new(
+            "METRICS_ADDR",
+            format!(
+                "expected an address and port such as 127.0.0.1:9100, got `{}`",
+                value.trim()
+            ),
+        )
+    })?;
+    if addr.port() != 0 && addr.port() == site_addr.port() {
+        let shared = addr.ip() == site_addr.ip()
+            || addr.ip().is_unspecified()
+            || site_addr.ip().is_unspecified();
+        if shared {
+            return Err(ConfigError::new(
+                "METRICS_ADDR",
+                "must not be the public address (LEPTOS_SITE_ADDR): metrics are kept off the public port",
+            ));
+        }
+    }
+    Ok(addr)
 }

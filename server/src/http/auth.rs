@@ -3,9 +3,11 @@
 //!
 //! Sign-up lives in `signup.rs`; both sign in through [`open_session`].
 
+use std::net::IpAddr;
+
 use app::{
     api::{
-        endpoints::{Login, Logout, LogoutAll, Reauthenticate, Refresh},
+        endpoints::{Endpoint, Login, Logout, LogoutAll, Reauthenticate, Refresh},
         types::{LoginResponse, TokenResponse},
         values::Email,
         FieldError, ProblemCode,
@@ -21,7 +23,8 @@ use super::{
     factors,
     route::{ApiRouter, Payload, Reply},
     sign_in::{
-        account_disabled, invalid_credentials, open_session, signed_in_cookies, token_response,
+        account_disabled, count_sign_in, invalid_credentials, open_session, signed_in_cookies,
+        token_response,
     },
     ApiContext,
 };
@@ -35,6 +38,7 @@ use crate::{
     error::ApiError,
     limits::Policy,
     lockout::Key,
+    metrics::SignInOutcome,
     store::{
         sessions::EndReason,
         users::{self, UserRow},
@@ -50,14 +54,29 @@ pub fn router() -> ApiRouter {
         .route::<LogoutAll, _, _>(logout_all)
 }
 
-/// A sign-up that is not confirmed is no account: its address signs in
-/// exactly like an unknown one.
 async fn login(
     State(context): State<ApiContext>,
     ClientIp(ip): ClientIp,
     device: Device,
     jar: CookieJar,
     Payload(request): Payload<Login>,
+) -> Result<Reply<Login>, ApiError> {
+    let answer = check_password(&context, ip, device, jar, request).await;
+    count_sign_in(&context, &answer, |body| match body {
+        LoginResponse::SignedIn(_) => SignInOutcome::Success,
+        LoginResponse::SecondFactor(_) => SignInOutcome::SecondFactor,
+    });
+    answer
+}
+
+/// A sign-up that is not confirmed is no account: its address signs in
+/// exactly like an unknown one.
+async fn check_password(
+    context: &ApiContext,
+    ip: IpAddr,
+    device: Device,
+    jar: CookieJar,
+    request: <Login as Endpoint>::Request,
 ) -> Result<Reply<Login>, ApiError> {
     let (email, password) = validate_login(&request).map_err(ApiError::Validation)?;
     context.limits.check(Policy::Login, ip, Some(&email))?;
@@ -107,20 +126,20 @@ async fn login(
     }
     if second_factor {
         let challenge =
-            factors::second_factor_challenge(&context, &user, request.remember, now).await?;
+            factors::second_factor_challenge(context, &user, request.remember, now).await?;
         return Ok(Reply::new(LoginResponse::SecondFactor(challenge)).with_also_status());
     }
 
     // Logs the sign-in too.
-    let (user, opened) = open_session(&context, user, &device, request.remember, now).await?;
+    let (user, opened) = open_session(context, user, &device, request.remember, now).await?;
     let body = token_response(
-        &context,
+        context,
         &user,
         opened.session_id,
         &opened.authentication,
         now,
     )?;
-    let jar = signed_in_cookies(&context, jar, &user, opened, now);
+    let jar = signed_in_cookies(context, jar, &user, opened, now);
     Ok(Reply::new(LoginResponse::SignedIn(body)).with_cookies(jar))
 }
 

@@ -5,9 +5,11 @@
 //! (`auth::factors`), which also ends the other sessions, records the
 //! activity and mails the owner.
 
+use std::net::IpAddr;
+
 use app::api::{
     endpoints::{
-        ConfirmTotp, DisableTotp, LoginSecondFactor, MySecondFactor, RemoveUserTotp,
+        ConfirmTotp, DisableTotp, Endpoint, LoginSecondFactor, MySecondFactor, RemoveUserTotp,
         ReplaceRecoveryCodes, StartTotp,
     },
     types::{RecoveryCodes, SecondFactorChallenge, SecondFactorMethod},
@@ -21,7 +23,9 @@ use super::{
     cookies,
     extract::{AuthUser, ClientIp, Device, PathId, RecentAdmin, RecentUser},
     route::{ApiRouter, Payload, Reply},
-    sign_in::{account_disabled, invalid_credentials, signed_in_cookies, token_response},
+    sign_in::{
+        account_disabled, count_sign_in, invalid_credentials, signed_in_cookies, token_response,
+    },
     ApiContext,
 };
 use crate::{
@@ -33,6 +37,7 @@ use crate::{
     clock::unix_now,
     error::ApiError,
     limits::Policy,
+    metrics::SignInOutcome,
     security_log::{self, EventKind},
     store::{
         login_challenges,
@@ -224,6 +229,18 @@ async fn login_second_factor(
     jar: CookieJar,
     Payload(request): Payload<LoginSecondFactor>,
 ) -> Result<Reply<LoginSecondFactor>, ApiError> {
+    let answer = check_second_factor(&context, ip, device, jar, request).await;
+    count_sign_in(&context, &answer, |_| SignInOutcome::Success);
+    answer
+}
+
+async fn check_second_factor(
+    context: &ApiContext,
+    ip: IpAddr,
+    device: Device,
+    jar: CookieJar,
+    request: <LoginSecondFactor as Endpoint>::Request,
+) -> Result<Reply<LoginSecondFactor>, ApiError> {
     context.limits.check(Policy::Login, ip, None)?;
     let invalid = || {
         ApiError::new(
@@ -259,6 +276,8 @@ async fn login_second_factor(
     let method = match context.factors.verify(&user, proof, &device, now).await {
         Ok(method) => method,
         Err(FactorError::WrongCode) => {
+            // A validation error to the client: counted here, by name.
+            context.metrics.sign_in(SignInOutcome::WrongCode);
             context
                 .security_log
                 .sign_in_failed(Some(user.id), &device, attempt.failure, now);
@@ -300,13 +319,13 @@ async fn login_second_factor(
         .await?
         .ok_or_else(invalid_credentials)?;
     let body = token_response(
-        &context,
+        context,
         &user,
         opened.session_id,
         &opened.authentication,
         now,
     )?;
-    let jar = signed_in_cookies(&context, jar, &user, opened, now);
+    let jar = signed_in_cookies(context, jar, &user, opened, now);
     Ok(Reply::new(body).with_cookies(jar))
 }
 

@@ -14,7 +14,8 @@ const MAX_QUERY_CHARS: usize = 100;
 
 /// A list query, checked.
 pub struct Page {
-    pub prefix: Option<String>,
+    /// Lower-cased: the list holds the rows whose email or name contains it.
+    pub search: Option<String>,
     pub after: Option<After>,
     pub limit: u32,
 }
@@ -43,13 +44,13 @@ impl Page {
         if !(1..=MAX_PAGE).contains(&limit) {
             errors.push(FieldError::new("limit", "Ask for 1 to 100 at a time."));
         }
-        let prefix = query
+        let search = query
             .q
             .as_deref()
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(str::to_lowercase);
-        if prefix
+        if search
             .as_deref()
             .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS || q.contains('\0'))
         {
@@ -70,7 +71,7 @@ impl Page {
         };
         if errors.is_empty() {
             Ok(Self {
-                prefix,
+                search,
                 after,
                 limit,
             })

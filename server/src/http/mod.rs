@@ -46,6 +46,7 @@ use crate::{
     lockout::Lockout,
     mail::Mailer,
     me_cache::MeCache,
+    metrics::Metrics,
     password_resets::PasswordResets,
     security_log::SecurityLog,
 };
@@ -75,6 +76,9 @@ pub struct ApiContext {
     pub password_resets: PasswordResets,
     /// Second factors: the authenticator app and recovery codes.
     pub factors: Factors,
+    /// Counters of what handlers decide (sign-in outcomes); services keep
+    /// a clone of their own.
+    pub metrics: Metrics,
 }
 
 /// Every endpoint this configuration mounts, with the OpenAPI document of

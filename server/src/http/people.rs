@@ -49,8 +49,8 @@ async fn list(
 ) -> Result<Reply<ListPeople>, ApiError> {
     let page = Page::read(&query)?;
     let mut rows = people::page(
-        context.db.pool(),
-        page.prefix.as_deref(),
+        &context.db,
+        page.search.as_deref(),
         page.after.as_ref(),
         page.fetch(),
     )

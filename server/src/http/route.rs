@@ -66,6 +66,10 @@ impl<E: Endpoint> Reply<E> {
         self.cookies = Some(jar);
         self
     }
+
+    pub fn body(&self) -> &E::Response {
+        &self.body
+    }
 }
 
 impl<E: Endpoint<Response = ()>> Reply<E> {

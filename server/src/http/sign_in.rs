@@ -2,17 +2,36 @@
 //! session opened under the credential epoch they were checked under, the
 //! access token, the cookies the browser keeps, and the refusals they
 //! answer with. Sign-in (`auth`), sign-up (`signup`) and the second factor
-//! (`factors`) all end here.
+//! (`factors`) all end here, and each step's answer is counted here
+//! (`auth_sign_ins_total`).
 
-use app::api::{types::TokenResponse, values::SessionId, ProblemCode};
+use app::api::{endpoints::Endpoint, types::TokenResponse, values::SessionId, ProblemCode};
 use axum_extra::extract::CookieJar;
 
-use super::{cookies, extract::Device, users::user_view, ApiContext};
+use super::{cookies, extract::Device, route::Reply, users::user_view, ApiContext};
 use crate::{
     auth::{jwt::Authentication, sessions::Opened},
     error::ApiError,
+    metrics::SignInOutcome,
     store::users::{self, UserRow},
 };
+
+/// Counts a sign-in step by its answer, so that every way out of the
+/// handler is counted once: `answered` names a successful answer's outcome,
+/// and a refusal counts when it is one of a sign-in's own.
+pub(super) fn count_sign_in<E: Endpoint>(
+    context: &ApiContext,
+    answer: &Result<Reply<E>, ApiError>,
+    answered: impl FnOnce(&E::Response) -> SignInOutcome,
+) {
+    let outcome = match answer {
+        Ok(reply) => Some(answered(reply.body())),
+        Err(refusal) => SignInOutcome::of_refusal(refusal.code()),
+    };
+    if let Some(outcome) = outcome {
+        context.metrics.sign_in(outcome);
+    }
+}
 
 /// What a browser that just signed in keeps: the refresh cookie, and a
 /// fresh device cookie for this address.

@@ -92,8 +92,8 @@ async fn list_users(
 ) -> Result<Reply<ListUsers>, ApiError> {
     let page = Page::read(&query)?;
     let mut rows = users::page(
-        context.db.pool(),
-        page.prefix.as_deref(),
+        &context.db,
+        page.search.as_deref(),
         page.after.as_ref(),
         page.fetch(),
     )

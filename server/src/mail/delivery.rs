@@ -41,6 +41,7 @@ use crate::{
     clock::unix_now,
     config::{Environment, MailSettings},
     db::Database,
+    metrics::{MailFailure, Metrics},
     store::mail_outbox::{self, ClaimedMail},
 };
 
@@ -68,10 +69,16 @@ pub(super) struct Delivery {
     from: Mailbox,
     /// Development only: whether a message's link may be logged.
     log_links: bool,
+    /// Counts deliveries and failures.
+    metrics: Metrics,
 }
 
 impl Delivery {
-    pub(super) fn new(settings: &MailSettings, environment: Environment) -> anyhow::Result<Self> {
+    pub(super) fn new(
+        settings: &MailSettings,
+        environment: Environment,
+        metrics: Metrics,
+    ) -> anyhow::Result<Self> {
         let from: Mailbox = settings.from.parse().context("invalid MAIL_FROM")?;
         let transport = match &settings.smtp_url {
             Some(url) => Transport::Smtp(
@@ -94,6 +101,7 @@ impl Delivery {
             transport,
             from,
             log_links: environment.is_development(),
+            metrics,
         })
     }
 
@@ -120,7 +128,7 @@ pub(super) async fn run(db: Database, delivery: Delivery, wake: Arc<Notify>) {
         // matches nothing takes the write lock.
         if last_give_up.is_none_or(|at| at.elapsed() >= POLL_INTERVAL) {
             last_give_up = Some(Instant::now());
-            give_up_expired(&db).await;
+            give_up_expired(&db, &delivery.metrics).await;
         }
         loop {
             match deliver_next(&db, &delivery).await {
@@ -140,13 +148,16 @@ pub(super) async fn run(db: Database, delivery: Delivery, wake: Arc<Notify>) {
 }
 
 /// Gives up the mail whose link expired before it could be delivered.
-async fn give_up_expired(db: &Database) {
+async fn give_up_expired(db: &Database, metrics: &Metrics) {
     match mail_outbox::give_up_expired(db.pool(), unix_now()).await {
         Ok(0) => {}
-        Ok(given_up) => tracing::warn!(
-            given_up,
-            "mail not delivered before its link expired; given up"
-        ),
+        Ok(given_up) => {
+            metrics.mail_failed(MailFailure::Expired, given_up);
+            tracing::warn!(
+                given_up,
+                "mail not delivered before its link expired; given up"
+            )
+        }
         Err(error) => tracing::warn!(%error, "could not give up expired mail; will retry"),
     }
 }
@@ -165,7 +176,10 @@ async fn deliver_next(db: &Database, delivery: &Delivery) -> Result<bool, sqlx::
     let outcome = deliver(delivery, &mail).await;
     let now = unix_now();
     match outcome {
-        Ok(()) => mail_outbox::mark_sent(db.pool(), mail.id, now).await?,
+        Ok(()) => {
+            mail_outbox::mark_sent(db.pool(), mail.id, now).await?;
+            delivery.metrics.mail_sent(mail.kind);
+        }
         Err(failure) => {
             let attempts = mail.attempts + 1;
             let error = format!("{:#}", failure.error);
@@ -179,6 +193,11 @@ async fn deliver_next(db: &Database, delivery: &Delivery) -> Result<bool, sqlx::
                 retry_in.map(|secs| now + secs),
             )
             .await?;
+            let failure = match retry_in {
+                Some(_) => MailFailure::Retry,
+                None => MailFailure::GivenUp,
+            };
+            delivery.metrics.mail_failed(failure, 1);
             match retry_in {
                 Some(secs) => tracing::warn!(
                     id = %mail.id,

@@ -37,6 +37,7 @@ use tokio::sync::Notify;
 use crate::{
     config::{Environment, MailSettings},
     db::{Backend, Database},
+    metrics::Metrics,
     store::mail_outbox::{self, NewMail},
 };
 
@@ -106,12 +107,13 @@ pub struct Mailer {
     db: Database,
     hourly_limit: i64,
     wake: Arc<Notify>,
+    metrics: Metrics,
 }
 
 impl Mailer {
     /// [`Mailer::start_in`] production: links and bodies are never logged.
     pub fn start(settings: &MailSettings, db: Database) -> anyhow::Result<Self> {
-        Self::start_in(Environment::Production, settings, db)
+        Self::start_in(Environment::Production, settings, db, Metrics::disabled())
     }
 
     /// Prepares the transport and starts the delivery worker, which also
@@ -122,14 +124,16 @@ impl Mailer {
         environment: Environment,
         settings: &MailSettings,
         db: Database,
+        metrics: Metrics,
     ) -> anyhow::Result<Self> {
-        let delivery = delivery::Delivery::new(settings, environment)?;
+        let delivery = delivery::Delivery::new(settings, environment, metrics.clone())?;
         let wake = Arc::new(Notify::new());
         tokio::spawn(delivery::run(db.clone(), delivery, Arc::clone(&wake)));
         Ok(Self {
             db,
             hourly_limit: i64::from(settings.hourly_limit),
             wake,
+            metrics,
         })
     }
 
@@ -165,6 +169,7 @@ impl Mailer {
         )
         .await?;
         if queued {
+            self.metrics.mail_queued(letter.kind);
             Ok(Queued::Yes)
         } else {
             tracing::info!(

@@ -338,6 +338,15 @@ pub async fn give_up_expired<'e>(
     Ok(result.rows_affected())
 }
 
+/// How many messages wait: neither delivered nor given up.
+pub async fn count_waiting<'e>(db: impl Executor<'e, Database = Any>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Deletes messages sent before `sent_before` and those given up before
 /// `failed_before`.
 pub async fn delete_finished_before<'e>(

@@ -8,7 +8,11 @@ use app::{
 };
 use sqlx::{Any, Executor};
 
-use super::{parse_id, After};
+use super::{
+    listing::{self, Listed},
+    parse_id, After,
+};
+use crate::db::Database;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonRow {
@@ -134,13 +138,19 @@ pub async fn created_by<'e>(
     .await
 }
 
-/// A page in creation order (ties broken by id), optionally only people
-/// whose email or name starts with `prefix` (lower-cased by the caller).
-pub async fn page<'e>(
-    db: impl Executor<'e, Database = Any>,
-    prefix: Option<&str>,
+/// A page in creation order (ties broken by id) after `after`, optionally
+/// only people whose email or name contains `search` (lower-cased by the
+/// caller).
+pub async fn page(
+    db: &Database,
+    search: Option<&str>,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<PersonRow>, sqlx::Error> {
-    super::keyset_page(db, "people", COLUMNS, prefix, after, limit).await
+    let listed = Listed {
+        table: "people",
+        columns: COLUMNS,
+        search_table: "people_search",
+    };
+    listing::page(db, listed, search, after, limit).await
 }

@@ -3,7 +3,11 @@
 use app::api::values::{DisplayName, Email, Role, UserId};
 use sqlx::{Any, Executor};
 
-use super::After;
+use super::{
+    listing::{self, Listed},
+    After,
+};
+use crate::db::Database;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -318,14 +322,19 @@ pub async fn lock_admin_changes<'e>(
     Ok(())
 }
 
-/// A page of accounts in creation order (ties broken by id), optionally
-/// only those whose email or name starts with `prefix` (lower-cased by the
-/// caller), after `after`.
-pub async fn page<'e>(
-    db: impl Executor<'e, Database = Any>,
-    prefix: Option<&str>,
+/// A page of accounts in creation order (ties broken by id) after `after`,
+/// optionally only those whose email or name contains `search` (lower-cased
+/// by the caller).
+pub async fn page(
+    db: &Database,
+    search: Option<&str>,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<UserRow>, sqlx::Error> {
-    super::keyset_page(db, "users", COLUMNS, prefix, after, limit).await
+    let listed = Listed {
+        table: "users",
+        columns: COLUMNS,
+        search_table: "users_search",
+    };
+    listing::page(db, listed, search, after, limit).await
 }

@@ -53,6 +53,8 @@ pub const STRONG_PASSWORD: &str = "Plum-Quartz-Harbor-91";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://host:port` of the metrics listener, when `METRICS_ADDR` is set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub database: Database,
     pub database_url: String,
@@ -279,10 +281,14 @@ impl TestApp {
             .await
             .expect("the second instance starts");
         let address = format!("http://{}", application.local_addr());
+        let metrics_address = application
+            .metrics_addr()
+            .map(|addr| format!("http://{addr}"));
         let database = application.database().clone();
         tokio::spawn(application.run_until_stopped(std::future::pending()));
         TestApp {
             address,
+            metrics_address,
             client: self.client.clone(),
             database,
             database_url: self.database_url.clone(),
@@ -457,11 +463,15 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
         .await
         .expect("the application starts");
     let address = format!("http://{}", application.local_addr());
+    let metrics_address = application
+        .metrics_addr()
+        .map(|addr| format!("http://{addr}"));
     let database = application.database().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
 
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -60,7 +60,7 @@ pub struct QueryParam {
 pub const LIST_QUERY: &[QueryParam] = &[
     QueryParam {
         name: "q",
-        description: "Matches the start of the email address or the name, ignoring case.",
+        description: "Matches any part of the email address or the name, ignoring case.",
         integer_range: None,
     },
     QueryParam {

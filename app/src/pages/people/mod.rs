@@ -113,7 +113,7 @@ fn PeopleList() -> impl IntoView {
             <SearchBox
                 id="people-search"
                 label="Search people"
-                hint="The start of a name or an email address; the list follows as you type."
+                hint="Any part of a name or an email address; the list follows as you type."
                 position=position
             />
             <Announcement message=announcement/>

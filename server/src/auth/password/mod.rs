@@ -13,6 +13,8 @@ mod threads;
 
 use std::sync::Arc;
 
+use crate::metrics::Metrics;
+
 use self::{
     argon::{verify, Hasher},
     threads::HashThreads,
@@ -47,10 +49,11 @@ struct Inner {
 
 impl Passwords {
     /// `concurrency` bounds how many hashes run at once (one thread and one
-    /// block of memory each), `max_waiting` how many more may wait for one.
-    pub fn new(concurrency: usize, max_waiting: usize) -> anyhow::Result<Self> {
+    /// block of memory each), `max_waiting` how many more may wait for one;
+    /// `metrics` times the wait and counts refusals.
+    pub fn new(concurrency: usize, max_waiting: usize, metrics: Metrics) -> anyhow::Result<Self> {
         let hasher = Hasher::new()?;
-        let threads = HashThreads::start(concurrency, max_waiting)?;
+        let threads = HashThreads::start(concurrency, max_waiting, metrics)?;
         // Computed on a hashing thread, with its memory, like every hash.
         let dummy_hasher = hasher.clone();
         let dummy_hash = threads
@@ -135,7 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {
-        let passwords = Passwords::new(2, 4).unwrap();
+        let passwords = Passwords::new(2, 4, Metrics::disabled()).unwrap();
         let hash = passwords
             .hash("correct horse battery staple".into())
             .await
@@ -153,7 +156,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        let passwords = Passwords::new(1, 4).unwrap();
+        let passwords = Passwords::new(1, 4, Metrics::disabled()).unwrap();
         assert!(!passwords
             .verify("a password nobody has".into(), None)
             .await
@@ -162,7 +165,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_an_error_not_a_match() {
-        let passwords = Passwords::new(1, 4).unwrap();
+        let passwords = Passwords::new(1, 4, Metrics::disabled()).unwrap();
         assert!(passwords
             .verify("x".into(), Some("not a hash".into()))
             .await
@@ -171,7 +174,7 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_queue_work_is_refused_not_queued() {
-        let passwords = Passwords::new(1, 2).unwrap();
+        let passwords = Passwords::new(1, 2, Metrics::disabled()).unwrap();
         let attempts: Vec<_> = (0..12)
             .map(|_| {
                 let passwords = passwords.clone();

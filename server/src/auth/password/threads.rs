@@ -33,11 +33,13 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         mpsc, Arc, Mutex,
     },
+    time::Instant,
 };
 
 use anyhow::Context as _;
 
 use super::{argon::Memory, HashError};
+use crate::metrics::Metrics;
 
 /// Work for a hashing thread, with the thread's memory.
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
@@ -49,12 +51,14 @@ pub struct HashThreads {
     admitted: Arc<AtomicUsize>,
     /// How many may be: one running per thread, plus those allowed to wait.
     capacity: usize,
+    /// Times the wait for a thread and counts refusals.
+    metrics: Metrics,
 }
 
 impl HashThreads {
     /// Starts `count` threads; at most `max_waiting` jobs wait beyond one
     /// running on each.
-    pub fn start(count: usize, max_waiting: usize) -> anyhow::Result<Self> {
+    pub fn start(count: usize, max_waiting: usize, metrics: Metrics) -> anyhow::Result<Self> {
         let count = count.max(1);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -69,6 +73,7 @@ impl HashThreads {
             jobs,
             admitted: Arc::default(),
             capacity: count + max_waiting,
+            metrics,
         })
     }
 
@@ -82,10 +87,17 @@ impl HashThreads {
         F: FnOnce(&mut Memory) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let admission = Admission::take(&self.admitted, self.capacity)?;
+        let admission = Admission::take(&self.admitted, self.capacity).inspect_err(|_| {
+            self.metrics.password_hash_rejected();
+        })?;
         let (done, result) = tokio::sync::oneshot::channel();
+        let metrics = self.metrics.clone();
+        let queued_at = Instant::now();
         self.send(Box::new(move |memory: &mut Memory| {
-            let outcome = (!done.is_closed()).then(|| work(memory));
+            let outcome = (!done.is_closed()).then(|| {
+                metrics.password_hash_waited(queued_at.elapsed());
+                work(memory)
+            });
             // Given back before the answer, so that the caller's next job
             // finds the place free.
             drop(admission);
@@ -204,7 +216,7 @@ mod tests {
 
     #[tokio::test]
     async fn admits_one_running_and_the_waiting_then_refuses() {
-        let threads = Arc::new(HashThreads::start(1, 2).unwrap());
+        let threads = Arc::new(HashThreads::start(1, 2, Metrics::disabled()).unwrap());
         let release = occupy(&threads).await;
         let waiting: Vec<_> = (0..2)
             .map(|n| {
@@ -235,7 +247,7 @@ mod tests {
     /// when a waiting caller gave up, until every login was refused.
     #[tokio::test]
     async fn a_caller_that_gives_up_frees_its_place() {
-        let threads = Arc::new(HashThreads::start(1, 5).unwrap());
+        let threads = Arc::new(HashThreads::start(1, 5, Metrics::disabled()).unwrap());
         let release = occupy(&threads).await;
         let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..5 {
@@ -266,7 +278,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_threads_run_only_when_the_cpu_is_idle() {
-        let threads = HashThreads::start(1, 0).unwrap();
+        let threads = HashThreads::start(1, 0, Metrics::disabled()).unwrap();
         // SAFETY: reads the calling thread's policy.
         let policy = threads
             .run(|_| unsafe { libc::sched_getscheduler(0) })

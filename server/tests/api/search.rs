@@ -1,0 +1,334 @@
+//! Searching the lists by any part of an email address or a name, at a size
+//! where the substring indexes answer: thousands of filler rows, more than
+//! a search tests in list order before it turns to the index, with the rows
+//! to find placed among or after them. What a search finds must not depend
+//! on which way it was answered.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::{both_backends, helpers::*};
+
+both_backends!(
+    search_finds_any_part_literally_through_the_index,
+    search_pages_through_the_index_without_gaps_or_repeats,
+    people_search_follows_edits_and_deletes,
+    user_search_follows_renames,
+    short_and_common_searches_page_in_list_order,
+);
+
+/// More rows than a search tests in list order before it asks the index.
+const PAST_THE_WINDOW: i64 = 2_100;
+
+/// `count` filler rows, created at `start`, `start + 1`, …: "Someone 17",
+/// someone17@example.org. No letter k, no underscore, no quote.
+async fn fill(app: &TestApp, backend: Backend, table: &str, count: i64, start: i64) {
+    let digits = match backend {
+        Backend::Sqlite => "printf('%012d', i)",
+        Backend::Postgres => "lpad(CAST(i AS TEXT), 12, '0')",
+    };
+    let (columns, values) = match table {
+        "people" => ("id, name, email, version, created_at, updated_at", "1"),
+        _ => (
+            "id, name, email, password_hash, role, email_verified_at, created_at, updated_at",
+            "'x', 'user', 1",
+        ),
+    };
+    app.execute(&format!(
+        "WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         INSERT INTO {table} ({columns}) \
+         SELECT '00000000-0000-4000-8000-' || {digits}, 'Someone ' || i, \
+                'someone' || i || '@example.org', {values}, {start} + i, {start} + i FROM n",
+        last = count - 1,
+    ))
+    .await;
+}
+
+fn filler(i: i64) -> (String, String) {
+    (format!("Someone {i}"), format!("someone{i}@example.org"))
+}
+
+/// A person put straight into the table, with an id that sorts by `n`.
+async fn insert_person(app: &TestApp, n: u32, name: &str, email: &str, created_at: i64) {
+    app.execute(&format!(
+        "INSERT INTO people (id, name, email, version, created_at, updated_at) \
+         VALUES ('11111111-0000-4000-8000-{n:012}', '{}', '{email}', 1, {created_at}, {created_at})",
+        name.replace('\'', "''"),
+    ))
+    .await;
+}
+
+/// Every row a search finds, page after page of `limit`; none twice.
+async fn search_all(app: &TestApp, token: &str, list: &str, q: &str, limit: u32) -> Vec<Value> {
+    let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    let mut found = Vec::new();
+    let mut seen = HashSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/{list}?q={q}&limit={limit}");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let response = app.get_with_token(&path, token).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let page: Value = response.json().await.unwrap();
+        let rows = page[list].as_array().unwrap();
+        assert!(rows.len() <= limit as usize);
+        for row in rows {
+            assert!(
+                seen.insert(row["id"].as_str().unwrap().to_owned()),
+                "{q}: seen twice: {row}"
+            );
+            found.push(row.clone());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return found,
+        }
+    }
+}
+
+async fn names(app: &TestApp, token: &str, list: &str, q: &str, limit: u32) -> Vec<String> {
+    search_all(app, token, list, q, limit)
+        .await
+        .iter()
+        .map(|row| row["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn search_finds_any_part_literally_through_the_index(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.signed_in("finder").await;
+    fill(&app, backend, "people", PAST_THE_WINDOW, 1_000).await;
+    let needles = [
+        ("Annabelle Kowalczyk", "anna.k@example.com"),
+        ("Jürgen Straße", "juergen@example.com"),
+        ("Percent 50% Off", "percent@example.com"),
+        ("Under_Score", "under@example.com"),
+        ("Underxscore", "decoy@example.com"),
+        ("Back\\Slash", "back@example.com"),
+        ("O'Brien \"Quoted\"", "obrien@example.com"),
+        ("Mail Only", "hidden.treasure@example.net"),
+    ];
+    for (n, (name, email)) in (1..).zip(needles) {
+        insert_person(&app, n, name, email, 10_000 + i64::from(n)).await;
+    }
+    for (q, expected) in [
+        ("owalcz", vec!["Annabelle Kowalczyk"]),
+        ("KOWALCZYK", vec!["Annabelle Kowalczyk"]),
+        ("belle kow", vec!["Annabelle Kowalczyk"]),
+        ("treasure@exa", vec!["Mail Only"]),
+        ("EXAMPLE.NET", vec!["Mail Only"]),
+        ("JÜRGEN", vec!["Jürgen Straße"]),
+        ("straße", vec!["Jürgen Straße"]),
+        ("50%", vec!["Percent 50% Off"]),
+        ("% o", vec!["Percent 50% Off"]),
+        ("r_s", vec!["Under_Score"]),
+        ("k\\s", vec!["Back\\Slash"]),
+        ("o'b", vec!["O'Brien \"Quoted\""]),
+        ("\"quoted\"", vec!["O'Brien \"Quoted\""]),
+        ("n \"q", vec!["O'Brien \"Quoted\""]),
+        ("zzz-nowhere", vec![]),
+        ("someone99@example.com", vec![]),
+    ] {
+        assert_eq!(
+            names(&app, &user.access_token, "people", q, 20).await,
+            expected,
+            "{q}"
+        );
+    }
+}
+
+async fn search_pages_through_the_index_without_gaps_or_repeats(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("pager").await;
+    let start = 1_000;
+    for table in ["people", "users"] {
+        fill(&app, backend, table, 5 * PAST_THE_WINDOW, start).await;
+    }
+    // Five matches, each more than a window after the one before, and two
+    // created in the same second (ties are broken by id).
+    let at = |k: i64| start + PAST_THE_WINDOW * k + PAST_THE_WINDOW / 2;
+    let placed = [at(0), at(1), at(2), at(2), at(3)];
+    let mut expected = Vec::new();
+    for (n, created_at) in (1..).zip(placed) {
+        let name = format!("Needle Walczyk {n}");
+        insert_person(
+            &app,
+            n,
+            &name,
+            &format!("needle{n}@example.com"),
+            created_at,
+        )
+        .await;
+        app.execute(&format!(
+            "INSERT INTO users (id, email, password_hash, name, role, email_verified_at, created_at, updated_at) \
+             VALUES ('11111111-0000-4000-8000-{n:012}', 'needle{n}@example.com', 'x', '{name}', 'user', 1, \
+                     {created_at}, {created_at})"
+        ))
+        .await;
+        expected.push(name);
+    }
+    for list in ["people", "users"] {
+        for limit in [1, 2, 3] {
+            assert_eq!(
+                names(&app, &admin.access_token, list, "walczyk", limit).await,
+                expected,
+                "{list}, {limit} a page"
+            );
+        }
+        assert_eq!(
+            names(&app, &admin.access_token, list, "EDLE W", 2).await,
+            expected
+        );
+    }
+}
+
+async fn people_search_follows_edits_and_deletes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("editor").await;
+    fill(&app, backend, "people", PAST_THE_WINDOW, 1_000).await;
+    let mut ids = Vec::new();
+    for body in [
+        json!({"name": "Annabelle Kowalczyk", "email": "anna@example.com"}),
+        json!({"name": "Bruno Kowalczyk"}),
+    ] {
+        let response = app
+            .send_with_token(
+                Method::POST,
+                "/api/people",
+                &admin.access_token,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let person: Value = response.json().await.unwrap();
+        ids.push(person["id"].as_str().unwrap().to_owned());
+    }
+    let token = &admin.access_token;
+    // Created in the same second: in the order of their random ids.
+    let mut both = names(&app, token, "people", "walczy", 20).await;
+    both.sort();
+    assert_eq!(both, ["Annabelle Kowalczyk", "Bruno Kowalczyk"]);
+
+    let renamed = app
+        .client
+        .put(app.url(&format!("/api/people/{}", ids[0])))
+        .bearer_auth(token)
+        .header("if-match", "\"v1\"")
+        .json(&json!({"name": "Beatrix Quillfeather", "email": "beatrix@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(
+        names(&app, token, "people", "walczy", 20).await,
+        ["Bruno Kowalczyk"]
+    );
+    assert_eq!(names(&app, token, "people", "anna@", 20).await, [""; 0]);
+    for q in ["quillfeat", "trix q", "beatrix@example"] {
+        assert_eq!(
+            names(&app, token, "people", q, 20).await,
+            ["Beatrix Quillfeather"],
+            "{q}"
+        );
+    }
+
+    let deleted = app
+        .send_with_token(
+            Method::DELETE,
+            &format!("/api/people/{}", ids[0]),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(names(&app, token, "people", "quillfeat", 20).await, [""; 0]);
+    assert_eq!(
+        names(&app, token, "people", "walczy", 20).await,
+        ["Bruno Kowalczyk"]
+    );
+}
+
+async fn user_search_follows_renames(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("searcher").await;
+    // Named "Old Name", with the address oldname.…@example.com.
+    let user = app.signed_in("Old Name").await;
+    fill(&app, backend, "users", PAST_THE_WINDOW, 1_000).await;
+    let token = &admin.access_token;
+    assert_eq!(
+        names(&app, token, "users", "OLD NAME", 20).await,
+        ["Old Name"]
+    );
+
+    let response = app
+        .send_with_token(
+            Method::PATCH,
+            "/api/me",
+            &user.access_token,
+            Some(&json!({"name": "Zebulon Fairweather"})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    for q in ["fairweat", "ON FAIR"] {
+        assert_eq!(
+            names(&app, token, "users", q, 20).await,
+            ["Zebulon Fairweather"],
+            "{q}"
+        );
+    }
+    // Still found by the address, no longer by the old name.
+    let local = user.email.split('@').next().unwrap();
+    assert_eq!(
+        names(&app, token, "users", local, 20).await,
+        ["Zebulon Fairweather"]
+    );
+    assert_eq!(names(&app, token, "users", "old name", 20).await, [""; 0]);
+}
+
+async fn short_and_common_searches_page_in_list_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.signed_in("reader").await;
+    let count = PAST_THE_WINDOW;
+    fill(&app, backend, "people", count, 1_000).await;
+    // Among the fillers (the later ones share a second with a filler).
+    insert_person(
+        &app,
+        1,
+        "Annabelle Kowalczyk",
+        "anna.k@example.com",
+        1_000 + 10,
+    )
+    .await;
+    insert_person(&app, 2, "Kasia", "kasia@example.com", 1_000 + 1_500).await;
+    insert_person(&app, 3, "Kuba", "kuba@example.com", 1_000 + 2_099).await;
+    let token = &user.access_token;
+    let all = ["Annabelle Kowalczyk", "Kasia", "Kuba"];
+    for limit in [1, 2, 20] {
+        assert_eq!(names(&app, token, "people", "K", limit).await, all);
+    }
+    assert_eq!(names(&app, token, "people", "yk", 20).await, all[..1]);
+    assert_eq!(names(&app, token, "people", "ub", 20).await, all[2..]);
+    assert_eq!(names(&app, token, "people", "q", 20).await, [""; 0]);
+
+    // A term most rows contain, and one that thins out: every match in
+    // order, whichever way each page was found.
+    for q in ["someone", "one1", "e19", "@example.org"] {
+        let expected: Vec<String> = (0..count)
+            .map(filler)
+            .filter(|(name, email)| name.to_lowercase().contains(q) || email.contains(q))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(!expected.is_empty(), "{q}");
+        for limit in [13, 100] {
+            assert_eq!(
+                names(&app, token, "people", q, limit).await,
+                expected,
+                "{q}, {limit} a page"
+            );
+        }
+    }
+}
