@@ -84,6 +84,8 @@ impl Policy {
             Self::ForgotPassword => "forgot_password",
             Self::ResetPassword => "reset_password",
             Self::ChangePassword => "change_password",
+            Self::ChangeEmail => "change_email",
+            Self::EmailChangeLink => "email_change_link",
             Self::Refresh => "refresh",
         }
     }
