@@ -205,6 +205,7 @@ impl Sessions {
         let evicted = sessions::revoke_beyond(
             &mut *transaction,
             user_id,
+            session_id,
             self.lifetimes.max_per_user,
             EndReason::SessionLimit,
             now,

@@ -396,11 +396,14 @@ pub async fn list_live<'e>(
     .await
 }
 
-/// Revokes the user's live sessions beyond the `keep` most recently used;
-/// returns their ids. One statement: it counts and ends together.
+/// Revokes the user's live sessions beyond the `keep` most recently used,
+/// `newest` (the session just opened, which must never make room for
+/// itself) counted first; returns their ids. One statement: it counts and
+/// ends together.
 pub async fn revoke_beyond<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,
+    newest: SessionId,
     keep: i64,
     reason: EndReason,
     now: i64,
@@ -410,16 +413,18 @@ pub async fn revoke_beyond<'e>(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
          WHERE id IN (SELECT id FROM sessions \
                       WHERE user_id = $3 AND revoked_at IS NULL AND expires_at > $4 \
+                        AND id <> $5 \
                       ORDER BY last_seen_at DESC, created_at DESC, id DESC \
-                      LIMIT $5 OFFSET $6) \
+                      LIMIT $6 OFFSET $7) \
          RETURNING id",
     )
     .bind(now)
     .bind(reason.as_str())
     .bind(user_id.to_string())
     .bind(now)
+    .bind(newest.to_string())
     .bind(i64::MAX)
-    .bind(keep)
+    .bind(keep.saturating_sub(1).max(0))
     .fetch_all(db)
     .await?;
     ids.iter().map(|id| parse_id(id)).collect()
