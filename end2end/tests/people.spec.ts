@@ -194,11 +194,12 @@ test("an admin demotes another admin, who is signed out at their next action", a
 
   // The demoted admin's next action signs them out.
   await otherPage.getByLabel("Search users").fill("a");
-  await expect(otherPage).toHaveURL(/\/login\?next=\/admin\/users$/);
+  // Back to the list as it was, search included (kept in the address).
+  await expect(otherPage).toHaveURL(/\/login\?next=\/admin\/users%3Fq%3Da$/);
   await expect(mainNav(otherPage).getByRole("link", { name: "Sign in" })).toBeVisible();
   // Signed in again, they are a user: no admin link, the 403 page.
   await signIn(otherPage, other.email);
-  await expect(otherPage).toHaveURL(/\/admin\/users$/);
+  await expect(otherPage).toHaveURL(/\/admin\/users\?q=a$/);
   await expect(mainNav(otherPage).getByRole("link", { name: "Users" })).toHaveCount(0);
   await expect(otherPage.getByRole("alert").filter({ hasText: "This page is for admins" })).toBeVisible();
   await elsewhere.context.close();

@@ -54,10 +54,6 @@ function wrongCode(secret: string): string {
   }
 }
 
-// Known bug: on the login page's code step, "Use a recovery code instead"
-// does not switch the field (the click changes nothing), so a recovery code
-// cannot be typed there yet; the API path is covered in
-// server/tests/api/two_factor.rs. Re-enable with the fix.
 test("turn on an authenticator app, then sign in with a code and with a recovery code", async ({
   page,
   context,
@@ -133,7 +129,6 @@ test("turn on an authenticator app, then sign in with a code and with a recovery
   await expect(twoStep(page)).toContainText("9 recovery codes left.");
 });
 
-// Same known bug (the switch to a recovery code on the code step).
 test("a wrong code is refused on its field; out of tries, the sign-in starts over", async ({ page, request }) => {
   const user = await createVerifiedUser(request, "Mistyped");
   const { secret, app } = await enableAuthenticatorApp(request, user.email);

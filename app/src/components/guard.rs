@@ -24,11 +24,13 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
 
     Effect::new(move |_| {
         if auth.status.get() == AuthStatus::SignedOut {
-            let here = format!(
-                "{}{}",
-                location.pathname.get_untracked(),
-                location.search.get_untracked()
-            );
+            // The router's `search` comes without its `?`.
+            let search = location.search.get_untracked();
+            let here = if search.is_empty() {
+                location.pathname.get_untracked()
+            } else {
+                format!("{}?{search}", location.pathname.get_untracked())
+            };
             navigate(
                 &login_path_returning_to(&here),
                 NavigateOptions {
