@@ -187,11 +187,16 @@ fuzz() {
 
 # Logging out everywhere, or signing out a session the fuzzer found in the
 # device list (its own), revokes the access token that every other bearer
-# endpoint needs: those get a run of their own, last.
-session_enders='^/api/(auth/logout-all|me/sessions/\{id\})$'
-first=0 second=0
-echo "fuzz: every operation but those that end the session"
-fuzz --exclude-path-regex "$session_enders" || first=$?
+# endpoint needs: those get a run of their own, after the rest. Deleting the
+# account (its token is recent, so the step-up lets it through) ends
+# everything, so it runs alone, last. Operation ids, not paths: DELETE
+# /api/me shares its path with GET and PATCH.
+session_enders='^(LogoutAll|EndMySession)$'
+first=0 second=0 third=0
+echo "fuzz: every operation but those that end the session or the account"
+fuzz --exclude-operation-id-regex "^(LogoutAll|EndMySession|DeleteMe)$" || first=$?
 echo "fuzz: the operations that end the session"
-fuzz --include-path-regex "$session_enders" || second=$?
-exit $((first != 0 ? first : second))
+fuzz --include-operation-id-regex "$session_enders" || second=$?
+echo "fuzz: deleting the account"
+fuzz --include-operation-id DeleteMe || third=$?
+exit $((first != 0 ? first : second != 0 ? second : third))
