@@ -12,9 +12,9 @@ use crate::{
     pages::{
         not_found::NotFoundPage,
         on_demand::{
-            AccountRoute, AdminUsersRoute, DevMailboxRoute, ForgotPasswordRoute, HomeRoute,
-            LoginRoute, NewPersonRoute, PeopleRoute, PersonRoute, RegisterRoute,
-            ResetPasswordRoute, VerifyEmailRoute,
+            AccountRoute, AdminUsersRoute, ConfirmEmailRoute, DevMailboxRoute, ForgotPasswordRoute,
+            HomeRoute, LoginRoute, NewPersonRoute, PeopleRoute, PersonRoute, RegisterRoute,
+            ResetPasswordRoute, UndoEmailChangeRoute, VerifyEmailRoute,
         },
     },
     routes::Page,
@@ -83,6 +83,8 @@ pub fn App() -> impl IntoView {
                     <Route path=Page::VerifyEmail.route() view={Lazy::<VerifyEmailRoute>::new()}/>
                     <Route path=Page::ForgotPassword.route() view={Lazy::<ForgotPasswordRoute>::new()}/>
                     <Route path=Page::ResetPassword.route() view={Lazy::<ResetPasswordRoute>::new()}/>
+                    <Route path=Page::ConfirmEmail.route() view={Lazy::<ConfirmEmailRoute>::new()}/>
+                    <Route path=Page::UndoEmailChange.route() view={Lazy::<UndoEmailChangeRoute>::new()}/>
                     <Route path=Page::Account.route() view={Lazy::<AccountRoute>::new()}/>
                     <Route path=Page::People.route() view={Lazy::<PeopleRoute>::new()}/>
                     <Route path=Page::NewPerson.route2() view={Lazy::<NewPersonRoute>::new()}/>

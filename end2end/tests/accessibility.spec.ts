@@ -9,7 +9,17 @@ import { test, expect, createVerifiedUser, makeAdmin, PASSWORD, signIn, waitForH
 // The not-found page answers 404, which Chromium logs.
 test.use({ expectedConsoleErrors: [/status of 404/] });
 
-const SIGNED_OUT = ["/", "/login", "/register", "/forgot-password", "/reset-password?token=none", "/verify-email?token=none", "/no-such-page"];
+const SIGNED_OUT = [
+  "/",
+  "/login",
+  "/register",
+  "/forgot-password",
+  "/reset-password?token=none",
+  "/verify-email?token=none",
+  "/confirm-email?token=none",
+  "/undo-email-change?token=none",
+  "/no-such-page",
+];
 const SIGNED_IN = ["/", "/account", "/people", "/people/new", "/admin/users", "/dev/mailbox"];
 
 async function violations(page: Page, path: string): Promise<string[]> {

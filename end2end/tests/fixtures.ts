@@ -102,6 +102,16 @@ export async function resetLink(request: APIRequestContext, email: string): Prom
   return mailedLink(request, email, "/reset-password?token=");
 }
 
+/** The newest link mailed to `email` to confirm it as an account's new address. */
+export async function confirmEmailLink(request: APIRequestContext, email: string, except: string[] = []): Promise<string> {
+  return mailedLink(request, email, "/confirm-email?token=", except);
+}
+
+/** The newest link mailed to `email` to undo a change of the account's address away from it. */
+export async function undoEmailLink(request: APIRequestContext, email: string): Promise<string> {
+  return mailedLink(request, email, "/undo-email-change?token=");
+}
+
 /**
  * Registers and verifies an account through the API. Confirming a sign-up
  * signs the account in; that session is ended at once, so the account starts

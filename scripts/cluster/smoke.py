@@ -7,7 +7,9 @@ checks that the rotations landed alternately on both instances (nginx names
 the one that answered in X-Upstream), and reads /api/me. Then signs out
 everywhere and asks each instance directly, bypassing nginx, until both
 refuse the old access token: the instance that did not handle the sign-out
-learns of it through PostgreSQL LISTEN/NOTIFY.
+learns of it through PostgreSQL LISTEN/NOTIFY. Last, twice the per-IP login
+limit from one client, in parallel: the instances share their buckets in
+PostgreSQL, so together they allow the limit (±1), not twice it.
 
 Each instance's Prometheus metrics (its own METRICS_ADDR, never through
 nginx) are scraped before the sign-in and after the rotations: the
@@ -19,6 +21,7 @@ status 1). Standard library only.
 """
 
 import argparse
+import concurrent.futures
 import email
 import email.policy
 import http.client
@@ -41,6 +44,8 @@ MAIL_WAIT_SECS = 15
 # the wait so that a lost notification fails the test instead of waiting for
 # the 30-second reconciliation.
 REVOCATION_WAIT_SECS = 5
+# The instances' default RATE_LIMIT_LOGIN_PER_IP: 30 a minute.
+LOGIN_LIMIT = 30
 # One sample of the Prometheus text format: name{labels} value.
 METRIC_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$")
 METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -84,10 +89,13 @@ class Answer:
         return f"{self.status} {self.body[:300].decode(errors='replace')}"
 
 
-def call(base_url, method, path, body=None, token=None, cookie=None, origin=None):
+def call(base_url, method, path, body=None, token=None, cookie=None, origin=None,
+         forwarded_for=None):
     """One HTTP request on a connection of its own."""
     url = urllib.parse.urlsplit(base_url)
     headers = {"Accept": "application/json"}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
     if body is not None:
         headers["Content-Type"] = "application/json"
         body = json.dumps(body)
@@ -285,6 +293,34 @@ class Smoke:
             waited.append(f"{instance} after {(time.monotonic() - started) * 1000:.0f} ms")
         return "401 from " + ", ".join(waited)
 
+    def shared_login_limit(self):
+        """Twice the per-IP login limit from one client (an address of its
+        own, named in X-Forwarded-For, which nginx passes on and the
+        instances trust from it), in parallel, through nginx: the two
+        instances together allow the limit, as one would."""
+        client = f"198.51.100.{secrets.randbelow(200) + 20}"
+
+        def attempt(number):
+            return call(self.url, "POST", "/api/auth/login",
+                        {"email": f"limit-{number}-{secrets.token_hex(3)}@example.com",
+                         "password": "Not-The-Password-42"},
+                        forwarded_for=client)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(attempt, range(2 * LOGIN_LIMIT)))
+        refused = [answer for answer in answers if answer.status == 429]
+        allowed = [answer for answer in answers if answer.status != 429]
+        check(all(answer.status == 401 for answer in allowed),
+              f"expected 401 or 429, got {[answer.status for answer in answers]}")
+        check(abs(len(allowed) - LOGIN_LIMIT) <= 1,
+              f"{len(allowed)} of {2 * LOGIN_LIMIT} allowed, expected {LOGIN_LIMIT} (±1)")
+        check(all(answer.headers.get("Retry-After", "").isdigit() for answer in refused),
+              "a 429 without a Retry-After in seconds")
+        upstreams = {answer.upstream() for answer in answers}
+        check(len(upstreams) == 2, f"the attempts landed on {upstreams}, not on both instances")
+        return f"{len(allowed)} allowed, {len(refused)} refused with Retry-After, " \
+               f"over {' and '.join(sorted(upstreams))}"
+
     def refresh_refused(self):
         answer = call(self.url, "POST", "/api/auth/refresh", cookie=self.cookie, origin=self.origin)
         check(answer.status == 401, f"expected 401, got {answer}")
@@ -316,6 +352,8 @@ def main():
         ("sign out everywhere through nginx", smoke.logout_all),
         ("each instance, asked directly, refuses the old access token", smoke.token_refused_on_each_instance),
         ("the last refresh cookie is refused", smoke.refresh_refused),
+        ("twice the login limit through nginx: both instances together allow one limit",
+         smoke.shared_login_limit),
     ]
     started = time.monotonic()
     for title, run in steps:

@@ -36,6 +36,13 @@ pub struct PendingEmailChange {
     pub expires_at: String,
 }
 
+/// Whether a change of address waits for its confirmation link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmailChangeStatus {
+    pub pending: Option<PendingEmailChange>,
+}
+
 /// Everything the account holds about its owner, as a download. It holds
 /// no secret: no password hash, no token, no authenticator-app secret,
 /// no recovery code, and no hash of any of them.

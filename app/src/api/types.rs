@@ -215,12 +215,14 @@ pub enum SecurityEventKind {
     EmailChanged,
     /// A change of email address was undone from the old address.
     EmailChangeUndone,
+    /// A change of email address was cancelled before its link was opened.
+    EmailChangeCancelled,
     /// In an admin's activity: they deleted an account.
     AccountDeleted,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignInLocked,
@@ -238,6 +240,7 @@ impl SecurityEventKind {
         Self::EmailChangeRequested,
         Self::EmailChanged,
         Self::EmailChangeUndone,
+        Self::EmailChangeCancelled,
         Self::AccountDeleted,
     ];
 
@@ -261,6 +264,7 @@ impl SecurityEventKind {
             Self::EmailChangeRequested => "email_change_requested",
             Self::EmailChanged => "email_changed",
             Self::EmailChangeUndone => "email_change_undone",
+            Self::EmailChangeCancelled => "email_change_cancelled",
             Self::AccountDeleted => "account_deleted",
         }
     }
@@ -289,6 +293,7 @@ impl SecurityEventKind {
             Self::EmailChangeRequested => "Change of email address asked for",
             Self::EmailChanged => "Email address changed",
             Self::EmailChangeUndone => "Change of email address undone from the old address",
+            Self::EmailChangeCancelled => "Change of email address cancelled",
             Self::AccountDeleted => "Deleted an account",
         }
     }

@@ -7,7 +7,7 @@
 use super::{ApiClient, ClientError, EndReason};
 use crate::api::{
     endpoints,
-    lifecycle::{AccountExport, ChangeEmailRequest, EmailLinkRequest},
+    lifecycle::{AccountExport, ChangeEmailRequest, EmailChangeStatus, EmailLinkRequest},
     types::MessageResponse,
     values::UserId,
 };
@@ -21,6 +21,16 @@ impl ApiClient {
         request: &ChangeEmailRequest,
     ) -> Result<MessageResponse, ClientError> {
         self.call::<endpoints::ChangeEmail>((), request).await
+    }
+
+    /// The change of address waiting for its confirmation, if any.
+    pub async fn email_change(&self) -> Result<EmailChangeStatus, ClientError> {
+        self.call::<endpoints::GetEmailChange>((), &()).await
+    }
+
+    /// Cancels the change of address waiting for its confirmation.
+    pub async fn cancel_email_change(&self) -> Result<(), ClientError> {
+        self.call::<endpoints::CancelEmailChange>((), &()).await
     }
 
     /// Confirms the change with the token of the link mailed to the new

@@ -15,6 +15,7 @@ use crate::{
         LoginRequest, LoginResponse, SecondFactorRequest, TokenResponse, User, VerifyEmailRequest,
     },
     api_client::{ApiClient, ClientError},
+    routes::Page,
 };
 
 pub use next::{login_path_returning_to, safe_next};
@@ -47,6 +48,9 @@ pub struct Auth {
     pub status: RwSignal<AuthStatus>,
     /// Why the user was signed out without asking, for the login page.
     pub notice: RwSignal<Option<String>>,
+    /// Where a protected page sends the user once signed out, when not to
+    /// the login page (after deleting the account: home).
+    pub signed_out_to: RwSignal<Option<Page>>,
     /// Only in the browser, where the client lives on the page's one
     /// thread. The server never has one, and holds no slot for it: a
     /// thread-bound slot panicked when a streamed page ended on another
@@ -126,6 +130,25 @@ impl Auth {
         Ok(())
     }
 
+    /// Deletes the signed-in account; this tab and the others are signed
+    /// out, and the next page says why.
+    pub async fn delete_account(&self) -> Result<(), ClientError> {
+        let client = self.require_client()?;
+        // Set before the answer: the client signs out as it arrives.
+        self.signed_out_to.set(Some(Page::Home));
+        self.notice.set(Some(
+            "Your account and everything in it has been deleted.".into(),
+        ));
+        if let Err(error) = client.delete_account().await {
+            self.signed_out_to.set(None);
+            self.notice.set(None);
+            return Err(error);
+        }
+        self.status.set(AuthStatus::SignedOut);
+        self.tell_other_tabs(TabMessage::SignedOut);
+        Ok(())
+    }
+
     #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
     fn tell_other_tabs(&self, message: TabMessage) {
         #[cfg(target_arch = "wasm32")]
@@ -164,6 +187,7 @@ pub fn provide_auth() -> Auth {
     let auth = Auth {
         status: RwSignal::new(AuthStatus::Restoring),
         notice: RwSignal::new(None),
+        signed_out_to: RwSignal::new(None),
         #[cfg(target_arch = "wasm32")]
         client: StoredValue::new_local(None),
     };

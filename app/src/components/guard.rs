@@ -15,7 +15,8 @@ use crate::{
 /// Shows its children only to a signed-in user. While the session is being
 /// restored it shows a neutral placeholder (no flash of the login page, no
 /// flash of protected content); a signed-out visitor is sent to the login
-/// page, which brings them back here afterwards.
+/// page, which brings them back here afterwards (or, after signing out on
+/// purpose, where [`Auth::signed_out_to`](crate::auth::Auth) says).
 #[component]
 pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
@@ -24,6 +25,18 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
 
     Effect::new(move |_| {
         if auth.status.get() == AuthStatus::SignedOut {
+            // Signed out on purpose, to somewhere else than the login page.
+            if let Some(page) = auth.signed_out_to.get_untracked() {
+                auth.signed_out_to.set(None);
+                navigate(
+                    page.path(),
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+                return;
+            }
             // The router's `search` comes without its `?`.
             let search = location.search.get_untracked();
             let here = if search.is_empty() {

@@ -1,4 +1,6 @@
 pub mod activity;
+pub mod confirm;
+pub mod download;
 pub mod form;
 pub mod guard;
 pub mod layout;

@@ -1,15 +1,16 @@
 //! Admins only: the accounts, searched and paged, with their role and
 //! whether they may sign in, and a way back in for a user who lost the
 //! phone with their authenticator app (their two-step verification
-//! removed). Each change asks for a recent sign-in: the API client opens
-//! the re-authentication dialog when it is older.
+//! removed), and deleting an account (after a confirmation that names it).
+//! Each change asks for a recent sign-in: the API client opens the
+//! re-authentication dialog when it is older.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
 use crate::{
     api::{
-        endpoints::{ListUsers, RemoveUserTotp, UpdateUser},
+        endpoints::{DeleteUser, ListUsers, RemoveUserTotp, UpdateUser},
         types::{ListQuery, UpdateUserRequest, User},
         values::{Role, UserId},
         ProblemCode,
@@ -17,6 +18,7 @@ use crate::{
     auth::use_auth,
     components::{
         activity::{ActivityLog, Whose},
+        confirm::ConfirmAction,
         form::{Announcement, Tone},
         guard::{Forbidden, RequireAdmin, RequireAuth},
         layout::Loading,
@@ -55,6 +57,14 @@ fn UserAdmin() -> impl IntoView {
     let watched = RwSignal::new(None::<(UserId, String)>);
     let latest = RwSignal::new(0u64);
     let me = auth.user().map(|user| user.id);
+    // The account a deletion waits to be confirmed for.
+    let deleting = RwSignal::new(None::<User>);
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if !confirming.get() {
+            deleting.set(None);
+        }
+    });
 
     Effect::new(move |_| {
         let query = ListQuery {
@@ -163,6 +173,54 @@ fn UserAdmin() -> impl IntoView {
         });
     };
 
+    let delete = Callback::new(move |()| {
+        let Some(user) = deleting.get_untracked() else {
+            return;
+        };
+        let Some(client) = auth.client() else { return };
+        busy.set(Some(user.id));
+        announcement.set(None);
+        spawn_local(async move {
+            let outcome = client.call::<DeleteUser>(user.id, &()).await;
+            busy.set(None);
+            confirming.set(false);
+            let name = &user.name;
+            let message = match outcome {
+                Err(error) if error.code() == Some(ProblemCode::Forbidden) => {
+                    forbidden.set(true);
+                    return;
+                }
+                // Already gone is as good as deleted.
+                Err(error) if error.code() != Some(ProblemCode::NotFound) => {
+                    (Tone::Error, error.message())
+                }
+                _ => {
+                    users.update(|list| {
+                        if let Some(list) = list {
+                            list.retain(|row| row.id != user.id);
+                        }
+                    });
+                    if watched.with_untracked(
+                        |watched| matches!(watched, Some((id, _)) if *id == user.id),
+                    ) {
+                        watched.set(None);
+                    }
+                    (Tone::Success, format!("{name}'s account and everything in it is deleted; they were signed out everywhere."))
+                }
+            };
+            announcement.set(Some(message));
+        });
+    });
+    let question = Signal::derive(move || {
+        deleting.with(|user| match user {
+            Some(user) => format!(
+                "Delete the account of {} ({}) and everything in it?",
+                user.name, user.email
+            ),
+            None => String::new(),
+        })
+    });
+
     let row = move |user: User| {
         let info_id = format!("user-{}", user.id);
         let id = user.id;
@@ -184,6 +242,8 @@ fn UserAdmin() -> impl IntoView {
         let for_role = user.clone();
         let for_disable = user.clone();
         let for_totp = user.clone();
+        let for_delete = user.clone();
+        let is_me = Some(user.id) == me;
         let for_activity = (user.id, user.name.to_string());
         view! {
             <tr data-testid="user-row">
@@ -226,6 +286,21 @@ fn UserAdmin() -> impl IntoView {
                     >
                         "Remove two-step verification"
                     </button>
+                    {(!is_me).then(|| view! {
+                        <button
+                            type="button"
+                            class="button danger"
+                            aria-describedby=info_id.clone()
+                            aria-controls="delete-user"
+                            disabled=move || busy.get().is_some()
+                            on:click=move |_| {
+                                deleting.set(Some(for_delete.clone()));
+                                confirming.set(true);
+                            }
+                        >
+                            "Delete…"
+                        </button>
+                    })}
                     <button
                         type="button"
                         class="button secondary"
@@ -256,6 +331,18 @@ fn UserAdmin() -> impl IntoView {
                     position=position
                 />
                 <Announcement message=announcement/>
+                <div id="delete-user">
+                    <ConfirmAction
+                        id="confirm-delete-user"
+                        question=question
+                        detail="They are signed out everywhere at once, and their sessions, two-step verification, activity and waiting mail are erased. People they added to the directory stay, without their name. This cannot be undone."
+                        confirm_label="Yes, delete the account"
+                        pending_label="Deleting…"
+                        confirming=confirming
+                        pending=Signal::derive(move || busy.get().is_some())
+                        on_confirm=delete
+                    />
+                </div>
                 {move || match users.get() {
                     None => view! { <Loading label="Loading users…"/> }.into_any(),
                     Some(list) if list.is_empty() => view! {

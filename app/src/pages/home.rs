@@ -4,16 +4,24 @@ use leptos_router::components::A;
 
 use crate::{
     auth::{use_auth, AuthStatus},
+    components::form::{Announcement, Tone},
     routes::Page,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = use_auth();
+    // Why the visitor was signed out, such as a deleted account.
+    let notice = Signal::derive(move || {
+        (!matches!(auth.status.get(), AuthStatus::SignedIn(_)))
+            .then(|| auth.notice.get().map(|notice| (Tone::Info, notice)))
+            .flatten()
+    });
 
     view! {
         <Title text=""/>
         <section class="hero stack">
+            <Announcement message=notice/>
             {move || match auth.status.get() {
                 AuthStatus::SignedIn(user) => view! {
                     <h1 data-testid="greeting">"Welcome back, " {user.name.to_string()} "!"</h1>

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin_users;
 pub mod dev_mailbox;
+pub mod email_link;
 pub mod forgot_password;
 pub mod home;
 pub mod login;

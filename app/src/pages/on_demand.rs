@@ -15,6 +15,7 @@ use super::{
     account::AccountPage,
     admin_users::AdminUsersPage,
     dev_mailbox::DevMailboxPage,
+    email_link::{ConfirmEmailPage, UndoEmailChangePage},
     forgot_password::ForgotPasswordPage,
     home::HomePage,
     login::LoginPage,
@@ -177,5 +178,31 @@ impl LazyRoute for RegisterRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <RegisterPage/> }.into_any()
+    }
+}
+
+pub struct ConfirmEmailRoute;
+
+#[lazy_route]
+impl LazyRoute for ConfirmEmailRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ConfirmEmailPage/> }.into_any()
+    }
+}
+
+pub struct UndoEmailChangeRoute;
+
+#[lazy_route]
+impl LazyRoute for UndoEmailChangeRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <UndoEmailChangePage/> }.into_any()
     }
 }

@@ -43,7 +43,7 @@
 //!   quota: a change whose notice cannot be queued is not made (429).
 
 use app::{
-    api::values::{Email, SessionId},
+    api::values::{Email, SessionId, UserId},
     routes::Page,
 };
 
@@ -139,6 +139,30 @@ impl AccountLifecycle {
             .link_expiring_at(now + CONFIRM_TTL_SECS),
         };
         self.mailer.commit_with(transaction, &letter, now).await?;
+        Ok(())
+    }
+
+    /// Cancels the account's waiting change, if any: its link stops
+    /// working. Recorded only when there was one.
+    pub async fn cancel_email_change(
+        &self,
+        user_id: UserId,
+        device: &Device,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut transaction = self.db.pool().begin().await?;
+        if email_changes::delete_for_user(&mut *transaction, user_id).await? > 0 {
+            security_log::record_in(
+                &mut *transaction,
+                user_id,
+                EventKind::EmailChangeCancelled,
+                Some(device),
+                None,
+                now,
+            )
+            .await?;
+        }
+        transaction.commit().await?;
         Ok(())
     }
 

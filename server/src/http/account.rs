@@ -6,8 +6,11 @@
 //! flow answers.
 
 use app::api::{
-    endpoints::{ChangeEmail, ConfirmEmailChange, DeleteMe, ExportMe, UndoEmailChange},
-    lifecycle::{AccountExport, PendingEmailChange},
+    endpoints::{
+        CancelEmailChange, ChangeEmail, ConfirmEmailChange, DeleteMe, ExportMe, GetEmailChange,
+        UndoEmailChange,
+    },
+    lifecycle::{AccountExport, EmailChangeStatus, PendingEmailChange},
     types::MessageResponse,
     values::Email,
     FieldError, ProblemCode,
@@ -41,6 +44,8 @@ const EXPORTED_EVENTS: i64 = 10_000;
 pub fn router() -> ApiRouter {
     ApiRouter::new()
         .route::<ChangeEmail, _, _>(change_email)
+        .route::<GetEmailChange, _, _>(email_change)
+        .route::<CancelEmailChange, _, _>(cancel_email_change)
         .route::<ConfirmEmailChange, _, _>(confirm_email_change)
         .route::<UndoEmailChange, _, _>(undo_email_change)
         .route::<DeleteMe, _, _>(delete_me)
@@ -58,7 +63,8 @@ async fn change_email(
 ) -> Result<Reply<ChangeEmail>, ApiError> {
     context
         .limits
-        .check(Policy::ChangeEmail, ip, Some(&caller.user_id.to_string()))?;
+        .check(Policy::ChangeEmail, ip, Some(&caller.user_id.to_string()))
+        .await?;
     let email = Email::parse(&request.email)
         .map_err(|invalid| ApiError::Validation(vec![FieldError::new("email", invalid.0)]))?;
     let user = account(&context, &caller).await?;
@@ -72,12 +78,47 @@ async fn change_email(
     )))
 }
 
+async fn email_change(
+    State(context): State<ApiContext>,
+    caller: AuthUser,
+) -> Result<Reply<GetEmailChange>, ApiError> {
+    let pending =
+        email_changes::find_for_user(context.db.pool(), caller.user_id, unix_now()).await?;
+    Ok(Reply::new(EmailChangeStatus {
+        pending: pending.map(pending_view),
+    }))
+}
+
+/// Cancelling only takes a link away, so it needs no step-up: a borrowed
+/// browser can at worst stop a change the owner can ask for again.
+async fn cancel_email_change(
+    State(context): State<ApiContext>,
+    caller: AuthUser,
+    device: Device,
+) -> Result<Reply<CancelEmailChange>, ApiError> {
+    context
+        .lifecycle
+        .cancel_email_change(caller.user_id, &device, unix_now())
+        .await?;
+    Ok(Reply::empty())
+}
+
+fn pending_view(change: email_changes::EmailChangeRow) -> PendingEmailChange {
+    PendingEmailChange {
+        new_email: change.new_email,
+        expires_at: rfc3339(change.expires_at),
+    }
+}
+
 async fn confirm_email_change(
     State(context): State<ApiContext>,
     ClientIp(ip): ClientIp,
     Payload(request): Payload<ConfirmEmailChange>,
 ) -> Result<Reply<ConfirmEmailChange>, ApiError> {
-    context.limits.check(Policy::EmailChangeLink, ip, None)?;
+    context
+        .limits
+        .check(Policy::EmailChangeLink, ip, None)
+        .await?;
     let email = context
         .lifecycle
         .confirm_email_change(&request.token, unix_now())
@@ -93,7 +134,10 @@ async fn undo_email_change(
     ClientIp(ip): ClientIp,
     Payload(request): Payload<UndoEmailChange>,
 ) -> Result<Reply<UndoEmailChange>, ApiError> {
-    context.limits.check(Policy::EmailChangeLink, ip, None)?;
+    context
+        .limits
+        .check(Policy::EmailChangeLink, ip, None)
+        .await?;
     let email = context
         .lifecycle
         .undo_email_change(&request.token, unix_now())
@@ -158,10 +202,7 @@ async fn export(
     Ok(Reply::new(AccountExport {
         exported_at: rfc3339(now),
         profile: user_view(&user),
-        pending_email_change: pending.map(|change| PendingEmailChange {
-            new_email: change.new_email,
-            expires_at: rfc3339(change.expires_at),
-        }),
+        pending_email_change: pending.map(pending_view),
         sessions: sessions
             .iter()
             .map(|row| session_view(row, caller.session_id))

@@ -79,7 +79,10 @@ async fn check_password(
     request: <Login as Endpoint>::Request,
 ) -> Result<Reply<Login>, ApiError> {
     let (email, password) = validate_login(&request).map_err(ApiError::Validation)?;
-    context.limits.check(Policy::Login, ip, Some(&email))?;
+    context
+        .limits
+        .check(Policy::Login, ip, Some(&email))
+        .await?;
     let now = unix_now();
     // The browser's device cookie, if it signed in to this address before,
     // counts its failures apart from everyone else's.
@@ -162,7 +165,8 @@ async fn reauthenticate(
         })?;
     context
         .limits
-        .check(Policy::Login, ip, Some(user.email.as_str()))?;
+        .check(Policy::Login, ip, Some(user.email.as_str()))
+        .await?;
     if request.password.is_empty() {
         return Err(ApiError::Validation(vec![FieldError::new(
             "password",
@@ -244,6 +248,7 @@ async fn refresh(
     context
         .limits
         .check(Policy::Refresh, ip, None)
+        .await
         .map_err(|error| (jar.clone(), error))?;
     match rotate_refresh_token(&context, &jar).await {
         Ok((body, Some((token, remaining)))) => Ok(Reply::new(body).with_cookies(

@@ -241,7 +241,7 @@ async fn check_second_factor(
     jar: CookieJar,
     request: <LoginSecondFactor as Endpoint>::Request,
 ) -> Result<Reply<LoginSecondFactor>, ApiError> {
-    context.limits.check(Policy::Login, ip, None)?;
+    context.limits.check(Policy::Login, ip, None).await?;
     let invalid = || {
         ApiError::new(
             ProblemCode::InvalidChallenge,

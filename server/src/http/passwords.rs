@@ -52,7 +52,8 @@ async fn forgot_password(
 ) -> Result<Reply<ForgotPassword>, ApiError> {
     context
         .limits
-        .check(Policy::ForgotPassword, ip, Some(&request.email))?;
+        .check(Policy::ForgotPassword, ip, Some(&request.email))
+        .await?;
     if let Ok(email) = Email::parse(&request.email) {
         context.password_resets.request(email, unix_now());
     }
@@ -67,7 +68,10 @@ async fn reset_password(
     device: Device,
     Payload(request): Payload<ResetPassword>,
 ) -> Result<Reply<ResetPassword>, ApiError> {
-    context.limits.check(Policy::ResetPassword, ip, None)?;
+    context
+        .limits
+        .check(Policy::ResetPassword, ip, None)
+        .await?;
     let invalid = ApiError::invalid_link;
     let token_hash = tokens::presented_hash(&request.token).ok_or_else(invalid)?;
     let now = unix_now();
@@ -141,11 +145,14 @@ async fn change_password(
     device: Device,
     Payload(request): Payload<ChangePassword>,
 ) -> Result<Reply<ChangePassword>, ApiError> {
-    context.limits.check(
-        Policy::ChangePassword,
-        ip,
-        Some(&caller.user_id.to_string()),
-    )?;
+    context
+        .limits
+        .check(
+            Policy::ChangePassword,
+            ip,
+            Some(&caller.user_id.to_string()),
+        )
+        .await?;
     let user = users::find_by_id(context.db.pool(), caller.user_id)
         .await?
         .ok_or_else(|| {

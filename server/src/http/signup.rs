@@ -81,7 +81,8 @@ async fn register(
     let registration = validate_registration(&request).map_err(ApiError::Validation)?;
     context
         .limits
-        .check(Policy::Register, ip, Some(registration.email.as_str()))?;
+        .check(Policy::Register, ip, Some(registration.email.as_str()))
+        .await?;
     let weakness = context
         .passwords
         .weakness(
@@ -165,7 +166,7 @@ async fn verify_email(
     jar: CookieJar,
     Payload(request): Payload<VerifyEmail>,
 ) -> Result<Reply<VerifyEmail>, ApiError> {
-    context.limits.check(Policy::VerifyEmail, ip, None)?;
+    context.limits.check(Policy::VerifyEmail, ip, None).await?;
     let token_hash = tokens::presented_hash(&request.token).ok_or_else(ApiError::invalid_link)?;
     if request.password.is_empty() {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -253,7 +254,8 @@ async fn resend_verification(
 ) -> Result<Reply<ResendVerification>, ApiError> {
     context
         .limits
-        .check(Policy::ResendVerification, ip, Some(&request.email))?;
+        .check(Policy::ResendVerification, ip, Some(&request.email))
+        .await?;
     if let Ok(email) = Email::parse(&request.email) {
         let now = unix_now();
         let token = tokens::generate();

@@ -140,7 +140,7 @@ pub enum LimitScope {
 impl LimitScope {
     const ALL: [Self; 2] = [Self::Ip, Self::Target];
 
-    const fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
             Self::Ip => "ip",
             Self::Target => "target",

@@ -9,6 +9,7 @@ pub mod login_challenges;
 pub mod mail_outbox;
 pub mod pending_signups;
 pub mod people;
+pub mod rate_limit_buckets;
 pub mod recovery_codes;
 pub mod revoked_sessions;
 pub mod security_events;

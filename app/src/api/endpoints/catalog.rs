@@ -2,7 +2,7 @@
 
 use super::{first_doc_line, Credentials, Endpoint, EndpointInfo, Method, QueryParam, LIST_QUERY};
 use crate::api::{
-    lifecycle::{AccountExport, ChangeEmailRequest, EmailLinkRequest},
+    lifecycle::{AccountExport, ChangeEmailRequest, EmailChangeStatus, EmailLinkRequest},
     problem::ProblemCode,
     types::{
         ChangePasswordRequest, ConfirmTotpRequest, ForgotPasswordRequest, ListQuery, LoginRequest,
@@ -187,6 +187,26 @@ endpoints! {
         request: ChangeEmailRequest,
         response: 202 MessageResponse,
         problems: [ValidationFailed, RateLimited],
+    }
+
+    /// The change of email address waiting for its confirmation link, if any: the address it would move to and when the link stops working.
+    GetEmailChange {
+        Get "/api/me/email",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 200 EmailChangeStatus,
+        problems: [],
+    }
+
+    /// Cancels the change of email address waiting for its confirmation link: the link stops working. Answers the same when there is none.
+    CancelEmailChange {
+        Delete "/api/me/email",
+        params: (),
+        credentials: Bearer,
+        request: (),
+        response: 204 (),
+        problems: [],
     }
 
     /// Confirms a change of email address with the token of the link mailed to the new address. The session that asked keeps going, every other session ends, and the old address gets a link to undo the change (7 days).

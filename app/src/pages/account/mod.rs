@@ -1,9 +1,14 @@
 //! The account page: the profile, renaming, signing out; the security
-//! part (password, devices) is in `security`.
+//! part (password, devices) is in `security`, the email address in
+//! `email`, the download of the account's data in `your_data`, and its
+//! deletion in `danger_zone`.
 
+mod danger_zone;
+mod email;
 mod recovery_codes;
 mod security;
 mod two_factor;
+mod your_data;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
@@ -82,6 +87,7 @@ fn AccountDetails() -> impl IntoView {
                 }
                     .into_any(),
             }}
+            <email::EmailSettings/>
             <ChangePasswordForm sessions_changed=sessions_changed/>
             <two_factor::TwoFactorSettings sessions_changed=sessions_changed/>
             <SessionActions announcement=announcement sessions_changed=sessions_changed/>
@@ -90,6 +96,8 @@ fn AccountDetails() -> impl IntoView {
                 <p>"Sign-ins, failed attempts, password changes and sign-outs on your account. Something you don't recognise? Change your password and sign out everywhere."</p>
                 <ActivityLog whose=Whose::Mine labelled_by="activity-heading"/>
             </section>
+            <your_data::YourData/>
+            <danger_zone::DangerZone/>
         </div>
     }
 }

@@ -1,7 +1,7 @@
 //! One person's page: view, edit with the version that was read (a
 //! conflict is shown, never overwritten), delete for admins.
 
-use leptos::{html, prelude::*, task::spawn_local};
+use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
@@ -22,7 +22,7 @@ use crate::{
 };
 
 use super::form::{save_failure, PersonFields, PersonForm};
-use crate::components::time::LocalTime;
+use crate::components::{confirm::ConfirmAction, time::LocalTime};
 
 #[component]
 pub fn PersonPage() -> impl IntoView {
@@ -336,21 +336,16 @@ fn DeletePersonAction(
     let auth = use_auth();
     let confirming = RwSignal::new(false);
     let pending = RwSignal::new(false);
-    let confirm_button = NodeRef::<html::Button>::new();
-    let name =
-        move || person.with(|person| person.as_ref().map(|p| p.name.clone()).unwrap_or_default());
-
-    // The question takes the focus, so keyboard and screen reader users
-    // land on it.
-    Effect::new(move |_| {
-        if confirming.get() {
-            if let Some(button) = confirm_button.get() {
-                let _ = button.focus();
-            }
-        }
+    let question = Signal::derive(move || {
+        person.with(|person| {
+            format!(
+                "Delete {}?",
+                person.as_ref().map(|p| p.name.as_str()).unwrap_or_default()
+            )
+        })
     });
 
-    let delete = move |_| {
+    let delete = Callback::new(move |()| {
         let Some(current) = person.get_untracked() else {
             return;
         };
@@ -378,52 +373,23 @@ fn DeletePersonAction(
                 Err(error) => announcement.set(Some((Tone::Error, error.message()))),
             }
         });
-    };
+    });
 
     view! {
         <div class="card stack">
             <h2>"Delete"</h2>
-            <Show
-                when=move || confirming.get()
-                fallback=move || view! {
-                    <p>"Deleting removes this person from the directory for everyone."</p>
-                    <div class="actions">
-                        <button type="button" class="button danger" on:click=move |_| confirming.set(true)>
-                            "Delete person"
-                        </button>
-                    </div>
-                }
-            >
-                <div
-                    class="confirm stack"
-                    role="alertdialog"
-                    aria-labelledby="confirm-delete-question"
-                    aria-describedby="confirm-delete-detail"
-                >
-                    <p id="confirm-delete-question"><strong>{move || format!("Delete {}?", name())}</strong></p>
-                    <p id="confirm-delete-detail">"This cannot be undone."</p>
-                    <div class="actions">
-                        <button
-                            type="button"
-                            class="button danger"
-                            node_ref=confirm_button
-                            disabled=move || pending.get()
-                            aria-busy=move || pending.get().to_string()
-                            on:click=delete
-                        >
-                            {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
-                        </button>
-                        <button
-                            type="button"
-                            class="button secondary"
-                            disabled=move || pending.get()
-                            on:click=move |_| confirming.set(false)
-                        >
-                            "Cancel"
-                        </button>
-                    </div>
-                </div>
-            </Show>
+            <p>"Deleting removes this person from the directory for everyone."</p>
+            <ConfirmAction
+                id="confirm-delete"
+                ask_label="Delete person"
+                question=question
+                detail="This cannot be undone."
+                confirm_label="Yes, delete"
+                pending_label="Deleting…"
+                confirming=confirming
+                pending=pending
+                on_confirm=delete
+            />
         </div>
     }
     .into_any()

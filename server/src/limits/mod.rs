@@ -5,24 +5,44 @@
 //! registrations. The target is whatever the caller typed, whether or not an
 //! account has it, so a 429 never tells a known address from an unknown one.
 //!
-//! Buckets live in memory, per instance: they blunt floods cheaply. What
-//! must hold across instances and restarts (failed sign-ins per account) is
-//! counted in the database by [`crate::lockout`].
+//! Every instance keeps its buckets in memory: they blunt floods cheaply,
+//! before any database work. On PostgreSQL, where several instances serve
+//! one database behind a load balancer, each request that the memory lets
+//! through then spends a token of a bucket in the database too
+//! ([`shared`]), so that two instances allow what one would, not twice as
+//! much. On SQLite (one instance) memory is all there is. What must also
+//! hold across restarts (failed sign-ins per account) is counted for good
+//! by [`crate::lockout`].
+//!
+//! What an attacker may try, and what answers it:
+//! - Spread a burst over the instances (the load balancer's round robin
+//!   does it for free): the shared bucket counts them all, in one
+//!   conditional statement per bucket, so parallel requests on different
+//!   instances cannot both take its last token.
+//! - Wait for the moment a bucket refills and burst: the bucket refills one
+//!   token per interval (GCRA), never all at once.
+//! - Learn which addresses were typed from the database: a shared bucket is
+//!   named by a SHA-256 of its policy, scope and key.
+
+mod rate;
+mod shared;
 
 use std::{
     net::{IpAddr, Ipv6Addr},
-    num::NonZeroU32,
     sync::Arc,
     time::Duration,
 };
 
 use governor::{
     clock::{Clock as _, DefaultClock},
-    DefaultKeyedRateLimiter, Quota,
+    DefaultKeyedRateLimiter,
 };
 
+pub use rate::{LimitSettings, Rate};
+use shared::SharedBuckets;
+
 use crate::{
-    config::error::ConfigError,
+    db::{Backend, Database},
     error::ApiError,
     metrics::{LimitScope, Metrics},
 };
@@ -114,108 +134,6 @@ impl Policy {
     }
 }
 
-/// `count` requests per `per`, all of which may come at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub count: u32,
-    pub per: Duration,
-}
-
-impl Rate {
-    /// Reads `10/min`, `5/hour`, `3/30s`; `off` means no limit.
-    pub fn parse(value: &str) -> Result<Option<Self>, String> {
-        let value = value.trim();
-        if value.eq_ignore_ascii_case("off") {
-            return Ok(None);
-        }
-        let explain = || {
-            format!("expected `<count>/<period>` such as `10/min`, `5/hour` or `3/30s`, or `off`; got `{value}`")
-        };
-        let (count, period) = value.split_once('/').ok_or_else(explain)?;
-        let count: u32 = count.trim().parse().map_err(|_| explain())?;
-        if count == 0 {
-            return Err(explain());
-        }
-        let period = period.trim();
-        let split = period
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(period.len());
-        let (amount, unit) = period.split_at(split);
-        let amount: u64 = if amount.is_empty() {
-            1
-        } else {
-            amount.parse().map_err(|_| explain())?
-        };
-        let unit_secs = match unit {
-            "s" | "sec" | "second" => 1,
-            "m" | "min" | "minute" => 60,
-            "h" | "hour" => 3600,
-            "d" | "day" => 86_400,
-            _ => return Err(explain()),
-        };
-        let per = Duration::from_secs(amount.saturating_mul(unit_secs));
-        if per.is_zero() || per > Duration::from_secs(86_400) {
-            return Err(explain());
-        }
-        Ok(Some(Self { count, per }))
-    }
-
-    fn quota(self) -> Option<Quota> {
-        let count = NonZeroU32::new(self.count)?;
-        let period = self.per.checked_div(self.count)?;
-        Some(Quota::with_period(period)?.allow_burst(count))
-    }
-}
-
-/// The configured rates, per policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LimitSettings {
-    /// `RATE_LIMITS=off` turns every bucket off (benchmarks, load tests).
-    pub enabled: bool,
-    pub rates: Vec<(Policy, Option<Rate>, Option<Rate>)>,
-}
-
-impl LimitSettings {
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let enabled = match var("RATE_LIMITS").as_deref().map(str::trim) {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(_) => {
-                return Err(ConfigError::new(
-                    "RATE_LIMITS",
-                    "expected `on` (the default) or `off`",
-                ))
-            }
-        };
-        let mut rates = Vec::new();
-        for policy in Policy::ALL {
-            let (default_ip, default_target) = policy.defaults();
-            let read = |suffix: &'static str, default: Option<Rate>| {
-                let name = format!("RATE_LIMIT_{}_{suffix}", policy.variable_name());
-                match var(&name) {
-                    None => Ok(default),
-                    Some(value) => Rate::parse(&value).map_err(|reason| ConfigError {
-                        variable: leak(name),
-                        reason,
-                    }),
-                }
-            };
-            rates.push((
-                policy,
-                read("PER_IP", default_ip)?,
-                read("PER_TARGET", default_target)?,
-            ));
-        }
-        Ok(Self { enabled, rates })
-    }
-}
-
-/// Configuration errors name their variable with a `&'static str`; the few
-/// built names are made once at start-up.
-fn leak(name: String) -> &'static str {
-    Box::leak(name.into_boxed_str())
-}
-
 /// IPv6 clients are limited per /64: one subscriber usually holds a whole
 /// one, and would otherwise have 2^64 buckets.
 fn ip_key(ip: IpAddr) -> IpAddr {
@@ -242,14 +160,26 @@ fn ip_key(ip: IpAddr) -> IpAddr {
 
 struct Buckets {
     policy: Policy,
-    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    per_target: Option<DefaultKeyedRateLimiter<String>>,
+    per_ip: Option<(DefaultKeyedRateLimiter<IpAddr>, Rate)>,
+    per_target: Option<(DefaultKeyedRateLimiter<String>, Rate)>,
 }
 
-/// The buckets of this instance; cheap to clone.
+/// An in-memory bucket at `rate`, unless the rate is off.
+fn bucket<K: Clone + std::hash::Hash + Eq>(
+    rate: &Option<Rate>,
+) -> Option<(DefaultKeyedRateLimiter<K>, Rate)> {
+    rate.and_then(|rate| {
+        rate.quota()
+            .map(|quota| (DefaultKeyedRateLimiter::keyed(quota), rate))
+    })
+}
+
+/// The buckets of this instance, and the shared ones; cheap to clone.
 #[derive(Clone)]
 pub struct RateLimits {
     buckets: Option<Arc<Vec<Buckets>>>,
+    /// On PostgreSQL: the buckets every instance shares.
+    shared: Option<SharedBuckets>,
     /// Counts refusals per policy and bucket.
     metrics: Metrics,
 }
@@ -259,6 +189,7 @@ impl RateLimits {
         if !settings.enabled {
             return Self {
                 buckets: None,
+                shared: None,
                 metrics,
             };
         }
@@ -267,69 +198,117 @@ impl RateLimits {
             .iter()
             .map(|(policy, per_ip, per_target)| Buckets {
                 policy: *policy,
-                per_ip: per_ip
-                    .and_then(Rate::quota)
-                    .map(DefaultKeyedRateLimiter::keyed),
-                per_target: per_target
-                    .and_then(Rate::quota)
-                    .map(DefaultKeyedRateLimiter::keyed),
+                per_ip: bucket(per_ip),
+                per_target: bucket(per_target),
             })
             .collect();
         Self {
             buckets: Some(Arc::new(buckets)),
+            shared: None,
             metrics,
         }
     }
 
+    /// Shares the buckets with every instance on the same database, when
+    /// that is PostgreSQL (SQLite has one instance).
+    pub fn shared_in(mut self, db: &Database) -> Self {
+        if self.buckets.is_some() && db.backend() == Backend::Postgres {
+            self.shared = Some(SharedBuckets::new(db.clone()));
+        }
+        self
+    }
+
     /// Spends one request of `policy` for `ip` and, if given, `target`; a
     /// 429 `rate_limited` with `Retry-After` when either bucket is empty.
-    pub fn check(&self, policy: Policy, ip: IpAddr, target: Option<&str>) -> Result<(), ApiError> {
+    pub async fn check(
+        &self,
+        policy: Policy,
+        ip: IpAddr,
+        target: Option<&str>,
+    ) -> Result<(), ApiError> {
         let Some(buckets) = self.buckets.as_deref() else {
             return Ok(());
         };
         let Some(buckets) = buckets.iter().find(|buckets| buckets.policy == policy) else {
             return Ok(());
         };
+        let ip = ip_key(ip);
+        let target = target.map(|target| target.trim().to_lowercase());
         let clock = DefaultClock::default();
-        if let Some(limiter) = &buckets.per_ip {
-            if let Err(not_until) = limiter.check_key(&ip_key(ip)) {
-                self.metrics.rate_limited(policy, LimitScope::Ip);
-                return Err(ApiError::rate_limited(
+        if let Some((limiter, _)) = &buckets.per_ip {
+            if let Err(not_until) = limiter.check_key(&ip) {
+                return Err(self.refuse(
+                    policy,
+                    LimitScope::Ip,
                     not_until.wait_time_from(clock.now()),
                 ));
             }
         }
-        if let (Some(limiter), Some(target)) = (&buckets.per_target, target) {
-            let key = target.trim().to_lowercase();
-            if let Err(not_until) = limiter.check_key(&key) {
-                tracing::warn!(?policy, "rate limit reached for one target");
-                self.metrics.rate_limited(policy, LimitScope::Target);
-                return Err(ApiError::rate_limited(
+        if let (Some((limiter, _)), Some(target)) = (&buckets.per_target, &target) {
+            if let Err(not_until) = limiter.check_key(target) {
+                return Err(self.refuse(
+                    policy,
+                    LimitScope::Target,
                     not_until.wait_time_from(clock.now()),
                 ));
+            }
+        }
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        if let Some((_, rate)) = &buckets.per_ip {
+            if let Err(wait) = shared
+                .take(policy, LimitScope::Ip, &ip.to_string(), *rate)
+                .await?
+            {
+                return Err(self.refuse(policy, LimitScope::Ip, wait));
+            }
+        }
+        if let (Some((_, rate)), Some(target)) = (&buckets.per_target, &target) {
+            if let Err(wait) = shared
+                .take(policy, LimitScope::Target, target, *rate)
+                .await?
+            {
+                return Err(self.refuse(policy, LimitScope::Target, wait));
             }
         }
         Ok(())
     }
 
-    /// Forgets full buckets, so that memory follows the clients of the last
-    /// minutes rather than every client ever seen.
+    fn refuse(&self, policy: Policy, scope: LimitScope, wait: Duration) -> ApiError {
+        if scope == LimitScope::Target {
+            tracing::warn!(?policy, "rate limit reached for one target");
+        }
+        self.metrics.rate_limited(policy, scope);
+        ApiError::rate_limited(wait)
+    }
+
+    /// Forgets full buckets every minute, so that memory (and the shared
+    /// table) follows the clients of the last minutes rather than every
+    /// client ever seen. With several instances each does it; deleting a
+    /// full bucket is idempotent.
     pub fn spawn_maintenance(&self) {
         let Some(buckets) = self.buckets.clone() else {
             return;
         };
+        let shared = self.shared.clone();
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(60));
             loop {
                 interval.tick().await;
                 for bucket in buckets.iter() {
-                    if let Some(limiter) = &bucket.per_ip {
+                    if let Some((limiter, _)) = &bucket.per_ip {
                         limiter.retain_recent();
                         limiter.shrink_to_fit();
                     }
-                    if let Some(limiter) = &bucket.per_target {
+                    if let Some((limiter, _)) = &bucket.per_target {
                         limiter.retain_recent();
                         limiter.shrink_to_fit();
+                    }
+                }
+                if let Some(shared) = &shared {
+                    if let Err(error) = shared.forget_full().await {
+                        tracing::warn!(%error, "could not delete the full shared buckets; will retry");
                     }
                 }
             }
@@ -342,54 +321,15 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::config::error::ConfigError;
 
     fn settings(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
         let vars: HashMap<_, _> = vars.iter().copied().collect();
         LimitSettings::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
     }
 
-    #[test]
-    fn rates_read_as_written() {
-        let rate = |count, secs| {
-            Ok(Some(Rate {
-                count,
-                per: Duration::from_secs(secs),
-            }))
-        };
-        assert_eq!(Rate::parse("10/min"), rate(10, 60));
-        assert_eq!(Rate::parse(" 5 / hour "), rate(5, 3600));
-        assert_eq!(Rate::parse("3/30s"), rate(3, 30));
-        assert_eq!(Rate::parse("off"), Ok(None));
-        for bad in ["", "10", "0/min", "10/fortnight", "x/min", "10/0s", "5/2d"] {
-            assert!(Rate::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn every_policy_has_variables_and_bad_ones_are_named() {
-        let defaults = settings(&[]).unwrap();
-        assert!(defaults.enabled);
-        assert_eq!(defaults.rates.len(), Policy::ALL.len());
-        let changed = settings(&[("RATE_LIMIT_LOGIN_PER_TARGET", "2/min")]).unwrap();
-        assert!(changed.rates.contains(&(
-            Policy::Login,
-            Some(Rate {
-                count: 30,
-                per: Duration::from_secs(60)
-            }),
-            Some(Rate {
-                count: 2,
-                per: Duration::from_secs(60)
-            })
-        )));
-        let error = settings(&[("RATE_LIMIT_REFRESH_PER_IP", "lots")]).unwrap_err();
-        assert_eq!(error.variable, "RATE_LIMIT_REFRESH_PER_IP");
-        assert!(!settings(&[("RATE_LIMITS", "off")]).unwrap().enabled);
-        assert!(settings(&[("RATE_LIMITS", "maybe")]).is_err());
-    }
-
-    #[test]
-    fn buckets_refuse_past_their_burst_per_ip_and_per_target() {
+    #[tokio::test]
+    async fn buckets_refuse_past_their_burst_per_ip_and_per_target() {
         let limits = RateLimits::new(
             &settings(&[
                 ("RATE_LIMIT_LOGIN_PER_IP", "3/hour"),
@@ -400,21 +340,30 @@ mod tests {
         );
         let alice: IpAddr = "192.0.2.1".parse().unwrap();
         let bob: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(limits.check(Policy::Login, alice, Some("a@x.test")).is_ok());
+        assert!(limits
+            .check(Policy::Login, alice, Some("a@x.test"))
+            .await
+            .is_ok());
         assert!(limits
             .check(Policy::Login, alice, Some("A@x.test "))
+            .await
             .is_ok());
         let refused = limits
             .check(Policy::Login, bob, Some("a@x.test"))
+            .await
             .unwrap_err();
         assert_eq!(refused.code(), app::api::ProblemCode::RateLimited);
         // Alice's third request is her last this hour, whatever the target.
-        assert!(limits.check(Policy::Login, alice, Some("b@x.test")).is_ok());
+        assert!(limits
+            .check(Policy::Login, alice, Some("b@x.test"))
+            .await
+            .is_ok());
         assert!(limits
             .check(Policy::Login, alice, Some("c@x.test"))
+            .await
             .is_err());
         // Other endpoints keep buckets of their own.
-        assert!(limits.check(Policy::Register, alice, None).is_ok());
+        assert!(limits.check(Policy::Register, alice, None).await.is_ok());
     }
 
     #[test]
@@ -426,15 +375,18 @@ mod tests {
         assert_eq!(ip_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
-    #[test]
-    fn off_means_off() {
+    #[tokio::test]
+    async fn off_means_off() {
         let limits = RateLimits::new(
             &settings(&[("RATE_LIMITS", "off")]).unwrap(),
             Metrics::disabled(),
         );
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..1000 {
-            assert!(limits.check(Policy::Login, ip, Some("a@x.test")).is_ok());
+            assert!(limits
+                .check(Policy::Login, ip, Some("a@x.test"))
+                .await
+                .is_ok());
         }
     }
 }

@@ -1,0 +1,163 @@
+//! The configured rates: `RATE_LIMIT_{POLICY}_PER_IP` and `_PER_TARGET`,
+//! each `<count>/<period>` or `off`, and `RATE_LIMITS=off` for all.
+
+use std::{num::NonZeroU32, time::Duration};
+
+use governor::Quota;
+
+use super::Policy;
+use crate::config::error::ConfigError;
+
+/// `count` requests per `per`, all of which may come at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// Reads `10/min`, `5/hour`, `3/30s`; `off` means no limit.
+    pub fn parse(value: &str) -> Result<Option<Self>, String> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let explain = || {
+            format!("expected `<count>/<period>` such as `10/min`, `5/hour` or `3/30s`, or `off`; got `{value}`")
+        };
+        let (count, period) = value.split_once('/').ok_or_else(explain)?;
+        let count: u32 = count.trim().parse().map_err(|_| explain())?;
+        if count == 0 {
+            return Err(explain());
+        }
+        let period = period.trim();
+        let split = period
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(period.len());
+        let (amount, unit) = period.split_at(split);
+        let amount: u64 = if amount.is_empty() {
+            1
+        } else {
+            amount.parse().map_err(|_| explain())?
+        };
+        let unit_secs = match unit {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            "d" | "day" => 86_400,
+            _ => return Err(explain()),
+        };
+        let per = Duration::from_secs(amount.saturating_mul(unit_secs));
+        if per.is_zero() || per > Duration::from_secs(86_400) {
+            return Err(explain());
+        }
+        Ok(Some(Self { count, per }))
+    }
+
+    pub(super) fn quota(self) -> Option<Quota> {
+        let count = NonZeroU32::new(self.count)?;
+        let period = self.per.checked_div(self.count)?;
+        Some(Quota::with_period(period)?.allow_burst(count))
+    }
+}
+
+/// The configured rates, per policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// `RATE_LIMITS=off` turns every bucket off (benchmarks, load tests).
+    pub enabled: bool,
+    pub rates: Vec<(Policy, Option<Rate>, Option<Rate>)>,
+}
+
+impl LimitSettings {
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let enabled = match var("RATE_LIMITS").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "RATE_LIMITS",
+                    "expected `on` (the default) or `off`",
+                ))
+            }
+        };
+        let mut rates = Vec::new();
+        for policy in Policy::ALL {
+            let (default_ip, default_target) = policy.defaults();
+            let read = |suffix: &'static str, default: Option<Rate>| {
+                let name = format!("RATE_LIMIT_{}_{suffix}", policy.variable_name());
+                match var(&name) {
+                    None => Ok(default),
+                    Some(value) => Rate::parse(&value).map_err(|reason| ConfigError {
+                        variable: leak(name),
+                        reason,
+                    }),
+                }
+            };
+            rates.push((
+                policy,
+                read("PER_IP", default_ip)?,
+                read("PER_TARGET", default_target)?,
+            ));
+        }
+        Ok(Self { enabled, rates })
+    }
+}
+
+/// Configuration errors name their variable with a `&'static str`; the few
+/// built names are made once at start-up.
+fn leak(name: String) -> &'static str {
+    Box::leak(name.into_boxed_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
+        let vars: HashMap<_, _> = vars.iter().copied().collect();
+        LimitSettings::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
+    }
+
+    #[test]
+    fn rates_read_as_written() {
+        let rate = |count, secs| {
+            Ok(Some(Rate {
+                count,
+                per: Duration::from_secs(secs),
+            }))
+        };
+        assert_eq!(Rate::parse("10/min"), rate(10, 60));
+        assert_eq!(Rate::parse(" 5 / hour "), rate(5, 3600));
+        assert_eq!(Rate::parse("3/30s"), rate(3, 30));
+        assert_eq!(Rate::parse("off"), Ok(None));
+        for bad in ["", "10", "0/min", "10/fortnight", "x/min", "10/0s", "5/2d"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_policy_has_variables_and_bad_ones_are_named() {
+        let defaults = settings(&[]).unwrap();
+        assert!(defaults.enabled);
+        assert_eq!(defaults.rates.len(), Policy::ALL.len());
+        let changed = settings(&[("RATE_LIMIT_LOGIN_PER_TARGET", "2/min")]).unwrap();
+        assert!(changed.rates.contains(&(
+            Policy::Login,
+            Some(Rate {
+                count: 30,
+                per: Duration::from_secs(60)
+            }),
+            Some(Rate {
+                count: 2,
+                per: Duration::from_secs(60)
+            })
+        )));
+        let error = settings(&[("RATE_LIMIT_REFRESH_PER_IP", "lots")]).unwrap_err();
+        assert_eq!(error.variable, "RATE_LIMIT_REFRESH_PER_IP");
+        assert!(!settings(&[("RATE_LIMITS", "off")]).unwrap().enabled);
+        assert!(settings(&[("RATE_LIMITS", "maybe")]).is_err());
+    }
+}
