@@ -179,11 +179,15 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// The signed-in user's live sessions, the most recently used first.
+/// A page of the signed-in user's live sessions, the most recently used
+/// first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionList {
     pub sessions: Vec<SessionInfo>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// What happened to an account, as its activity log records it.

@@ -30,9 +30,10 @@ use serde::de::DeserializeOwned;
 use crate::api::{
     endpoints::{self, Credentials, Endpoint, PathParams},
     types::{
-        ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, LoginResponse, MessageResponse,
-        RegisterRequest, ResendVerificationRequest, ResetPasswordRequest, SecondFactorRequest,
-        SecurityEvent, SessionInfo, TokenResponse, UpdateProfileRequest, User, VerifyEmailRequest,
+        ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, LoginResponse,
+        MessageResponse, RegisterRequest, ResendVerificationRequest, ResetPasswordRequest,
+        SecondFactorRequest, SecurityEvent, SessionInfo, TokenResponse, UpdateProfileRequest, User,
+        VerifyEmailRequest,
     },
     values::{SessionId, UserId},
 };
@@ -274,8 +275,23 @@ impl ApiClient {
     }
 
     /// The user's live sessions, the most recently used first.
+    /// Pages through them all (the server caps how many an account has).
     pub async fn my_sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
-        Ok(self.call::<endpoints::MySessions>((), &()).await?.sessions)
+        let mut sessions = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = ListQuery {
+                q: None,
+                limit: Some(100),
+                cursor,
+            };
+            let page = self.call::<endpoints::MySessions>(query, &()).await?;
+            sessions.extend(page.sessions);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(sessions),
+            }
+        }
     }
 
     /// The user's recent account activity, newest first.

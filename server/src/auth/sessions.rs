@@ -46,7 +46,7 @@ use crate::{
     security_log::{self, EventKind},
     store::{
         revoked_sessions,
-        sessions::{self, EndReason, NewSession, Rotation, SessionRow},
+        sessions::{self, EndReason, LastUsed, NewSession, Rotation, SessionRow},
     },
 };
 
@@ -254,8 +254,22 @@ impl Sessions {
     }
 
     /// The user's live sessions, the most recently used first.
-    pub async fn list(&self, user_id: UserId, now: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
-        sessions::list_live(self.db.pool(), user_id, now, self.idle_since(now)).await
+    pub async fn list(
+        &self,
+        user_id: UserId,
+        now: i64,
+        after: Option<&LastUsed>,
+        limit: i64,
+    ) -> Result<Vec<SessionRow>, sqlx::Error> {
+        sessions::list_live(
+            self.db.pool(),
+            user_id,
+            now,
+            self.idle_since(now),
+            after,
+            limit,
+        )
+        .await
     }
 
     /// Sessions unused since before this instant have timed out.

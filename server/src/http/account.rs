@@ -195,7 +195,7 @@ async fn export(
     let pool = context.db.pool();
     let user = account(&context, &caller).await?;
     let pending = email_changes::find_for_user(pool, user.id, now).await?;
-    let sessions = context.sessions.list(user.id, now).await?;
+    let sessions = context.sessions.list(user.id, now, None, i64::MAX).await?;
     let second_factor = context.factors.status(user.id).await?;
     let events = security_events::recent(pool, user.id, EXPORTED_EVENTS).await?;
     let people = people::created_by(pool, user.id).await?;

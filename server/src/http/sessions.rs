@@ -4,21 +4,25 @@
 
 use app::api::{
     endpoints::{EndMySession, MySessions},
-    types::{SessionInfo, SessionList},
+    types::{ListQuery, SessionInfo, SessionList},
     values::SessionId,
-    ProblemCode,
+    FieldError, ProblemCode,
 };
 use axum::extract::State;
 
 use super::{
-    extract::{AuthUser, PathId},
+    extract::{AuthUser, PathId, QueryParams},
+    listing::Page,
     route::{ApiRouter, Reply},
     ApiContext,
 };
 use crate::{
     clock::{rfc3339, unix_now},
     error::ApiError,
-    store::sessions::SessionRow,
+    store::{
+        sessions::{LastUsed, SessionRow},
+        After,
+    },
 };
 
 pub fn router() -> ApiRouter {
@@ -27,16 +31,43 @@ pub fn router() -> ApiRouter {
         .route::<EndMySession, _, _>(end)
 }
 
+/// Most recently used first, a page at a time; the cursor is where the
+/// last page ended in that order (a session used while a client pages
+/// moves to the front, where a client that pages on does not see it again).
 async fn list(
     State(context): State<ApiContext>,
     caller: AuthUser,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Reply<MySessions>, ApiError> {
-    let rows = context.sessions.list(caller.user_id, unix_now()).await?;
+    let page = Page::read(&query)?;
+    if page.search.is_some() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "q",
+            "Sessions cannot be searched: leave q out.",
+        )]));
+    }
+    let after = page.after.as_ref().and_then(|after| {
+        Some(LastUsed {
+            last_seen_at: after.created_at,
+            id: after.id.parse().ok()?,
+        })
+    });
+    let mut rows = context
+        .sessions
+        .list(caller.user_id, unix_now(), after.as_ref(), page.fetch())
+        .await?;
+    let next_cursor = page.next_cursor(&mut rows, |row| After {
+        created_at: row.last_seen_at,
+        id: row.id.to_string(),
+    });
     let sessions = rows
         .iter()
         .map(|row| session_view(row, caller.session_id))
         .collect();
-    Ok(Reply::new(SessionList { sessions }))
+    Ok(Reply::new(SessionList {
+        sessions,
+        next_cursor,
+    }))
 }
 
 async fn end(

@@ -383,17 +383,32 @@ pub async fn list_live<'e>(
     user_id: UserId,
     now: i64,
     idle_since: i64,
+    after: Option<&LastUsed>,
+    limit: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, created_at, last_seen_at, user_agent, ip_address FROM sessions \
-         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3 \
-         ORDER BY last_seen_at DESC, created_at DESC",
-    )
-    .bind(user_id.to_string())
-    .bind(now)
-    .bind(idle_since)
-    .fetch_all(db)
-    .await
+    const LIVE: &str = "SELECT id, created_at, last_seen_at, user_agent, ip_address FROM sessions \
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3";
+    const ORDER: &str = "ORDER BY last_seen_at DESC, id DESC";
+    let sql = match after {
+        None => format!("{LIVE} {ORDER} LIMIT $4"),
+        Some(_) => format!("{LIVE} AND (last_seen_at, id) < ($4, $5) {ORDER} LIMIT $6"),
+    };
+    let mut query = sqlx::query_as(&sql)
+        .bind(user_id.to_string())
+        .bind(now)
+        .bind(idle_since);
+    if let Some(after) = after {
+        query = query.bind(after.last_seen_at).bind(after.id.to_string());
+    }
+    query.bind(limit).fetch_all(db).await
+}
+
+/// Where a page of sessions ended: they are listed by last use, newest
+/// first, ties by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUsed {
+    pub last_seen_at: i64,
+    pub id: SessionId,
 }
 
 /// Revokes the user's live sessions beyond the `keep` most recently used,

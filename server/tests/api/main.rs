@@ -29,6 +29,7 @@ mod refresh;
 mod registration;
 mod review_findings;
 mod search;
+mod session_pages;
 mod sessions;
 mod shared_limits;
 mod smtp_sink;

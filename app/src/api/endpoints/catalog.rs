@@ -1,6 +1,8 @@
 //! The catalog: every endpoint of the API, described once.
 
-use super::{first_doc_line, Credentials, Endpoint, EndpointInfo, Method, QueryParam, LIST_QUERY};
+use super::{
+    first_doc_line, Credentials, Endpoint, EndpointInfo, Method, QueryParam, LIST_QUERY, PAGE_QUERY,
+};
 use crate::api::{
     lifecycle::{AccountExport, ChangeEmailRequest, EmailChangeStatus, EmailLinkRequest},
     problem::ProblemCode,
@@ -313,11 +315,12 @@ endpoints! {
     /// Where the signed-in user is signed in: their live sessions.
     MySessions {
         Get "/api/me/sessions",
-        params: (),
+        params: ListQuery,
         credentials: Bearer,
         request: (),
         response: 200 SessionList,
-        problems: [],
+        problems: [ValidationFailed],
+        query: PAGE_QUERY,
     }
 
     /// The signed-in user's recent account activity, newest first.

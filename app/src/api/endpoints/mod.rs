@@ -12,7 +12,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::problem::ProblemCode;
 
 mod params;
-pub use params::{PathParams, QueryParam, LIST_QUERY};
+pub use params::{PathParams, QueryParam, LIST_QUERY, PAGE_QUERY};
 
 /// Where the JSON API lives; everything else is the web app.
 pub const API_PREFIX: &str = "/api";

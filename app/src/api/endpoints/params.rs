@@ -75,6 +75,20 @@ pub const LIST_QUERY: &[QueryParam] = &[
     },
 ];
 
+/// The query of a list that pages but is not searched (`q` is refused).
+pub const PAGE_QUERY: &[QueryParam] = &[
+    QueryParam {
+        name: "limit",
+        description: "How many to return: 1 to 100, 20 when absent.",
+        integer_range: Some((1, 100)),
+    },
+    QueryParam {
+        name: "cursor",
+        description: "The `next_cursor` of the previous page.",
+        integer_range: None,
+    },
+];
+
 /// Endpoints without path parameters.
 impl PathParams for () {
     fn fill(&self, pattern: &'static str) -> String {
