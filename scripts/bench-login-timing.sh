@@ -27,7 +27,7 @@ password="Plum-Quartz-Harbor-91"
 post() { curl -s -o /dev/null -w '%{time_total}\n' -H 'content-type: application/json' -d "$2" "http://$addr$1"; }
 post /api/auth/register "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Bench\"}" >/dev/null
 until link=$(curl -s "http://$addr/api/dev/mailbox" | grep -o 'verify-email?token=[A-Za-z0-9_-]*' | head -1) && [[ -n "$link" ]]; do sleep 0.1; done
-post /api/auth/verify-email "{\"token\":\"${link#*token=}\"}" >/dev/null
+post /api/auth/verify-email "{\"token\":\"${link#*token=}\",\"password\":\"$password\"}" >/dev/null
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 

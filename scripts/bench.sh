@@ -173,7 +173,7 @@ for message in json.load(sys.stdin)["messages"]:
                 sys.exit()
 ' "$email")"
   done
-  post /api/auth/verify-email "{\"token\":\"$token\"}" >/dev/null
+  post /api/auth/verify-email "{\"token\":\"$token\",\"password\":\"$password\"}" >/dev/null
 }
 login_body() { printf '{"email":"%s","password":"%s"}' "$1" "$password"; }
 # Logs $1 in, keeping the refresh cookie in the jar $2; prints the access token.

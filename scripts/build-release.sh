@@ -10,5 +10,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
+# Every panic location names its source file, and the module every page
+# loads holds a few hundred of them: without the registry's and the
+# checkout's absolute prefixes, `/root/.cargo/registry/src/index…/tachys-
+# 0.2.19/src/html/property.rs` is `tachys-0.2.19/src/html/property.rs`.
+# For the wasm target only (the server's own build is untouched).
+remap=""
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/ "$PWD/"; do
+  [[ -d "$dir" && "$dir" != *" "* ]] && remap+=" --remap-path-prefix=$dir="
+done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-}$remap"
+
 cargo leptos build --release --split
 scripts/precompress.sh target/site/pkg

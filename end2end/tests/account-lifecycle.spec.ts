@@ -157,9 +157,9 @@ test("deleting the account after its confirmation signs out to the home page, an
 });
 
 test("an admin deletes another account after a confirmation that names it", async ({ page, request }) => {
-  const admin = await createVerifiedUser(request, "Deleting Admin");
+  const admin = await createVerifiedUser(request, "Deleter");
   makeAdmin(admin.email);
-  const victim = await createVerifiedUser(request, "Removed User");
+  const victim = await createVerifiedUser(request, "Removable");
   await signIn(page, admin.email);
   await page.goto("/admin/users");
   await waitForHydration(page);
@@ -174,9 +174,9 @@ test("an admin deletes another account after a confirmation that names it", asyn
   await page.getByLabel("Search users").fill(victim.email);
   await row.getByRole("button", { name: "Delete…" }).click();
   const question = page.getByRole("alertdialog");
-  await expect(question).toContainText(`Delete the account of Removed User (${victim.email}) and everything in it?`);
+  await expect(question).toContainText(`Delete the account of Removable (${victim.email}) and everything in it?`);
   await question.getByRole("button", { name: "Yes, delete the account" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Removed User's account and everything in it is deleted" })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Removable's account and everything in it is deleted" })).toBeVisible();
   await expect(row).toHaveCount(0);
   expect(await signInStatus(request, victim.email)).toBe(401);
 });
