@@ -19,7 +19,14 @@ remap=""
 for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/ "$PWD/"; do
   [[ -d "$dir" && "$dir" != *" "* ]] && remap+=" --remap-path-prefix=$dir="
 done
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-}$remap"
+# And the linker keeps each constant in a data segment of its own: the split
+# (below) moves the data a page alone uses into that page's chunk, but it
+# works a segment at a time, and when a segment's parts, laid out again per
+# chunk, no longer fit where the segment was, the whole segment stays in the
+# main module. With the linker's one merged `.rodata` that meant every
+# page's text, all or nothing, on a margin of bytes; segment by segment,
+# only the few constants several chunks share stay behind.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-}$remap -C link-arg=--no-merge-data-segments"
 
 cargo leptos build --release --split
 scripts/precompress.sh target/site/pkg
