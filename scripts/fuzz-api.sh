@@ -168,7 +168,11 @@ access_token="$(post /api/auth/login "$(json email "$email" password "$password"
 
 # From the work directory too: schemathesis keeps caches (.hypothesis,
 # .schemathesis) in the working directory and would pick up a
-# schemathesis.toml from it or above.
+# schemathesis.toml from it or above. One worker: with two, the threads'
+# first descriptions of hypothesis strategies parse Python source at the
+# same time, and CPython 3.11's `ast.parse` is not safe for that (it fails
+# with "AST constructor recursion depth mismatch", reported as an error of
+# whichever operation was being tested).
 fuzz() {
   (
     cd "$work_dir"
@@ -178,7 +182,7 @@ fuzz() {
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
       --mode all \
       --max-examples "$max_examples" \
-      --workers 2 \
+      --workers 1 \
       --request-timeout 10 \
       --generation-database none \
       "$@"
