@@ -8,6 +8,7 @@ use app::api::values::{SessionId, UserId};
 use sqlx::{Any, Executor};
 
 use super::{Ending, Sessions};
+use crate::auth::tokens;
 use crate::{
     db::Backend,
     security_log::{self, EventKind},
