@@ -7,9 +7,11 @@
 //! through the UI's [`Reauthenticator`] (once for every request refused
 //! together), reauthenticates and replays each of them once (`step_up`).
 
+mod account;
 mod answer;
 mod error;
 mod lifecycle;
+mod second_factor;
 mod step_up;
 mod transport;
 
@@ -238,77 +240,6 @@ impl ApiClient {
         self.inner.forget(EndReason::SignedOut);
     }
 
-    pub async fn me(&self) -> Result<User, ClientError> {
-        let user = self.call::<endpoints::Me>((), &()).await?;
-        self.inner.notify(SessionEvent::UserChanged(user.clone()));
-        Ok(user)
-    }
-
-    pub async fn update_profile(
-        &self,
-        request: &UpdateProfileRequest,
-    ) -> Result<User, ClientError> {
-        let user = self.call::<endpoints::UpdateMe>((), request).await?;
-        self.inner.notify(SessionEvent::UserChanged(user.clone()));
-        Ok(user)
-    }
-
-    pub async fn forgot_password(
-        &self,
-        request: &ForgotPasswordRequest,
-    ) -> Result<MessageResponse, ClientError> {
-        self.call::<endpoints::ForgotPassword>((), request).await
-    }
-
-    pub async fn reset_password(
-        &self,
-        request: &ResetPasswordRequest,
-    ) -> Result<MessageResponse, ClientError> {
-        self.call::<endpoints::ResetPassword>((), request).await
-    }
-
-    pub async fn change_password(
-        &self,
-        request: &ChangePasswordRequest,
-    ) -> Result<(), ClientError> {
-        self.call::<endpoints::ChangePassword>((), request).await
-    }
-
-    /// The user's live sessions, the most recently used first.
-    /// Pages through them all (the server caps how many an account has).
-    pub async fn my_sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
-        let mut sessions = Vec::new();
-        let mut cursor = None;
-        loop {
-            let query = ListQuery {
-                q: None,
-                limit: Some(100),
-                cursor,
-            };
-            let page = self.call::<endpoints::MySessions>(query, &()).await?;
-            sessions.extend(page.sessions);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(sessions),
-            }
-        }
-    }
-
-    /// The user's recent account activity, newest first.
-    pub async fn my_activity(&self) -> Result<Vec<SecurityEvent>, ClientError> {
-        Ok(self.call::<endpoints::MyActivity>((), &()).await?.events)
-    }
-
-    /// Any account's recent activity (admins only).
-    pub async fn user_activity(&self, id: UserId) -> Result<Vec<SecurityEvent>, ClientError> {
-        Ok(self.call::<endpoints::UserActivity>(id, &()).await?.events)
-    }
-
-    /// Signs one of the user's sessions (another device) out.
-    pub async fn end_session(&self, id: SessionId) -> Result<(), ClientError> {
-        self.call::<endpoints::EndMySession>(id, &()).await
-    }
-
     /// JSON in and out; on a bearer endpoint the token attached, one
     /// renewal-and-replay when the answer says the token is what failed,
     /// and one step-up-and-replay when it says the user must prove again
@@ -481,40 +412,3 @@ impl Inner {
 
 #[cfg(test)]
 mod tests;
-
-use crate::api::types::{ConfirmTotpRequest, RecoveryCodes, SecondFactorStatus, TotpEnrollment};
-
-/// Two-step verification of the signed-in user. Every change needs a recent
-/// sign-in: when the server says so, the client asks the user to confirm
-/// who they are and replays the request (`step_up`).
-impl ApiClient {
-    /// Whether the authenticator app is on, and how many recovery codes are left.
-    pub async fn second_factor_status(&self) -> Result<SecondFactorStatus, ClientError> {
-        self.call::<endpoints::MySecondFactor>((), &()).await
-    }
-
-    /// A new secret for an authenticator app, waiting for its first code.
-    pub async fn start_totp(&self) -> Result<TotpEnrollment, ClientError> {
-        self.call::<endpoints::StartTotp>((), &()).await
-    }
-
-    /// Turns the app on with a code it shows; answers the recovery codes,
-    /// this once. The user's other sessions end.
-    pub async fn confirm_totp(
-        &self,
-        request: &ConfirmTotpRequest,
-    ) -> Result<RecoveryCodes, ClientError> {
-        self.call::<endpoints::ConfirmTotp>((), request).await
-    }
-
-    /// Turns the app off, with its recovery codes. The user's other sessions end.
-    pub async fn disable_totp(&self) -> Result<(), ClientError> {
-        self.call::<endpoints::DisableTotp>((), &()).await
-    }
-
-    /// New recovery codes, answered this once; the old ones stop working.
-    /// The user's other sessions end.
-    pub async fn replace_recovery_codes(&self) -> Result<RecoveryCodes, ClientError> {
-        self.call::<endpoints::ReplaceRecoveryCodes>((), &()).await
-    }
-}
