@@ -32,12 +32,9 @@ use serde::de::DeserializeOwned;
 use crate::api::{
     endpoints::{self, Credentials, Endpoint, PathParams},
     types::{
-        ChangePasswordRequest, ForgotPasswordRequest, ListQuery, LoginRequest, LoginResponse,
-        MessageResponse, RegisterRequest, ResendVerificationRequest, ResetPasswordRequest,
-        SecondFactorRequest, SecurityEvent, SessionInfo, TokenResponse, UpdateProfileRequest, User,
-        VerifyEmailRequest,
+        LoginRequest, LoginResponse, MessageResponse, RegisterRequest, ResendVerificationRequest,
+        SecondFactorRequest, TokenResponse, User, VerifyEmailRequest,
     },
-    values::{SessionId, UserId},
 };
 
 pub use crate::api::endpoints::Method;

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::{answer::is_invalid_token_challenge, *};
 use crate::api::{
     endpoints::{Login, Logout, Reauthenticate, Refresh},
-    types::{DisplayName, Email, ReauthenticateRequest, Role, UserId},
+    types::{DisplayName, Email, ReauthenticateRequest, Role, UpdateProfileRequest, UserId},
     FieldError, Problem, ProblemCode,
 };
 

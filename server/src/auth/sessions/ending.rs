@@ -228,7 +228,7 @@ async fn notify<'e>(
     session_id: SessionId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(super::revocation::CHANNEL)
+        .bind(crate::auth::revocation::CHANNEL)
         .bind(session_id.to_string())
         .execute(db)
         .await?;

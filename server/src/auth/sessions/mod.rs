@@ -37,17 +37,13 @@
 //!   simultaneous sign-in until its next one.
 
 use app::api::values::{SessionId, UserId};
-use sqlx::{Any, Executor};
 
 use super::{jwt::Authentication, revocation::RevokedSessions, tokens};
 use crate::{
-    db::{Backend, Database},
+    db::Database,
     metrics::Metrics,
     security_log::{self, EventKind},
-    store::{
-        revoked_sessions,
-        sessions::{self, EndReason, LastUsed, NewSession, Rotation, SessionRow},
-    },
+    store::sessions::{self, EndReason, LastUsed, NewSession, Rotation, SessionRow},
 };
 
 mod ending;
@@ -373,7 +369,6 @@ impl Sessions {
             user_id,
         }
     }
-
 }
 
 fn cookie_life(remember: bool, remaining_secs: i64) -> CookieLife {
