@@ -141,6 +141,12 @@ impl ApiError {
         }
     }
 
+    /// The change would leave no enabled admin; `detail` says what to do
+    /// instead.
+    pub fn last_admin(detail: &'static str) -> Self {
+        Self::new(ProblemCode::LastAdmin, detail)
+    }
+
     /// An emailed link that is unknown, used or expired (never which).
     pub fn invalid_link() -> Self {
         Self::new(

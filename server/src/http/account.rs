@@ -175,15 +175,11 @@ async fn delete_me(
     {
         Ok(_) => Ok(Reply::empty()),
         Err(DeleteRefused::NotFound) => Err(gone()),
-        Err(DeleteRefused::LastAdmin) => Err(last_admin(
+        Err(DeleteRefused::LastAdmin) => Err(ApiError::last_admin(
             "You are the last admin. Make someone else an admin before deleting your account.",
         )),
         Err(DeleteRefused::Database(error)) => Err(error.into()),
     }
-}
-
-pub(super) fn last_admin(detail: &'static str) -> ApiError {
-    ApiError::new(ProblemCode::LastAdmin, detail)
 }
 
 /// Read after read, not one snapshot: each part is as it was when read.

@@ -12,7 +12,6 @@ use app::api::{
 use axum::extract::State;
 
 use super::{
-    account::last_admin,
     extract::{Admin, AuthUser, Device, PathId, QueryParams, RecentAdmin},
     listing::Page,
     route::{ApiRouter, Payload, Reply},
@@ -139,8 +138,7 @@ async fn update_user(
             Ok(Reply::new(user_view(&user)))
         }
         Err(ChangeRefused::NotFound) => Err(ApiError::not_found()),
-        Err(ChangeRefused::LastAdmin) => Err(ApiError::new(
-            ProblemCode::LastAdmin,
+        Err(ChangeRefused::LastAdmin) => Err(ApiError::last_admin(
             "This would leave no enabled admin. Make someone else an admin first.",
         )),
         Err(ChangeRefused::Database(error)) => Err(error.into()),
@@ -173,7 +171,7 @@ async fn delete_user(
             Ok(Reply::empty())
         }
         Err(DeleteRefused::NotFound) => Err(ApiError::not_found()),
-        Err(DeleteRefused::LastAdmin) => Err(last_admin(
+        Err(DeleteRefused::LastAdmin) => Err(ApiError::last_admin(
             "This is the last enabled admin. Make someone else an admin first.",
         )),
         Err(DeleteRefused::Database(error)) => Err(error.into()),
