@@ -24,6 +24,7 @@
 //! - Learn which addresses were typed from the database: a shared bucket is
 //!   named by a SHA-256 of its policy, scope and key.
 
+pub mod policy;
 mod rate;
 mod shared;
 
@@ -38,6 +39,7 @@ use governor::{
     DefaultKeyedRateLimiter,
 };
 
+pub use policy::Policy;
 pub use rate::{LimitSettings, Rate};
 use shared::SharedBuckets;
 
@@ -46,93 +48,6 @@ use crate::{
     error::ApiError,
     metrics::{LimitScope, Metrics},
 };
-
-/// The endpoints that are limited, each with buckets of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
-    Login,
-    Register,
-    ResendVerification,
-    VerifyEmail,
-    ForgotPassword,
-    ResetPassword,
-    ChangePassword,
-    /// Asking to move an account to another address (mails that address).
-    ChangeEmail,
-    /// The two links of a change of address: confirm and undo.
-    EmailChangeLink,
-    Refresh,
-}
-
-impl Policy {
-    pub const ALL: [Policy; 10] = [
-        Self::Login,
-        Self::Register,
-        Self::ResendVerification,
-        Self::VerifyEmail,
-        Self::ForgotPassword,
-        Self::ResetPassword,
-        Self::ChangePassword,
-        Self::ChangeEmail,
-        Self::EmailChangeLink,
-        Self::Refresh,
-    ];
-
-    /// The middle of the variable names: `RATE_LIMIT_{name}_PER_IP`.
-    pub const fn variable_name(self) -> &'static str {
-        match self {
-            Self::Login => "LOGIN",
-            Self::Register => "REGISTER",
-            Self::ResendVerification => "RESEND_VERIFICATION",
-            Self::VerifyEmail => "VERIFY_EMAIL",
-            Self::ForgotPassword => "FORGOT_PASSWORD",
-            Self::ResetPassword => "RESET_PASSWORD",
-            Self::ChangePassword => "CHANGE_PASSWORD",
-            Self::ChangeEmail => "CHANGE_EMAIL",
-            Self::EmailChangeLink => "EMAIL_CHANGE_LINK",
-            Self::Refresh => "REFRESH",
-        }
-    }
-
-    /// Its name in metrics: `rate_limit_refusals_total{policy="login"}`.
-    pub const fn label(self) -> &'static str {
-        match self {
-            Self::Login => "login",
-            Self::Register => "register",
-            Self::ResendVerification => "resend_verification",
-            Self::VerifyEmail => "verify_email",
-            Self::ForgotPassword => "forgot_password",
-            Self::ResetPassword => "reset_password",
-            Self::ChangePassword => "change_password",
-            Self::ChangeEmail => "change_email",
-            Self::EmailChangeLink => "email_change_link",
-            Self::Refresh => "refresh",
-        }
-    }
-
-    /// The defaults: (per client IP, per target). A person never meets
-    /// them; a script does at once.
-    fn defaults(self) -> (Option<Rate>, Option<Rate>) {
-        const MINUTE: Duration = Duration::from_secs(60);
-        const HOUR: Duration = Duration::from_secs(3600);
-        let rate = |count, per| Some(Rate { count, per });
-        match self {
-            // Failed sign-ins per account are also counted for good by the
-            // lockout; these buckets stop the flood before any hashing.
-            Self::Login => (rate(30, MINUTE), rate(10, MINUTE)),
-            Self::Register | Self::ResendVerification | Self::ForgotPassword => {
-                (rate(20, HOUR), rate(5, HOUR))
-            }
-            // Links carry 256 random bits: nothing to guess per target.
-            Self::VerifyEmail | Self::ResetPassword | Self::EmailChangeLink => {
-                (rate(60, HOUR), None)
-            }
-            Self::ChangePassword | Self::ChangeEmail => (rate(30, HOUR), rate(10, HOUR)),
-            // Every open tab renews about once per access-token lifetime.
-            Self::Refresh => (rate(120, MINUTE), None),
-        }
-    }
-}
 
 /// IPv6 clients are limited per /64: one subscriber usually holds a whole
 /// one, and would otherwise have 2^64 buckets.

@@ -5,7 +5,7 @@ use std::{num::NonZeroU32, time::Duration};
 
 use governor::Quota;
 
-use super::Policy;
+use super::policy::Policy;
 use crate::config::error::ConfigError;
 
 /// `count` requests per `per`, all of which may come at once.
@@ -108,6 +108,31 @@ impl LimitSettings {
 /// built names are made once at start-up.
 fn leak(name: String) -> &'static str {
     Box::leak(name.into_boxed_str())
+}
+
+impl Policy {
+    /// The defaults: (per client IP, per target). A person never meets
+    /// them; a script does at once.
+    pub(super) fn defaults(self) -> (Option<Rate>, Option<Rate>) {
+        const MINUTE: Duration = Duration::from_secs(60);
+        const HOUR: Duration = Duration::from_secs(3600);
+        let rate = |count, per| Some(Rate { count, per });
+        match self {
+            // Failed sign-ins per account are also counted for good by the
+            // lockout; these buckets stop the flood before any hashing.
+            Self::Login => (rate(30, MINUTE), rate(10, MINUTE)),
+            Self::Register | Self::ResendVerification | Self::ForgotPassword => {
+                (rate(20, HOUR), rate(5, HOUR))
+            }
+            // Links carry 256 random bits: nothing to guess per target.
+            Self::VerifyEmail | Self::ResetPassword | Self::EmailChangeLink => {
+                (rate(60, HOUR), None)
+            }
+            Self::ChangePassword | Self::ChangeEmail => (rate(30, HOUR), rate(10, HOUR)),
+            // Every open tab renews about once per access-token lifetime.
+            Self::Refresh => (rate(120, MINUTE), None),
+        }
+    }
 }
 
 #[cfg(test)]
