@@ -139,12 +139,12 @@ impl Auth {
         self.notice.set(Some(
             "Your account and everything in it has been deleted.".into(),
         ));
+        // The client's end of the session signs this tab out.
         if let Err(error) = client.delete_account().await {
             self.signed_out_to.set(None);
             self.notice.set(None);
             return Err(error);
         }
-        self.status.set(AuthStatus::SignedOut);
         self.tell_other_tabs(TabMessage::SignedOut);
         Ok(())
     }

@@ -57,14 +57,10 @@ fn UserAdmin() -> impl IntoView {
     let watched = RwSignal::new(None::<(UserId, String)>);
     let latest = RwSignal::new(0u64);
     let me = auth.user().map(|user| user.id);
-    // The account a deletion waits to be confirmed for.
+    // The account the last "Delete…" named; the question shows while
+    // `confirming`.
     let deleting = RwSignal::new(None::<User>);
     let confirming = RwSignal::new(false);
-    Effect::new(move |_| {
-        if !confirming.get() {
-            deleting.set(None);
-        }
-    });
 
     Effect::new(move |_| {
         let query = ListQuery {

@@ -5,7 +5,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 
 use crate::{
     api::{lifecycle::EmailLinkRequest, ProblemCode},
@@ -72,12 +72,7 @@ enum Outcome {
 #[component]
 fn EmailLinkPage(link: Link) -> impl IntoView {
     let auth = use_auth();
-    let query = use_query_map();
-    let token = Memo::new(move |_| {
-        query
-            .with(|query| query.get("token"))
-            .filter(|token| !token.trim().is_empty())
-    });
+    let token = super::use_link_token();
     let outcome = RwSignal::new(None::<Outcome>);
     let pending = RwSignal::new(false);
     let announcement = RwSignal::new(None::<(Tone, String)>);

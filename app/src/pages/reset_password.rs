@@ -1,6 +1,6 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 
 use crate::{
     api::{types::ResetPasswordRequest, ProblemCode},
@@ -24,12 +24,7 @@ enum Reset {
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let auth = use_auth();
-    let query = use_query_map();
-    let token = Memo::new(move |_| {
-        query
-            .with(|query| query.get("token"))
-            .filter(|token| !token.trim().is_empty())
-    });
+    let token = super::use_link_token();
     let outcome = RwSignal::new(None::<Reset>);
 
     let password = Field::new();

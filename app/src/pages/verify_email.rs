@@ -1,10 +1,6 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-    NavigateOptions,
-};
+use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
     api::{
@@ -29,13 +25,8 @@ use crate::{
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let auth = use_auth();
-    let query = use_query_map();
     let navigate = use_navigate();
-    let token = Memo::new(move |_| {
-        query
-            .with(|query| query.get("token"))
-            .filter(|token| !token.trim().is_empty())
-    });
+    let token = super::use_link_token();
     // Why the link cannot be used (incomplete, or refused by the server).
     let link_failure = RwSignal::new(None::<String>);
     // The account this page has just confirmed and signed in.

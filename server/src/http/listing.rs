@@ -83,16 +83,16 @@ impl Page {
 
 /// Opaque to clients: where the last page ended.
 pub fn encode_cursor(after: &After) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{}", after.created_at, after.id))
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", after.at, after.id))
 }
 
 fn decode_cursor(cursor: &str) -> Option<After> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let (created_at, id) = text.split_once(':')?;
+    let (at, id) = text.split_once(':')?;
     let id = uuid::Uuid::try_parse(id).ok()?;
     Some(After {
-        created_at: created_at.parse().ok()?,
+        at: at.parse().ok()?,
         id: id.hyphenated().to_string(),
     })
 }
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_forgeries() {
         let after = After {
-            created_at: 1_795_000_000,
+            at: 1_795_000_000,
             id: uuid::Uuid::from_u128(9).to_string(),
         };
         assert_eq!(decode_cursor(&encode_cursor(&after)), Some(after));

@@ -19,10 +19,7 @@ use super::{
 use crate::{
     clock::{rfc3339, unix_now},
     error::ApiError,
-    store::{
-        sessions::{LastUsed, SessionRow},
-        After,
-    },
+    store::{sessions::SessionRow, After},
 };
 
 pub fn router() -> ApiRouter {
@@ -46,18 +43,17 @@ async fn list(
             "Sessions cannot be searched: leave q out.",
         )]));
     }
-    let after = page.after.as_ref().and_then(|after| {
-        Some(LastUsed {
-            last_seen_at: after.created_at,
-            id: after.id.parse().ok()?,
-        })
-    });
     let mut rows = context
         .sessions
-        .list(caller.user_id, unix_now(), after.as_ref(), page.fetch())
+        .list(
+            caller.user_id,
+            unix_now(),
+            page.after.as_ref(),
+            page.fetch(),
+        )
         .await?;
     let next_cursor = page.next_cursor(&mut rows, |row| After {
-        created_at: row.last_seen_at,
+        at: row.last_seen_at,
         id: row.id.to_string(),
     });
     let sessions = rows

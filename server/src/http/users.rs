@@ -98,7 +98,7 @@ async fn list_users(
     )
     .await?;
     let next_cursor = page.next_cursor(&mut rows, |row| After {
-        created_at: row.created_at,
+        at: row.created_at,
         id: row.id.to_string(),
     });
     Ok(Reply::new(UserPage {

@@ -233,15 +233,7 @@ impl RateLimits {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-    use crate::config::error::ConfigError;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
-        let vars: HashMap<_, _> = vars.iter().copied().collect();
-        LimitSettings::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
-    }
+    use super::{rate::settings_from as settings, *};
 
     #[tokio::test]
     async fn buckets_refuse_past_their_burst_per_ip_and_per_target() {

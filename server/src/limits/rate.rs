@@ -135,16 +135,16 @@ impl Policy {
     }
 }
 
+/// Settings read from `vars` alone, for tests.
+#[cfg(test)]
+pub(super) fn settings_from(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
+    let vars: std::collections::HashMap<_, _> = vars.iter().copied().collect();
+    LimitSettings::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
-        let vars: HashMap<_, _> = vars.iter().copied().collect();
-        LimitSettings::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
-    }
+    use super::{settings_from as settings, *};
 
     #[test]
     fn rates_read_as_written() {

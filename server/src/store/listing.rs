@@ -122,7 +122,7 @@ impl Sql {
     /// `(created_at, id) > (…, …)`.
     fn after(&mut self, after: &After) -> &mut Self {
         self.push("(created_at, id) > (")
-            .bind(Bind::Int(after.created_at))
+            .bind(Bind::Int(after.at))
             .push(", ")
             .bind(Bind::Text(after.id.clone()))
             .push(")")
@@ -306,7 +306,7 @@ mod tests {
         let mut sql = Sql::new("SELECT 1 FROM t");
         sql.condition(true).matches("%a%");
         sql.condition(false).after(&After {
-            created_at: 5,
+            at: 5,
             id: "x".into(),
         });
         sql.order(3);

@@ -33,9 +33,11 @@ where
         .map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
 
-/// Where a page of a list starts after: the last row of the page before.
+/// Where a page of a list starts after: the last row of the page before,
+/// by the list's order (creation time for users and people, last use for
+/// sessions), ties broken by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct After {
-    pub created_at: i64,
+    pub at: i64,
     pub id: String,
 }

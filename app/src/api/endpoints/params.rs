@@ -56,38 +56,27 @@ pub struct QueryParam {
     pub integer_range: Option<(u32, u32)>,
 }
 
-/// The query of every list endpoint.
-pub const LIST_QUERY: &[QueryParam] = &[
-    QueryParam {
-        name: "q",
-        description: "Matches any part of the email address or the name, ignoring case.",
-        integer_range: None,
-    },
-    QueryParam {
-        name: "limit",
-        description: "How many to return: 1 to 100, 20 when absent.",
-        integer_range: Some((1, 100)),
-    },
-    QueryParam {
-        name: "cursor",
-        description: "The `next_cursor` of the previous page.",
-        integer_range: None,
-    },
-];
+const SEARCH: QueryParam = QueryParam {
+    name: "q",
+    description: "Matches any part of the email address or the name, ignoring case.",
+    integer_range: None,
+};
+const LIMIT: QueryParam = QueryParam {
+    name: "limit",
+    description: "How many to return: 1 to 100, 20 when absent.",
+    integer_range: Some((1, 100)),
+};
+const CURSOR: QueryParam = QueryParam {
+    name: "cursor",
+    description: "The `next_cursor` of the previous page.",
+    integer_range: None,
+};
+
+/// The query of a searched list.
+pub const LIST_QUERY: &[QueryParam] = &[SEARCH, LIMIT, CURSOR];
 
 /// The query of a list that pages but is not searched (`q` is refused).
-pub const PAGE_QUERY: &[QueryParam] = &[
-    QueryParam {
-        name: "limit",
-        description: "How many to return: 1 to 100, 20 when absent.",
-        integer_range: Some((1, 100)),
-    },
-    QueryParam {
-        name: "cursor",
-        description: "The `next_cursor` of the previous page.",
-        integer_range: None,
-    },
-];
+pub const PAGE_QUERY: &[QueryParam] = &[LIMIT, CURSOR];
 
 /// Endpoints without path parameters.
 impl PathParams for () {

@@ -47,19 +47,29 @@ pub(super) fn EmailSettings() -> impl IntoView {
         }
     });
 
-    // Asks for a change to `email`: the form, and "Send the link again".
-    let ask = move |email: String, done: Box<dyn FnOnce(Result<(), Option<String>>)>| {
+    // The form that asks for a change.
+    let email = Field::new();
+    let submitted = RwSignal::new(false);
+    let email_error = email.error(submitted, |value| check_email(value).map(|_| ()));
+
+    // Asks for a change to `to`: from the form, or "Send the link again"
+    // (which leaves the form as it is).
+    let ask = move |to: String, from_form: bool| {
         let Some(client) = auth.client() else { return };
         busy.set(true);
         announcement.set(None);
         spawn_local(async move {
-            let outcome = client.change_email(&ChangeEmailRequest { email }).await;
+            let outcome = client.change_email(&ChangeEmailRequest { email: to }).await;
             busy.set(false);
             match outcome {
                 Ok(answer) => {
                     announcement.set(Some((Tone::Success, answer.message)));
                     reload();
-                    done(Ok(()));
+                    if from_form {
+                        email.value.set(String::new());
+                        email.touched.set(false);
+                        submitted.set(false);
+                    }
                 }
                 Err(error) => {
                     let text = if error.code() == Some(ProblemCode::ValidationFailed) {
@@ -68,15 +78,24 @@ pub(super) fn EmailSettings() -> impl IntoView {
                         error.message()
                     };
                     announcement.set(Some((Tone::Error, text)));
-                    done(Err(error.field_message("email")));
+                    if from_form {
+                        email.server_error.set(error.field_message("email"));
+                    }
                 }
             }
         });
     };
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        submitted.set(true);
+        if email_error.get_untracked().is_none() {
+            ask(email.value.get_untracked().trim().to_owned(), true);
+        }
+    };
 
     let resend = move |_| {
         if let Some(change) = pending_change.get_untracked() {
-            ask(change.new_email.to_string(), Box::new(|_| ()));
+            ask(change.new_email.to_string(), false);
         }
     };
     let cancel = move |_| {
@@ -121,53 +140,20 @@ pub(super) fn EmailSettings() -> impl IntoView {
                     </div>
                 </div>
             })}
-            <ChangeEmailForm busy=busy ask=ask/>
+            <form class="form" method="post" novalidate=true on:submit=on_submit aria-label="Change your email address">
+                <TextField
+                    id="new-email"
+                    label="New email address"
+                    input_type="email"
+                    autocomplete="email"
+                    field=email
+                    error=email_error
+                    hint="We send a link to the new address; the change is made when you open it. Your current address is told, with a way to undo it."
+                />
+                <div>
+                    <SubmitButton label="Send confirmation link" pending_label="Sending…" pending=busy/>
+                </div>
+            </form>
         </section>
-    }
-}
-
-#[component]
-fn ChangeEmailForm(
-    busy: RwSignal<bool>,
-    ask: impl Fn(String, Box<dyn FnOnce(Result<(), Option<String>>)>) + Copy + 'static,
-) -> impl IntoView {
-    let email = Field::new();
-    let submitted = RwSignal::new(false);
-    let email_error = email.error(submitted, |value| check_email(value).map(|_| ()));
-
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        submitted.set(true);
-        if email_error.get_untracked().is_some() {
-            return;
-        }
-        ask(
-            email.value.get_untracked().trim().to_owned(),
-            Box::new(move |outcome| match outcome {
-                Ok(()) => {
-                    email.value.set(String::new());
-                    email.touched.set(false);
-                    submitted.set(false);
-                }
-                Err(message) => email.server_error.set(message),
-            }),
-        );
-    };
-
-    view! {
-        <form class="form" method="post" novalidate=true on:submit=on_submit aria-label="Change your email address">
-            <TextField
-                id="new-email"
-                label="New email address"
-                input_type="email"
-                autocomplete="email"
-                field=email
-                error=email_error
-                hint="We send a link to the new address; the change is made when you open it. Your current address is told, with a way to undo it."
-            />
-            <div>
-                <SubmitButton label="Send confirmation link" pending_label="Sending…" pending=busy/>
-            </div>
-        </form>
     }
 }

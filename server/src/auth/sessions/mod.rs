@@ -43,7 +43,10 @@ use crate::{
     db::Database,
     metrics::Metrics,
     security_log::{self, EventKind},
-    store::sessions::{self, EndReason, LastUsed, NewSession, Rotation, SessionRow},
+    store::{
+        sessions::{self, EndReason, NewSession, Rotation, SessionRow},
+        After,
+    },
 };
 
 mod ending;
@@ -257,7 +260,7 @@ impl Sessions {
         &self,
         user_id: UserId,
         now: i64,
-        after: Option<&LastUsed>,
+        after: Option<&After>,
         limit: i64,
     ) -> Result<Vec<SessionRow>, sqlx::Error> {
         sessions::list_live(

@@ -11,6 +11,7 @@ pub use ending::{
     revoked_since, EndReason,
 };
 
+use super::After;
 use crate::db::Backend;
 
 pub struct NewSession<'a> {
@@ -275,7 +276,7 @@ pub async fn list_live<'e>(
     user_id: UserId,
     now: i64,
     idle_since: i64,
-    after: Option<&LastUsed>,
+    after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     const LIVE: &str = "SELECT id, created_at, last_seen_at, user_agent, ip_address FROM sessions \
@@ -290,15 +291,7 @@ pub async fn list_live<'e>(
         .bind(now)
         .bind(idle_since);
     if let Some(after) = after {
-        query = query.bind(after.last_seen_at).bind(after.id.to_string());
+        query = query.bind(after.at).bind(after.id.as_str());
     }
     query.bind(limit).fetch_all(db).await
-}
-
-/// Where a page of sessions ended: they are listed by last use, newest
-/// first, ties by id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastUsed {
-    pub last_seen_at: i64,
-    pub id: SessionId,
 }
