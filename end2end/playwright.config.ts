@@ -5,7 +5,9 @@ import { defineConfig, devices } from "@playwright/test";
 // environment: scripts/test.sh sets them). BASE_URL points them at a server
 // that is already running instead.
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000";
-const baseURL = process.env.BASE_URL ?? `http://${siteAddr}`;
+// The app's own URL when scripts/test.sh gives one (it names the host
+// `localhost`: browsers offer passkeys to domain names only).
+const baseURL = process.env.BASE_URL ?? process.env.APP_URL ?? `http://${siteAddr}`;
 
 // Debian's Chromium: Playwright cannot download its own browser here.
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -15,8 +17,9 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // actions: a second instance of the release server.
 // scripts/test.sh gives both servers ports that are free at the time.
 const shortTtlAddr = process.env.SHORT_TTL_ADDR ?? "127.0.0.1:3101";
-// The specs that use it read this (workers inherit the environment).
-process.env.SHORT_TTL_URL ??= `http://${shortTtlAddr}`;
+// The specs that use it read this (workers inherit the environment). Its
+// host is `localhost`, a domain name, so that it offers passkeys too.
+process.env.SHORT_TTL_URL ??= `http://localhost:${shortTtlAddr.split(":").pop()}`;
 const e2eData = process.env.E2E_DATA_DIR ?? "../target/e2e";
 
 export default defineConfig({
@@ -55,7 +58,7 @@ export default defineConfig({
       APP_ENV: "development",
       // The suite signs many users up from one address.
       RATE_LIMITS: "off",
-      APP_URL: `http://${shortTtlAddr}`,
+      APP_URL: process.env.SHORT_TTL_URL,
       LEPTOS_SITE_ADDR: shortTtlAddr,
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_OUTPUT_NAME: "accounts",

@@ -35,7 +35,7 @@ in_end2end() {
       SHORT_TTL_ADDR="127.0.0.1:$short_ttl_port" \
       APP_ENV=development \
       RATE_LIMITS=off \
-      APP_URL="http://127.0.0.1:$site_port" \
+      APP_URL="http://localhost:$site_port" \
       DATA_DIR="$data_dir" \
       DATABASE_URL="$database_url" \
       "$@"

@@ -8,10 +8,10 @@ pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]
 mod csp;
-pub mod dev_tools;
 pub mod hydration;
 pub mod pages;
 pub mod routes;
+pub mod site_flags;
 pub mod theme;
 pub mod validation;
 

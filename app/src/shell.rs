@@ -8,7 +8,6 @@ use leptos_router::{
 use crate::{
     auth::provide_auth,
     components::layout::SiteHeader,
-    dev_tools::{dev_tools_enabled, META_NAME},
     pages::{
         not_found::NotFoundPage,
         on_demand::{
@@ -18,6 +17,7 @@ use crate::{
         },
     },
     routes::Page,
+    site_flags::{dev_tools_enabled, on_off, passkeys_enabled, DEV_TOOLS_META, PASSKEYS_META},
     theme,
 };
 
@@ -32,7 +32,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <meta name=META_NAME content=if dev_tools_enabled() { "on" } else { "off" }/>
+                <meta name=DEV_TOOLS_META content=on_off(dev_tools_enabled())/>
+                <meta name=PASSKEYS_META content=on_off(passkeys_enabled())/>
                 // Before any stylesheet, so that the first paint has the
                 // stored theme; it carries the nonce the CSP asks for.
                 <script nonce=leptos::nonce::use_nonce() inner_html=theme::INLINE_SCRIPT></script>

@@ -144,7 +144,7 @@ test("deleting the account after its confirmation signs out to the home page, an
   await section.getByRole("button", { name: "Yes, delete my account" }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("status").filter({ hasText: "Your account and everything in it has been deleted." })).toBeVisible();
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
   expect(await signInStatus(request, user.email)).toBe(401);
 
   // Signing in with it through the page fails too.
@@ -152,7 +152,7 @@ test("deleting the account after its confirmation signs out to the home page, an
   await waitForHydration(page);
   await page.getByLabel("Email address").fill(user.email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert").filter({ hasText: "The email address or password is incorrect" })).toBeVisible();
 });
 

@@ -25,7 +25,7 @@ function sessionList(page: Page) {
 async function expectSignedOut(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Refresh the list" }).click();
   await expect(page).toHaveURL(/\/login\?next=\/account$/);
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
 }
 
 test("forgot password: the mailed link sets a new password and signs every device out", async ({
@@ -65,7 +65,7 @@ test("forgot password: the mailed link sets a new password and signs every devic
   // The old password no longer works; the new one does.
   const old = await request.post("/api/auth/login", { data: { email: user.email, password: PASSWORD } });
   expect(old.status()).toBe(401);
-  await page.getByRole("main").getByRole("link", { name: "Sign in" }).click();
+  await page.getByRole("main").getByRole("link", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
   await signIn(page, user.email, NEW_PASSWORD);
 });

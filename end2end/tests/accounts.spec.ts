@@ -165,9 +165,9 @@ test.describe("refusals", () => {
     await waitForHydration(page);
     await page.getByLabel("Email address").fill(user.email);
     await page.getByLabel("Password", { exact: true }).fill("Not-The-Password-1");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("alert")).toContainText("The email address or password is incorrect.");
-    await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
   });
 
   test("signing in before verifying explains what to do", async ({ page, request }) => {
@@ -177,7 +177,7 @@ test.describe("refusals", () => {
     await waitForHydration(page);
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     // Refused as for a wrong password (the server tells nobody the address is
     // signing up), with a word for those who have just signed up.
     await expect(page.getByRole("alert")).toContainText("The email address or password is incorrect.");
@@ -319,7 +319,7 @@ test("signing out in one tab signs out the others within a second", async ({ con
   await expect(second.getByTestId("profile-email")).toHaveText(user.email);
 
   await first.getByRole("button", { name: "Sign out" }).click();
-  await expect(second.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible({
+  await expect(second.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible({
     timeout: 1_000,
   });
   await expect(second).toHaveURL(/\/login\?next=\/account$/);
@@ -330,7 +330,7 @@ test("signing in in one tab restores the session in the others", async ({ contex
   const waiting = await context.newPage();
   await waiting.goto("/");
   await waitForHydration(waiting);
-  await expect(waiting.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(waiting.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
 
   const active = await context.newPage();
   await signIn(active, user.email);
@@ -367,7 +367,7 @@ test("signing in and out works from the keyboard alone", async ({ page, request 
   await expect(page.getByRole("button", { name: "Sign out everywhere" })).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/login$/);
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
 });
 
 test("a new name shows in the header and on the home page at once", async ({ page, request }) => {
@@ -379,7 +379,7 @@ test("a new name shows in the header and on the home page at once", async ({ pag
   await expect(page.getByTestId("profile-email")).toHaveText(user.email);
 
   const renamed = "Ada King";
-  await page.getByRole("textbox", { name: "Name" }).fill(renamed);
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill(renamed);
   await page.getByRole("button", { name: "Save name" }).click();
   await expect(page.getByTestId("profile-name")).toHaveText(renamed);
   // No reload: the one signed-in user changed, and everything shows it.

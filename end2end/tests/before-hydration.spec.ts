@@ -41,7 +41,7 @@ test("Enter in the sign-in form before the app has loaded sends nothing, and the
   const button = page.getByRole("button", { name: "Loading…" });
   await expect(button).toBeVisible();
   await expect(button).toBeDisabled();
-  await expect(page.getByRole("button", { name: "Sign in" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toHaveCount(0);
 
   await page.getByLabel("Email address").fill(user.email);
   await page.getByLabel("Password", { exact: true }).fill(user.password);

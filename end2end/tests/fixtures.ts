@@ -170,7 +170,7 @@ export async function signIn(
   if (remember !== undefined) {
     await page.getByRole("checkbox", { name: "Keep me signed in" }).setChecked(remember);
   }
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByTestId("nav-user")).toBeVisible();
 }
 
@@ -305,7 +305,7 @@ export async function signInWithSecondFactor(
   await waitForHydration(page);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Two-step verification" })).toBeVisible();
   if (recovery) {
     await page.getByRole("button", { name: "Use a recovery code instead" }).click();

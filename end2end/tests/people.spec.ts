@@ -196,7 +196,7 @@ test("an admin demotes another admin, who is signed out at their next action", a
   await otherPage.getByLabel("Search users").fill("a");
   // Back to the list as it was, search included (kept in the address).
   await expect(otherPage).toHaveURL(/\/login\?next=\/admin\/users%3Fq%3Da$/);
-  await expect(mainNav(otherPage).getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(mainNav(otherPage).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
   // Signed in again, they are a user: no admin link, the 403 page.
   await signIn(otherPage, other.email);
   await expect(otherPage).toHaveURL(/\/admin\/users\?q=a$/);

@@ -11,7 +11,7 @@ import {
 
 // The second server (playwright.config.ts): a sign-in older than three
 // seconds no longer allows sensitive actions (REAUTH_MAX_AGE_SECS=3).
-const SHORT_TTL_URL = process.env.SHORT_TTL_URL ?? "http://127.0.0.1:3101";
+const SHORT_TTL_URL = process.env.SHORT_TTL_URL ?? "http://localhost:3101";
 const REAUTH_MAX_AGE_SECS = 3;
 const NEW_PASSWORD = "Cobalt-Lantern-Orchard-64";
 
@@ -92,7 +92,7 @@ test("a password change after max_age asks to confirm it's you, then completes w
   // The server asks for a recent sign-in: the dialog opens, focus in it.
   const { dialog, password, confirm } = confirmDialog(page);
   await expect(dialog).toBeVisible();
-  await expect(dialog).toContainText("For your security, enter your password to continue.");
+  await expect(dialog).toContainText("For your security, confirm who you are to continue.");
   await expect(password).toBeFocused();
   await expect(password).toHaveAttribute("autocomplete", "current-password");
 

@@ -2,7 +2,7 @@ import type { Page, Request } from "@playwright/test";
 import { test, expect, createVerifiedUser, signIn } from "./fixtures";
 
 // A second server whose access tokens live three seconds (playwright.config.ts).
-const SHORT_TTL_URL = process.env.SHORT_TTL_URL ?? "http://127.0.0.1:3101";
+const SHORT_TTL_URL = process.env.SHORT_TTL_URL ?? "http://localhost:3101";
 const ACCESS_TOKEN_TTL_MS = 3_000;
 
 test.use({ baseURL: SHORT_TTL_URL, expectedConsoleErrors: [/status of 401/] });
@@ -41,7 +41,7 @@ test("an expired token is refreshed once and the request replayed with the same 
   await waitForTokenExpiry(signedInAt);
 
   const requests = record(page);
-  await page.getByRole("textbox", { name: "Name" }).fill("Ada Renamed");
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Ada Renamed");
   await page.getByRole("button", { name: "Save name" }).click();
   await expect(page.getByTestId("profile-name")).toHaveText("Ada Renamed");
 
@@ -64,7 +64,7 @@ test("calls that fail together share exactly one refresh", async ({ page, reques
   await waitForTokenExpiry(Date.now());
 
   const requests = record(page);
-  await page.getByRole("textbox", { name: "Name" }).fill("Burst Renamed");
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Burst Renamed");
   // Two different calls leave in the same tick.
   await page.evaluate(() => {
     const buttons = [...document.querySelectorAll("button")];
@@ -115,7 +115,7 @@ test("a user who keeps working never meets a 401: the token is renewed before it
 
   // At about 80% of the three-second lifetime the app renews on its own.
   await expect.poll(() => refreshes().length, { timeout: ACCESS_TOKEN_TTL_MS * 2 }).toBeGreaterThan(afterLoad);
-  await page.getByRole("textbox", { name: "Name" }).fill("Kept Working");
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Kept Working");
   await page.getByRole("button", { name: "Save name" }).click();
   await expect(page.getByTestId("profile-name")).toHaveText("Kept Working");
 

@@ -31,7 +31,7 @@ async function openAccount(page: Page): Promise<void> {
 
 async function signOut(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
 }
 
 /** The code step of the login page, after the password. */
@@ -40,7 +40,7 @@ async function passwordStep(page: Page, email: string): Promise<void> {
   await waitForHydration(page);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Two-step verification" })).toBeVisible();
 }
 
@@ -172,7 +172,7 @@ test("a wrong code is refused on its field; out of tries, the sign-in starts ove
 
   // The password again, then a right code.
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByLabel("Authentication code").fill(app.next());
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByTestId("nav-user")).toHaveText(user.name);

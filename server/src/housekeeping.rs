@@ -23,6 +23,7 @@ use crate::{
     store::{
         email_change_undos, email_changes, email_tokens, login_challenges, mail_outbox,
         pending_signups, revoked_sessions, security_events, sessions, sign_in_failures,
+        webauthn_ceremonies,
     },
 };
 
@@ -59,7 +60,8 @@ pub struct Swept {
     pub pending_signups: u64,
     /// Changes of address, waiting or undoable, whose link expired.
     pub email_changes: u64,
-    /// Second-factor challenges of sign-ins never finished.
+    /// Second-factor challenges of sign-ins, and passkey ceremonies, never
+    /// finished.
     pub challenges: u64,
     pub events: u64,
     pub sign_in_failures: u64,
@@ -75,7 +77,8 @@ pub async fn sweep(db: &Database, now: i64) -> Result<Swept, sqlx::Error> {
     let pending_signups = pending_signups::delete_expired_before(db.pool(), now).await?;
     let email_changes = email_changes::delete_expired_before(db.pool(), now).await?
         + email_change_undos::delete_expired_before(db.pool(), now).await?;
-    let challenges = login_challenges::delete_expired_before(db.pool(), now).await?;
+    let challenges = login_challenges::delete_expired_before(db.pool(), now).await?
+        + webauthn_ceremonies::delete_expired_before(db.pool(), now).await?;
     let events = security_events::delete_before(db.pool(), now - EVENT_RETENTION_SECS).await?;
     let sign_in_failures =
         sign_in_failures::delete_quiet_since(db.pool(), now - FAILURE_RETENTION_SECS).await?;

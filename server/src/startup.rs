@@ -16,7 +16,7 @@ use crate::{
     accounts::Accounts,
     auth::{
         device_cookie::DeviceCookies,
-        factors::Factors,
+        factors::{self, Factors},
         jwt::AccessTokens,
         password::Passwords,
         revocation, secret,
@@ -73,7 +73,11 @@ impl Application {
             request_timeout: settings.request_timeout,
         };
         let context = api_context(settings, db.clone(), metrics.clone()).await?;
-        let router = http::router(context).merge(web::router(leptos_options, dev_tools));
+        let flags = app::site_flags::SiteFlags {
+            dev_tools,
+            passkeys: context.factors.passkeys_available(),
+        };
+        let router = http::router(context).merge(web::router(leptos_options, flags));
 
         Ok(Self {
             listener,
@@ -205,6 +209,7 @@ async fn api_context(
         mailer.clone(),
         settings.clone(),
         totp_key(&settings, &signing_key, &db).await?,
+        factors::relying_party(&settings)?,
     );
     let lifecycle = AccountLifecycle::new(
         db.clone(),

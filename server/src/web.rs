@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use app::{dev_tools::DevTools, shell, App};
+use app::{shell, site_flags::SiteFlags, App};
 use axum::{
     http::{header, HeaderValue, Response, StatusCode},
     Router,
@@ -31,22 +31,18 @@ const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 const PUBLIC_FILE: HeaderValue =
     HeaderValue::from_static("public, max-age=86400, stale-while-revalidate=604800");
 
-/// `dev_tools` turns on the development-only pages.
-pub fn router(options: LeptosOptions, dev_tools: bool) -> Router {
+/// `flags` say whether the development-only pages exist and whether the
+/// pages offer passkeys.
+pub fn router(options: LeptosOptions, flags: SiteFlags) -> Router {
     let options = with_hashed_names_if_built(options);
     let routes = generate_route_list(App);
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(DevTools(dev_tools)),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&options, routes, move || provide_context(flags), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context(
-            move || provide_context(DevTools(dev_tools)),
+            move || provide_context(flags),
             shell,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -210,7 +206,7 @@ mod tests {
     #[tokio::test]
     async fn pages_are_revalidated() {
         let (_root, options) = site();
-        let response = get(router(options, false), "/login", "br").await;
+        let response = get(router(options, SiteFlags::default()), "/login", "br").await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
     }
@@ -218,7 +214,7 @@ mod tests {
     #[tokio::test]
     async fn public_files_are_kept_a_day() {
         let (_root, options) = site();
-        let response = get(router(options, false), "/favicon.svg", "br").await;
+        let response = get(router(options, SiteFlags::default()), "/favicon.svg", "br").await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             response.headers()[header::CACHE_CONTROL],

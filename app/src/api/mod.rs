@@ -4,6 +4,7 @@
 
 pub mod endpoints;
 pub mod lifecycle;
+pub mod passkeys;
 pub mod problem;
 pub mod types;
 pub mod values;

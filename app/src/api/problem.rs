@@ -50,9 +50,24 @@ problem_codes! {
     UnreadableBody = ("unreadable_body", 400, "Unreadable body"),
     /// Query parameters of the wrong type.
     InvalidQuery = ("invalid_query", 400, "Invalid query"),
-    /// A sign-in's second-factor challenge that is unknown, used, expired
-    /// or out of tries: sign in again.
+    /// A sign-in's second-factor challenge, or a passkey ceremony's, that
+    /// is unknown, used, expired or out of tries: start again.
     InvalidChallenge = ("invalid_challenge", 400, "Invalid challenge"),
+    /// A passkey credential that is not what `navigator.credentials`
+    /// answers (missing, or of the wrong shape).
+    MalformedCredential = ("malformed_credential", 400, "Malformed credential"),
+    /// The passkey's answer does not verify: made for another site or
+    /// origin, another challenge, a bad signature, or without user
+    /// verification.
+    PasskeyRejected = ("passkey_rejected", 400, "Passkey not accepted"),
+    /// A passkey no account has (never added, or removed since).
+    UnknownPasskey = ("unknown_passkey", 400, "Unknown passkey"),
+    /// A passkey of another account, where the signed-in account's own is
+    /// asked for.
+    PasskeyOfAnotherAccount = ("passkey_of_another_account", 400, "Passkey of another account"),
+    /// The passkey's signature counter went backwards: it may have been
+    /// copied. It was refused and the owner's activity records it.
+    PasskeyCounterRegressed = ("passkey_counter_regressed", 400, "Passkey counter went backwards"),
     /// An emailed link that is unknown, used or expired.
     InvalidLink = ("invalid_link", 400, "Invalid link"),
     /// A bearer endpoint called without an access token.
@@ -87,6 +102,8 @@ problem_codes! {
     SecondFactorEnabled = ("second_factor_enabled", 409, "Second factor already on"),
     /// The account has no second factor to do this with.
     SecondFactorNotEnabled = ("second_factor_not_enabled", 409, "No second factor"),
+    /// The passkey is already registered.
+    PasskeyExists = ("passkey_exists", 409, "Passkey already added"),
     /// The change would leave no enabled admin.
     LastAdmin = ("last_admin", 409, "Last admin"),
     /// Another account took the new email address since the change was
@@ -117,6 +134,22 @@ problem_codes! {
     /// Too much work is already waiting (password hashing); retry after
     /// `Retry-After` seconds.
     Overloaded = ("overloaded", 503, "Overloaded"),
+}
+
+impl ProblemCode {
+    /// A passkey's answer was not accepted; another try, with a fresh
+    /// challenge, may be.
+    pub const fn is_passkey_refusal(self) -> bool {
+        matches!(
+            self,
+            Self::InvalidChallenge
+                | Self::MalformedCredential
+                | Self::PasskeyRejected
+                | Self::UnknownPasskey
+                | Self::PasskeyOfAnotherAccount
+                | Self::PasskeyCounterRegressed
+        )
+    }
 }
 
 impl std::fmt::Display for ProblemCode {

@@ -223,10 +223,14 @@ pub enum SecurityEventKind {
     EmailChangeCancelled,
     /// In an admin's activity: they deleted an account.
     AccountDeleted,
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// A passkey's signature counter went backwards: it may be a copy.
+    PasskeyCounterRegressed,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 22] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignInLocked,
@@ -246,6 +250,9 @@ impl SecurityEventKind {
         Self::EmailChangeUndone,
         Self::EmailChangeCancelled,
         Self::AccountDeleted,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::PasskeyCounterRegressed,
     ];
 
     /// The snake_case form stored and sent.
@@ -270,6 +277,9 @@ impl SecurityEventKind {
             Self::EmailChangeUndone => "email_change_undone",
             Self::EmailChangeCancelled => "email_change_cancelled",
             Self::AccountDeleted => "account_deleted",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::PasskeyCounterRegressed => "passkey_counter_regressed",
         }
     }
 
@@ -299,6 +309,9 @@ impl SecurityEventKind {
             Self::EmailChangeUndone => "Change of email address undone from the old address",
             Self::EmailChangeCancelled => "Change of email address cancelled",
             Self::AccountDeleted => "Deleted an account",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
+            Self::PasskeyCounterRegressed => "A passkey that may have been copied was refused",
         }
     }
 
@@ -313,6 +326,8 @@ impl SecurityEventKind {
                 | Self::RecoveryCodeUsed
                 | Self::EmailChanged
                 | Self::EmailChangeUndone
+                | Self::PasskeyRemoved
+                | Self::PasskeyCounterRegressed
         )
     }
 }
@@ -383,6 +398,9 @@ pub enum SecondFactorMethod {
     Totp,
     /// One of the account's unused recovery codes.
     RecoveryCode,
+    /// One of the account's passkeys (`POST
+    /// /api/auth/login/second-factor/passkey-options`).
+    Passkey,
 }
 
 /// The password was right and the account has a second factor: finish

@@ -66,6 +66,12 @@ id_type! {
     PersonId
 }
 
+id_type! {
+    /// Identifies one of an account's passkeys (not the credential id the
+    /// authenticator knows it by).
+    PasskeyId
+}
+
 /// What an account may do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -11,6 +11,7 @@ mod account;
 mod answer;
 mod error;
 mod lifecycle;
+mod passkeys;
 mod second_factor;
 mod step_up;
 mod transport;
@@ -43,7 +44,7 @@ use answer::{decode, wants_renewal, wants_step_up};
 #[cfg(target_arch = "wasm32")]
 pub use browser::FetchTransport;
 pub use error::ClientError;
-pub use step_up::{ReauthAnswer, Reauthenticator};
+pub use step_up::{PasskeyProof, Proof, ReauthAnswer, Reauthenticator};
 pub use transport::{HttpRequest, HttpResponse, Transport};
 
 /// What the client tells the UI about the session.

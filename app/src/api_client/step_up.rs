@@ -12,14 +12,45 @@ use futures::{future::LocalBoxFuture, FutureExt as _};
 
 use super::{answer::decode, ApiClient, ClientError, Inner};
 use crate::api::{
-    endpoints::{self, Endpoint as _},
+    endpoints::{self, Endpoint},
+    passkeys::PasskeyAssertion,
     types::{ReauthenticateRequest, TokenResponse},
     ProblemCode,
 };
 
+/// How the user proves again who they are.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// The password (and, with a second factor on, its code).
+    Password(ReauthenticateRequest),
+    /// A passkey's answer to `POST /api/auth/reauthenticate/passkey-options`.
+    Passkey(PasskeyProof),
+}
+
+/// A passkey's answer, as the body of `POST /api/auth/reauthenticate/passkey`.
+/// It is written where it is made (the dialog, in a chunk of its own), so
+/// that the main wasm module, which every page loads, carries no WebAuthn
+/// serialization.
+#[derive(Debug, Clone)]
+pub struct PasskeyProof(String);
+
+impl PasskeyProof {
+    pub fn new(assertion: &PasskeyAssertion) -> Result<Self, ClientError> {
+        serde_json::to_string(assertion)
+            .map(Self)
+            .map_err(|error| ClientError::Decode(error.to_string()))
+    }
+}
+
+impl From<ReauthenticateRequest> for Proof {
+    fn from(request: ReauthenticateRequest) -> Self {
+        Self::Password(request)
+    }
+}
+
 /// What the user answers when asked to confirm who they are; `None` when
 /// they cancel.
-pub type ReauthAnswer = LocalBoxFuture<'static, Option<ReauthenticateRequest>>;
+pub type ReauthAnswer = LocalBoxFuture<'static, Option<Proof>>;
 
 /// Asks the user to prove again who they are (the UI's dialog; a fake in
 /// tests).
@@ -52,9 +83,32 @@ impl ApiClient {
         &self,
         request: &ReauthenticateRequest,
     ) -> Result<TokenResponse, ClientError> {
-        type E = endpoints::Reauthenticate;
+        self.reauthenticate_by::<endpoints::Reauthenticate>(request)
+            .await
+    }
+
+    /// [`ApiClient::reauthenticate`] with a passkey's answer.
+    pub async fn reauthenticate_with_passkey(
+        &self,
+        proof: &PasskeyProof,
+    ) -> Result<TokenResponse, ClientError> {
+        self.reauthenticate_with::<endpoints::ReauthenticateWithPasskey>(proof.0.clone())
+            .await
+    }
+
+    async fn reauthenticate_by<E: Endpoint<Response = TokenResponse>>(
+        &self,
+        request: &E::Request,
+    ) -> Result<TokenResponse, ClientError> {
         let body = serde_json::to_string(request)
             .map_err(|error| ClientError::Decode(error.to_string()))?;
+        self.reauthenticate_with::<E>(body).await
+    }
+
+    async fn reauthenticate_with<E: Endpoint<Response = TokenResponse>>(
+        &self,
+        body: String,
+    ) -> Result<TokenResponse, ClientError> {
         let response = self
             .exchange(
                 E::METHOD,
@@ -106,13 +160,22 @@ impl ApiClient {
     ) -> Result<TokenResponse, ClientError> {
         let mut refused = None;
         loop {
-            let Some(request) = reauthenticator.ask(refused.take()).await else {
+            let Some(proof) = reauthenticator.ask(refused.take()).await else {
                 return Err(ClientError::ReauthenticationCancelled);
             };
-            match self.reauthenticate(&request).await {
+            let answer = match &proof {
+                Proof::Password(request) => self.reauthenticate(request).await,
+                Proof::Passkey(proof) => self.reauthenticate_with_passkey(proof).await,
+            };
+            match answer {
                 Ok(tokens) => return Ok(tokens),
-                // A wrong password: the user may try again.
-                Err(error) if error.code() == Some(ProblemCode::ValidationFailed) => {
+                // A wrong password, or a passkey not accepted: the user may
+                // try again.
+                Err(error)
+                    if error.code().is_some_and(|code| {
+                        code == ProblemCode::ValidationFailed || code.is_passkey_refusal()
+                    }) =>
+                {
                     refused = Some(error);
                 }
                 Err(error) => return Err(error),

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 use super::{answer::is_invalid_token_challenge, *};
 use crate::api::{
-    endpoints::{Login, Logout, Reauthenticate, Refresh},
+    endpoints::{Login, Logout, Reauthenticate, ReauthenticateWithPasskey, Refresh},
+    passkeys::PasskeyAssertion,
     types::{DisplayName, Email, ReauthenticateRequest, Role, UpdateProfileRequest, UserId},
     FieldError, Problem, ProblemCode,
 };
@@ -185,6 +186,27 @@ impl Fake {
                     }
                 }
             },
+            (Method::Post, ReauthenticateWithPasskey::PATH) => {
+                match self.accepted_token(&request) {
+                    None => refused_token(),
+                    Some(token) => {
+                        let sent: PasskeyAssertion =
+                            serde_json::from_str(request.body.as_deref().unwrap_or("{}")).unwrap();
+                        if sent.challenge_id == "good" {
+                            server
+                                .reauthentications
+                                .set(server.reauthentications.get() + 1);
+                            let fresh = format!("r{}", server.reauthentications.get());
+                            server.still_valid.borrow_mut().push(token);
+                            server.fresh_tokens.borrow_mut().push(fresh.clone());
+                            *server.current_token.borrow_mut() = fresh.clone();
+                            ok(&tokens(&fresh))
+                        } else {
+                            problem(ProblemCode::PasskeyRejected)
+                        }
+                    }
+                }
+            }
             (_, path) if path.starts_with("/api/sensitive") => {
                 match self.accepted_token(&request) {
                     None => refused_token(),
@@ -721,7 +743,7 @@ struct FakeUser(Rc<FakeUserState>);
 
 #[derive(Default)]
 struct FakeUserState {
-    answers: RefCell<std::collections::VecDeque<Option<ReauthenticateRequest>>>,
+    answers: RefCell<std::collections::VecDeque<Option<Proof>>>,
     /// The refusal shown with each question.
     asked: RefCell<Vec<Option<ClientError>>>,
     finished: Cell<usize>,
@@ -735,9 +757,12 @@ impl FakeUser {
         *user.0.answers.borrow_mut() = answers
             .iter()
             .map(|answer| {
-                answer.map(|password| ReauthenticateRequest {
-                    password: password.to_owned(),
-                    code: None,
+                answer.map(|password| {
+                    ReauthenticateRequest {
+                        password: password.to_owned(),
+                        code: None,
+                    }
+                    .into()
                 })
             })
             .collect();
@@ -755,7 +780,9 @@ impl FakeUser {
             code: Some(code.to_owned()),
             ..first.clone()
         };
-        *user.0.answers.borrow_mut() = [Some(first), Some(second)].into_iter().collect();
+        *user.0.answers.borrow_mut() = [Some(first.into()), Some(second.into())]
+            .into_iter()
+            .collect();
         user
     }
 
@@ -1097,5 +1124,40 @@ fn a_second_factor_is_asked_for_at_a_second_step() {
         Some(r#"{"password":"right","code":"123456"}"#)
     );
     assert_eq!(fake.reauthentications(), 1);
+    assert_eq!(user.finished(), 1);
+}
+
+fn passkey_answer(challenge_id: &str) -> Option<Proof> {
+    let assertion = PasskeyAssertion {
+        challenge_id: challenge_id.to_owned(),
+        ..PasskeyAssertion::default()
+    };
+    Some(Proof::Passkey(PasskeyProof::new(&assertion).unwrap()))
+}
+
+#[test]
+fn a_passkey_steps_up_and_a_refused_one_asks_again() {
+    let fake = Fake::default();
+    let user = FakeUser::default();
+    *user.0.answers.borrow_mut() = [passkey_answer("copied"), passkey_answer("good")]
+        .into_iter()
+        .collect();
+    let client = signed_in_with(&fake, &user);
+
+    let answer = block_on(sensitive(&client, "/api/sensitive", None)).unwrap();
+
+    assert_eq!(answer["path"], "/api/sensitive");
+    let asked = user.asked();
+    assert_eq!(asked.len(), 2, "asked again after the passkey was refused");
+    assert_eq!(
+        asked[1].as_ref().and_then(ClientError::code),
+        Some(ProblemCode::PasskeyRejected)
+    );
+    assert_eq!(fake.requests_to(ReauthenticateWithPasskey::PATH).len(), 2);
+    assert!(fake.requests_to(Reauthenticate::PATH).is_empty());
+    assert_eq!(fake.reauthentications(), 1);
+    let replayed = fake.requests_to("/api/sensitive");
+    assert_eq!(replayed.len(), 2);
+    assert_eq!(replayed[1].header("Authorization"), Some("Bearer r1"));
     assert_eq!(user.finished(), 1);
 }

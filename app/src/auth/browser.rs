@@ -21,7 +21,7 @@ thread_local! {
 pub fn start(auth: Auth) {
     let client = ApiClient::new(FetchTransport);
     // Sensitive actions ask "Confirm it's you" through the app's dialog.
-    let prompt = ReauthPrompt::new(auth.status);
+    let prompt = ReauthPrompt::new(auth);
     client.set_reauthenticator(prompt);
     auth.client.set_value(Some(client.clone()));
 

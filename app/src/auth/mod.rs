@@ -7,12 +7,17 @@
 mod browser;
 mod next;
 mod reauth;
+pub mod webauthn;
 
 use leptos::prelude::*;
 
 use crate::{
-    api::types::{
-        LoginRequest, LoginResponse, SecondFactorRequest, TokenResponse, User, VerifyEmailRequest,
+    api::{
+        passkeys::PasskeyAssertion,
+        types::{
+            LoginRequest, LoginResponse, SecondFactorRequest, TokenResponse, User,
+            VerifyEmailRequest,
+        },
     },
     api_client::{ApiClient, ClientError},
     routes::Page,
@@ -101,6 +106,24 @@ impl Auth {
         request: &SecondFactorRequest,
     ) -> Result<TokenResponse, ClientError> {
         let tokens = self.require_client()?.login_second_factor(request).await?;
+        self.notice.set(None);
+        self.tell_other_tabs(TabMessage::SignedIn);
+        Ok(tokens)
+    }
+
+    /// Signs in with a passkey's answer: alone (both factors), or as the
+    /// second factor of a password sign-in (`after_password`).
+    pub async fn login_with_passkey(
+        &self,
+        request: &PasskeyAssertion,
+        after_password: bool,
+    ) -> Result<TokenResponse, ClientError> {
+        let client = self.require_client()?;
+        let tokens = if after_password {
+            client.login_second_factor_passkey(request).await?
+        } else {
+            client.login_with_passkey(request).await?
+        };
         self.notice.set(None);
         self.tell_other_tabs(TabMessage::SignedIn);
         Ok(tokens)

@@ -8,8 +8,11 @@
 
 use leptos::prelude::*;
 
-use super::AuthStatus;
-use crate::api::types::ReauthenticateRequest;
+use super::Auth;
+use crate::{
+    api::types::ReauthenticateRequest,
+    api_client::{PasskeyProof, Proof},
+};
 
 /// The state of the one prompt of the app, made with the session in the
 /// browser. Cheap to copy.
@@ -26,14 +29,17 @@ pub struct ReauthPrompt {
     pub asks_code: RwSignal<bool>,
     /// Why the code was refused (or that it is needed).
     pub code_error: RwSignal<Option<String>>,
-    /// Who is signed in: whose password is asked for.
-    pub status: RwSignal<AuthStatus>,
+    /// Why the passkey was not accepted.
+    pub passkey_error: RwSignal<Option<String>>,
+    /// Who is signed in (whose password is asked for), and the client that
+    /// asks for a passkey's options.
+    pub auth: Auth,
 }
 
 /// Where the answer to the question asked goes: only in the browser, where
 /// the client lives (on the page's one thread).
 #[cfg(target_arch = "wasm32")]
-type Reply = futures::channel::oneshot::Sender<Option<ReauthenticateRequest>>;
+type Reply = futures::channel::oneshot::Sender<Option<Proof>>;
 
 #[cfg(target_arch = "wasm32")]
 thread_local! {
@@ -43,22 +49,33 @@ thread_local! {
 
 impl ReauthPrompt {
     #[cfg(target_arch = "wasm32")]
-    pub(super) fn new(status: RwSignal<AuthStatus>) -> Self {
+    pub(super) fn new(auth: Auth) -> Self {
         Self {
             open: RwSignal::new(false),
             pending: RwSignal::new(false),
             error: RwSignal::new(None),
             asks_code: RwSignal::new(false),
             code_error: RwSignal::new(None),
-            status,
+            passkey_error: RwSignal::new(None),
+            auth,
         }
     }
 
     /// The user confirmed with these credentials.
     pub fn confirm(&self, request: ReauthenticateRequest) {
-        if self.send(Some(request)) {
+        self.answer(request.into());
+    }
+
+    /// The user confirmed with a passkey.
+    pub fn confirm_with_passkey(&self, proof: PasskeyProof) {
+        self.answer(Proof::Passkey(proof));
+    }
+
+    fn answer(&self, proof: Proof) {
+        if self.send(Some(proof)) {
             self.error.set(None);
             self.code_error.set(None);
+            self.passkey_error.set(None);
             self.pending.set(true);
         }
     }
@@ -71,7 +88,7 @@ impl ReauthPrompt {
 
     /// Whether someone was waiting for the answer.
     #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
-    fn send(&self, answer: Option<ReauthenticateRequest>) -> bool {
+    fn send(&self, answer: Option<Proof>) -> bool {
         #[cfg(target_arch = "wasm32")]
         if let Some(reply) = REPLY.with(|reply| reply.borrow_mut().take()) {
             return reply.send(answer).is_ok();
@@ -99,6 +116,18 @@ impl crate::api_client::Reauthenticator for ReauthPrompt {
         if code_error.is_some() {
             prompt.asks_code.set(true);
         }
+        // A passkey's refusal is shown by the passkey's button.
+        let (passkey_refusal, refused): (Option<_>, Option<_>) = match refused {
+            Some(error)
+                if error
+                    .code()
+                    .is_some_and(crate::api::ProblemCode::is_passkey_refusal) =>
+            {
+                (Some(error.message()), None)
+            }
+            refused => (None, refused),
+        };
+        prompt.passkey_error.set(passkey_refusal);
         prompt
             .error
             .set(refused.filter(|_| code_error.is_none()).map(|error| {
@@ -128,5 +157,6 @@ impl crate::api_client::Reauthenticator for ReauthPrompt {
         prompt.error.set(None);
         prompt.asks_code.set(false);
         prompt.code_error.set(None);
+        prompt.passkey_error.set(None);
     }
 }

@@ -1,4 +1,5 @@
-//! "Confirm it's you": the modal dialog that asks for the password when a
+//! "Confirm it's you": the modal dialog that asks for a passkey (first,
+//! when the account has one and the browser can) or the password when a
 //! sensitive action needs a recent sign-in. The API client opens it
 //! (through [`ReauthPrompt`](crate::auth::ReauthPrompt)) and waits; Confirm
 //! answers with the password, Cancel or Escape declines. A wrong password
@@ -32,9 +33,15 @@ pub fn mount_reauth_dialog(prompt: ReauthPrompt) {
 mod dialog {
     use leptos::{html, prelude::*};
 
+    use leptos::task::spawn_local;
+
     use crate::{
-        api::types::ReauthenticateRequest,
-        auth::{AuthStatus, ReauthPrompt},
+        api::{passkeys::PasskeyAssertion, types::ReauthenticateRequest},
+        api_client::PasskeyProof,
+        auth::{
+            webauthn::{self, Ask},
+            AuthStatus, ReauthPrompt,
+        },
     };
 
     /// The inputs the dialog focuses; set each time its form is shown.
@@ -55,7 +62,7 @@ mod dialog {
 
         // For password managers: whose password this is.
         let username = move || {
-            prompt.status.with_untracked(|status| match status {
+            prompt.auth.status.with_untracked(|status| match status {
                 AuthStatus::SignedIn(user) => user.email.to_string(),
                 _ => String::new(),
             })
@@ -142,6 +149,63 @@ mod dialog {
         });
     }
 
+    /// "Use your passkey", shown when the account has one and the browser
+    /// can use it: fresh options each time, then the browser's prompt.
+    #[component]
+    fn PasskeyChoice(prompt: ReauthPrompt) -> impl IntoView {
+        let has_passkey = RwSignal::new(false);
+        let asking = RwSignal::new(false);
+        if webauthn::supported() {
+            if let Some(client) = prompt.auth.client() {
+                spawn_local(async move {
+                    if let Ok(list) = client.my_passkeys().await {
+                        has_passkey.set(!list.passkeys.is_empty());
+                    }
+                });
+            }
+        }
+        let use_passkey = move |_| {
+            let Some(client) = prompt.auth.client() else {
+                return;
+            };
+            asking.set(true);
+            prompt.passkey_error.set(None);
+            spawn_local(async move {
+                let answer = match client.reauthentication_passkey_options().await {
+                    Ok(challenge) => webauthn::get(challenge.options, Ask::Now)
+                        .await
+                        .map_err(|error| error.message())
+                        .and_then(|credential| {
+                            PasskeyProof::new(&PasskeyAssertion {
+                                challenge_id: challenge.challenge_id,
+                                credential: credential.into(),
+                                remember: false,
+                            })
+                            .map_err(|error| error.message())
+                        }),
+                    Err(error) => Err(error.message()),
+                };
+                asking.set(false);
+                match answer {
+                    Ok(assertion) => prompt.confirm_with_passkey(assertion),
+                    Err(message) => prompt.passkey_error.set(Some(message)),
+                }
+            });
+        };
+        let busy = move || asking.get() || prompt.pending.get();
+        view! {
+            <Show when=move || has_passkey.get()>
+                <div class="stack passkey-choice">
+                    <button type="button" class="button" disabled=busy aria-busy=move || busy().to_string() on:click=use_passkey>
+                        {move || if busy() { "Waiting for your passkey…" } else { "Use your passkey" }}
+                    </button>
+                    {move || prompt.passkey_error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                    <p>"Or enter your password:"</p>
+                </div>
+            </Show>
+        }
+    }
+
     #[component]
     fn ReauthForm(prompt: ReauthPrompt, inputs: Inputs, username: String) -> impl IntoView {
         let on_submit = move |event: leptos::ev::SubmitEvent| {
@@ -195,7 +259,8 @@ mod dialog {
         view! {
             <form class="form" method="post" novalidate=true on:submit=on_submit>
                 <h2 id="reauth-title">"Confirm it's you"</h2>
-                <p id="reauth-explanation">"For your security, enter your password to continue."</p>
+                <p id="reauth-explanation">"For your security, confirm who you are to continue."</p>
+                <PasskeyChoice prompt/>
                 <input type="email" name="username" autocomplete="username" value=username readonly=true hidden=true/>
                 {field("reauth-password", "Password", "password", "current-password", inputs.password, prompt.error)}
                 {move || {

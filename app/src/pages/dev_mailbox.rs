@@ -8,8 +8,8 @@ use crate::{
         form::{Announcement, Tone},
         layout::Loading,
     },
-    dev_tools::dev_tools_enabled,
     pages::not_found::NotFoundPage,
+    site_flags::dev_tools_enabled,
 };
 
 /// Development only: the mail the app has "sent", with its links, so that

@@ -23,7 +23,7 @@ use super::{
     factors,
     route::{ApiRouter, Payload, Reply},
     sign_in::{
-        account_disabled, count_sign_in, invalid_credentials, open_session, signed_in_cookies,
+        account_disabled, count_sign_in, invalid_credentials, open_session, signed_in,
         token_response,
     },
     ApiContext,
@@ -135,14 +135,7 @@ async fn check_password(
 
     // Logs the sign-in too.
     let (user, opened) = open_session(context, user, &device, request.remember, now).await?;
-    let body = token_response(
-        context,
-        &user,
-        opened.session_id,
-        &opened.authentication,
-        now,
-    )?;
-    let jar = signed_in_cookies(context, jar, &user, opened, now);
+    let (body, jar) = signed_in(context, jar, &user, opened, now)?;
     Ok(Reply::new(LoginResponse::SignedIn(body)).with_cookies(jar))
 }
 

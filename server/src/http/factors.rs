@@ -9,10 +9,11 @@ use std::net::IpAddr;
 
 use app::api::{
     endpoints::{
-        ConfirmTotp, DisableTotp, Endpoint, LoginSecondFactor, MySecondFactor, RemoveUserTotp,
+        ConfirmTotp, DisableTotp, LoginSecondFactor, MySecondFactor, RemoveUserTotp,
         ReplaceRecoveryCodes, StartTotp,
     },
-    types::{RecoveryCodes, SecondFactorChallenge, SecondFactorMethod},
+    passkeys::PublicKeyCredential,
+    types::{RecoveryCodes, SecondFactorChallenge, SecondFactorMethod, TokenResponse},
     values::UserId,
     FieldError, ProblemCode,
 };
@@ -23,14 +24,12 @@ use super::{
     cookies,
     extract::{AuthUser, ClientIp, Device, PathId, RecentAdmin, RecentUser},
     route::{ApiRouter, Payload, Reply},
-    sign_in::{
-        account_disabled, count_sign_in, invalid_credentials, signed_in_cookies, token_response,
-    },
+    sign_in::{account_disabled, count_sign_in, invalid_credentials, signed_in},
     ApiContext,
 };
 use crate::{
     auth::{
-        factors::{FactorError, Proof},
+        factors::{Ceremony, FactorError, Proof},
         jwt::{Amr, Authentication},
         tokens,
     },
@@ -150,7 +149,7 @@ async fn replace_recovery_codes(
     Ok(Reply::new(RecoveryCodes { codes }))
 }
 
-async fn account(context: &ApiContext, caller: &AuthUser) -> Result<UserRow, ApiError> {
+pub(super) async fn account(context: &ApiContext, caller: &AuthUser) -> Result<UserRow, ApiError> {
     users::find_by_id(context.db.pool(), caller.user_id)
         .await?
         .ok_or_else(|| {
@@ -179,14 +178,42 @@ pub(super) fn refused(error: FactorError) -> ApiError {
         FactorError::Corrupt => {
             ApiError::Internal(anyhow::anyhow!("a stored second factor does not decrypt"))
         }
+        FactorError::PasskeysUnavailable => {
+            ApiError::unavailable("Passkeys are not available on this server.")
+        }
+        FactorError::ChallengeInvalid => ApiError::new(
+            ProblemCode::InvalidChallenge,
+            "This passkey request has expired or was already answered. Start again.",
+        ),
+        FactorError::PasskeyRejected(error) => ApiError::new(
+            ProblemCode::PasskeyRejected,
+            format!("The passkey's answer could not be verified ({error})."),
+        ),
+        FactorError::UnknownPasskey => ApiError::new(
+            ProblemCode::UnknownPasskey,
+            "No account has this passkey: it was never added, or was removed.",
+        ),
+        FactorError::PasskeyOfAnotherAccount => ApiError::new(
+            ProblemCode::PasskeyOfAnotherAccount,
+            "This passkey belongs to another account. Use one of this account's passkeys.",
+        ),
+        FactorError::CounterRegressed => ApiError::new(
+            ProblemCode::PasskeyCounterRegressed,
+            "This passkey was refused: its signature counter went backwards, which is what a \
+             copied passkey does. If you did not copy it, remove it and add it again.",
+        ),
+        FactorError::PasskeyExists => {
+            ApiError::new(ProblemCode::PasskeyExists, "This passkey is already added.")
+        }
+        FactorError::NotFound => ApiError::not_found(),
         FactorError::Database(error) => error.into(),
     }
 }
 
 /// A second-factor challenge lives this long…
-const CHALLENGE_TTL_SECS: i64 = 5 * 60;
+pub(super) const CHALLENGE_TTL_SECS: i64 = 5 * 60;
 /// …and takes this many codes.
-const CHALLENGE_TRIES: i64 = 5;
+pub(super) const CHALLENGE_TRIES: i64 = 5;
 
 /// A challenge for a sign-in whose password was right: random, stored
 /// hashed with the credential epoch the password was checked under.
@@ -211,6 +238,9 @@ pub(super) async fn second_factor_challenge(
     if context.factors.status(user.id).await?.recovery_codes_left > 0 {
         methods.push(SecondFactorMethod::RecoveryCode);
     }
+    if !context.factors.passkeys(user.id).await?.is_empty() {
+        methods.push(SecondFactorMethod::Passkey);
+    }
     Ok(SecondFactorChallenge {
         challenge,
         methods,
@@ -229,83 +259,130 @@ async fn login_second_factor(
     jar: CookieJar,
     Payload(request): Payload<LoginSecondFactor>,
 ) -> Result<Reply<LoginSecondFactor>, ApiError> {
-    let answer = check_second_factor(&context, ip, device, jar, request).await;
+    let answer = match (request.code.as_deref(), request.recovery_code.as_deref()) {
+        (Some(code), None) if !code.trim().is_empty() => {
+            finish_second_factor(
+                &context,
+                ip,
+                device,
+                jar,
+                &request.challenge,
+                SecondProof::Code(Proof::Code(code)),
+            )
+            .await
+        }
+        (None, Some(code)) if !code.trim().is_empty() => {
+            finish_second_factor(
+                &context,
+                ip,
+                device,
+                jar,
+                &request.challenge,
+                SecondProof::Code(Proof::RecoveryCode(code)),
+            )
+            .await
+        }
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "code",
+            "Enter the code from your authenticator app, or one recovery code.",
+        )])),
+    };
+    let answer = answer.map(|(body, jar)| Reply::new(body).with_cookies(jar));
     count_sign_in(&context, &answer, |_| SignInOutcome::Success);
     answer
 }
 
-async fn check_second_factor(
+/// What finishes a sign-in whose password was right.
+pub(super) enum SecondProof<'a> {
+    Code(Proof<'a>),
+    Passkey(&'a PublicKeyCredential),
+}
+
+/// The second step of a sign-in, by code or by passkey. The challenge
+/// takes five proofs, each counted before it is checked, and they count
+/// toward the account's lockout too; the session opens only under the
+/// credential epoch the password was checked under (a reset in between
+/// ends the challenge).
+pub(super) async fn finish_second_factor(
     context: &ApiContext,
     ip: IpAddr,
     device: Device,
     jar: CookieJar,
-    request: <LoginSecondFactor as Endpoint>::Request,
-) -> Result<Reply<LoginSecondFactor>, ApiError> {
+    challenge_token: &str,
+    proof: SecondProof<'_>,
+) -> Result<(TokenResponse, CookieJar), ApiError> {
     context.limits.check(Policy::Login, ip, None).await?;
-    let invalid = || {
-        ApiError::new(
-            ProblemCode::InvalidChallenge,
-            "This sign-in has expired or was already finished. Sign in again.",
-        )
-    };
-    let challenge_hash = tokens::presented_hash(&request.challenge).ok_or_else(invalid)?;
-    let proof = match (request.code.as_deref(), request.recovery_code.as_deref()) {
-        (Some(code), None) if !code.trim().is_empty() => Proof::Code(code),
-        (None, Some(code)) if !code.trim().is_empty() => Proof::RecoveryCode(code),
-        _ => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "code",
-                "Enter the code from your authenticator app, or one recovery code.",
-            )]))
-        }
-    };
+    let challenge_hash = tokens::presented_hash(challenge_token).ok_or_else(invalid_challenge)?;
     let now = unix_now();
     let challenge =
         login_challenges::count_try(context.db.pool(), &challenge_hash, now, CHALLENGE_TRIES)
             .await?
-            .ok_or_else(invalid)?;
+            .ok_or_else(invalid_challenge)?;
     let user = users::find_by_id(context.db.pool(), challenge.user_id)
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or_else(invalid_challenge)?;
     let key = context
         .lockout
         .key(user.email.as_str(), cookies::device_cookie(&jar));
     let mut connection = context.db.pool().acquire().await?;
     let attempt = context.lockout.begin(&mut connection, key, now).await?;
     drop(connection);
-    let method = match context.factors.verify(&user, proof, &device, now).await {
-        Ok(method) => method,
-        Err(FactorError::WrongCode) => {
-            // A validation error to the client: counted here, by name.
-            context.metrics.sign_in(SignInOutcome::WrongCode);
-            context
-                .security_log
-                .sign_in_failed(Some(user.id), &device, attempt.failure, now);
-            let left = CHALLENGE_TRIES - challenge.tries;
-            let message = match left {
-                0 => "That code is not right. Sign in again to get more tries.".to_owned(),
-                1 => "That code is not right, or was used already. One try left.".to_owned(),
-                left => format!("That code is not right, or was used already. {left} tries left."),
-            };
-            let field = match proof {
-                Proof::Code(_) => "code",
-                Proof::RecoveryCode(_) => "recovery_code",
-            };
-            return Err(ApiError::Validation(vec![FieldError::new(field, &message)]));
+    let mut methods = vec![Amr::Pwd];
+    match proof {
+        SecondProof::Code(proof) => {
+            match context.factors.verify(&user, proof, &device, now).await {
+                Ok(method) => methods.push(method),
+                Err(FactorError::WrongCode) => {
+                    // A validation error to the client: counted here, by name.
+                    context.metrics.sign_in(SignInOutcome::WrongCode);
+                    context.security_log.sign_in_failed(
+                        Some(user.id),
+                        &device,
+                        attempt.failure,
+                        now,
+                    );
+                    let left = CHALLENGE_TRIES - challenge.tries;
+                    let message = match left {
+                        0 => "That code is not right. Sign in again to get more tries.".to_owned(),
+                        1 => {
+                            "That code is not right, or was used already. One try left.".to_owned()
+                        }
+                        left => {
+                            format!(
+                                "That code is not right, or was used already. {left} tries left."
+                            )
+                        }
+                    };
+                    let field = match proof {
+                        Proof::Code(_) => "code",
+                        Proof::RecoveryCode(_) => "recovery_code",
+                    };
+                    return Err(ApiError::Validation(vec![FieldError::new(field, &message)]));
+                }
+                Err(error) => return Err(refused(error)),
+            }
         }
-        Err(error) => return Err(refused(error)),
-    };
+        SecondProof::Passkey(credential) => {
+            let ceremony = Ceremony::SecondFactor {
+                login_challenge: challenge_token,
+                user_id: user.id,
+            };
+            let proof = context
+                .factors
+                .verify_passkey(ceremony, challenge_token, credential, &device, now)
+                .await
+                .map_err(refused)?;
+            methods.extend(proof.methods);
+        }
+    }
     if !login_challenges::take(context.db.pool(), &challenge_hash).await? {
-        return Err(invalid());
+        return Err(invalid_challenge());
     }
     context.lockout.succeeded(&attempt).await?;
     if user.is_disabled() {
         return Err(account_disabled());
     }
-    let authentication = Authentication {
-        at: now,
-        methods: vec![Amr::Pwd, method],
-    };
+    let authentication = Authentication { at: now, methods };
     let opened = context
         .sessions
         .open(
@@ -318,15 +395,15 @@ async fn check_second_factor(
         )
         .await?
         .ok_or_else(invalid_credentials)?;
-    let body = token_response(
-        context,
-        &user,
-        opened.session_id,
-        &opened.authentication,
-        now,
-    )?;
-    let jar = signed_in_cookies(context, jar, &user, opened, now);
-    Ok(Reply::new(body).with_cookies(jar))
+    let (body, jar) = signed_in(context, jar, &user, opened, now)?;
+    Ok((body, jar))
+}
+
+pub(super) fn invalid_challenge() -> ApiError {
+    ApiError::new(
+        ProblemCode::InvalidChallenge,
+        "This sign-in has expired or was already finished. Sign in again.",
+    )
 }
 
 /// A code as typed: six digits are the authenticator app's, anything else

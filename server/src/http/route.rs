@@ -19,7 +19,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 
 use super::{
-    extract::{Admin, AuthUser, Device, PathId, QueryParams, RecentAdmin, RecentUser},
+    extract::{Admin, AuthUser, ClientIp, Device, PathId, QueryParams, RecentAdmin, RecentUser},
     openapi::DocumentBuilder,
     ApiContext, ApiJson,
 };
@@ -143,6 +143,7 @@ macro_rules! bodiless_extractors {
 bodiless_extractors!(
     Admin,
     AuthUser,
+    ClientIp,
     RecentAdmin,
     RecentUser,
     Device,

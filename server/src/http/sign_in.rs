@@ -33,15 +33,23 @@ pub(super) fn count_sign_in<E: Endpoint>(
     }
 }
 
-/// What a browser that just signed in keeps: the refresh cookie, and a
-/// fresh device cookie for this address.
-pub(super) fn signed_in_cookies(
+/// The answer to a sign-in that opened a session: the access token, and
+/// what the browser keeps (the refresh cookie, and a fresh device cookie
+/// for this address).
+pub(super) fn signed_in(
     context: &ApiContext,
     jar: CookieJar,
     user: &UserRow,
     opened: Opened,
     now: i64,
-) -> CookieJar {
+) -> Result<(TokenResponse, CookieJar), ApiError> {
+    let body = token_response(
+        context,
+        user,
+        opened.session_id,
+        &opened.authentication,
+        now,
+    )?;
     let jar = cookies::with_refresh_token(
         &context.settings,
         jar,
@@ -49,7 +57,7 @@ pub(super) fn signed_in_cookies(
         opened.cookie_life,
     );
     let device = context.lockout.devices().issue(user.email.as_str(), now);
-    cookies::with_device_cookie(jar, device)
+    Ok((body, cookies::with_device_cookie(jar, device)))
 }
 
 /// Opens a session for `user`, read before its password was checked. The

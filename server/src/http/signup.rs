@@ -38,7 +38,7 @@ use axum_extra::extract::CookieJar;
 use super::{
     extract::{ClientIp, Device},
     route::{ApiRouter, Payload, Reply},
-    sign_in::{open_session, signed_in_cookies, token_response},
+    sign_in::{open_session, signed_in},
     ApiContext,
 };
 use crate::{
@@ -232,14 +232,7 @@ async fn verify_email(
         .await?
         .ok_or_else(ApiError::invalid_link)?;
     let (user, opened) = open_session(&context, user, &device, true, now).await?;
-    let body = token_response(
-        &context,
-        &user,
-        opened.session_id,
-        &opened.authentication,
-        now,
-    )?;
-    let jar = signed_in_cookies(&context, jar, &user, opened, now);
+    let (body, jar) = signed_in(&context, jar, &user, opened, now)?;
     Ok(Reply::new(body).with_cookies(jar))
 }
 

@@ -17,10 +17,13 @@ pub enum Policy {
     /// The two links of a change of address: confirm and undo.
     EmailChangeLink,
     Refresh,
+    /// Passkey ceremonies: their options, and the answers (signatures, so
+    /// nothing to guess, but each costs a verification).
+    Passkey,
 }
 
 impl Policy {
-    pub const ALL: [Policy; 10] = [
+    pub const ALL: [Policy; 11] = [
         Self::Login,
         Self::Register,
         Self::ResendVerification,
@@ -31,6 +34,7 @@ impl Policy {
         Self::ChangeEmail,
         Self::EmailChangeLink,
         Self::Refresh,
+        Self::Passkey,
     ];
 
     /// The middle of the variable names: `RATE_LIMIT_{name}_PER_IP`.
@@ -46,6 +50,7 @@ impl Policy {
             Self::ChangeEmail => "CHANGE_EMAIL",
             Self::EmailChangeLink => "EMAIL_CHANGE_LINK",
             Self::Refresh => "REFRESH",
+            Self::Passkey => "PASSKEY",
         }
     }
 
@@ -62,6 +67,7 @@ impl Policy {
             Self::ChangeEmail => "change_email",
             Self::EmailChangeLink => "email_change_link",
             Self::Refresh => "refresh",
+            Self::Passkey => "passkey",
         }
     }
 }

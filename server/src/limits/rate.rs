@@ -121,6 +121,8 @@ impl Policy {
             // Failed sign-ins per account are also counted for good by the
             // lockout; these buckets stop the flood before any hashing.
             Self::Login => (rate(30, MINUTE), rate(10, MINUTE)),
+            // The sign-in page asks for options as it opens (for autofill).
+            Self::Passkey => (rate(60, MINUTE), None),
             Self::Register | Self::ResendVerification | Self::ForgotPassword => {
                 (rate(20, HOUR), rate(5, HOUR))
             }

@@ -59,6 +59,25 @@ pub async fn count_try<'e>(
     .await
 }
 
+/// A live challenge, without counting a try: asking for a passkey's
+/// options is not a guess.
+pub async fn find_live<'e>(
+    db: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    now: i64,
+    max_tries: i64,
+) -> Result<Option<ChallengeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT user_id, credential_epoch, remember, tries FROM login_challenges \
+         WHERE token_hash = $1 AND expires_at > $2 AND tries < $3",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .bind(max_tries)
+    .fetch_optional(db)
+    .await
+}
+
 /// Takes the challenge, once: `false` when another request took it.
 pub async fn take<'e>(
     db: impl Executor<'e, Database = Any>,

@@ -7,6 +7,7 @@ pub mod email_tokens;
 pub mod listing;
 pub mod login_challenges;
 pub mod mail_outbox;
+pub mod passkeys;
 pub mod pending_signups;
 pub mod people;
 pub mod rate_limit_buckets;
@@ -17,6 +18,7 @@ pub mod sessions;
 pub mod sign_in_failures;
 pub mod totp_factors;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 /// Whether the error is a UNIQUE constraint refusing a duplicate.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -14,8 +14,7 @@ both_backends!(
 
 /// Every endpoint that reads a JSON body and needs no credentials.
 fn json_endpoints() -> impl Iterator<Item = &'static str> {
-    app::api::endpoints::ALL
-        .iter()
+    app::api::endpoints::all()
         .filter(|endpoint| {
             endpoint.has_request_body
                 && endpoint.credentials == app::api::endpoints::Credentials::None

@@ -225,8 +225,7 @@ async fn every_endpoint_described_as_sensitive_asks_for_a_recent_proof(backend: 
     let app = spawn_app(backend).await;
     let admin = app.signed_in_admin("auditor").await;
     let stale = age_the_proof(&app, &admin, 10_000).await;
-    let sensitive: Vec<_> = app::api::endpoints::ALL
-        .iter()
+    let sensitive: Vec<_> = app::api::endpoints::all()
         .filter(|endpoint| endpoint.credentials.needs_recent_authentication())
         .collect();
     assert!(sensitive.len() >= 2, "{sensitive:?}");

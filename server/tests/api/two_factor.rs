@@ -25,14 +25,14 @@ both_backends!(
 );
 
 /// An authenticator app: the secret, and the last time step it showed.
-struct App {
+pub(crate) struct App {
     secret: String,
     step: u64,
 }
 
 impl App {
     /// The code of the next step not shown yet, at least the current one.
-    fn next_code(&mut self) -> String {
+    pub(crate) fn next_code(&mut self) -> String {
         let now = server::clock::unix_now() as u64;
         self.step = self.step.max(now / 30 - 1) + 1;
         self.step = self.step.max(now / 30);
@@ -57,7 +57,7 @@ async fn send(
 
 /// Turns the authenticator app on for a signed-in user; returns the app and
 /// the recovery codes.
-async fn enable(app: &TestApp, session: &Session) -> (App, Vec<String>) {
+pub(crate) async fn enable(app: &TestApp, session: &Session) -> (App, Vec<String>) {
     let response = send(
         app,
         Method::POST,

@@ -274,7 +274,8 @@ macro_rules! endpoints {
         )*
 
         /// Every endpoint of the API.
-        pub const ALL: &[EndpointInfo] = &[$(<$name as Endpoint>::INFO),*];
+        /// The endpoints of this part of the catalog (see [`all`]).
+        pub(super) const LISTED: &[EndpointInfo] = &[$(<$name as Endpoint>::INFO),*];
     };
 }
 
@@ -303,7 +304,14 @@ const fn first_doc_line(docs: &'static str) -> &'static str {
 }
 
 mod catalog;
+mod passkey_catalog;
 pub use catalog::*;
+pub use passkey_catalog::*;
+
+/// Every endpoint of the API.
+pub fn all() -> impl Iterator<Item = &'static EndpointInfo> {
+    catalog::LISTED.iter().chain(passkey_catalog::LISTED)
+}
 
 #[cfg(test)]
 mod tests {
@@ -312,14 +320,15 @@ mod tests {
 
     #[test]
     fn every_endpoint_is_under_the_api_and_unique() {
-        for (index, endpoint) in ALL.iter().enumerate() {
+        let every: Vec<_> = all().collect();
+        for (index, endpoint) in every.iter().enumerate() {
             assert!(endpoint.path.starts_with(API_PREFIX), "{}", endpoint.path);
             assert!(
                 !endpoint.summary.is_empty(),
                 "{} has no summary",
                 endpoint.name
             );
-            for other in &ALL[index + 1..] {
+            for other in &every[index + 1..] {
                 assert!(
                     (endpoint.method, endpoint.path) != (other.method, other.path),
                     "{} {} is described twice",
@@ -333,7 +342,7 @@ mod tests {
 
     #[test]
     fn cookie_endpoints_live_where_the_cookie_is_sent() {
-        for endpoint in ALL {
+        for endpoint in all() {
             if endpoint.credentials == Credentials::RefreshCookie {
                 assert!(endpoint.path.starts_with(AUTH_PREFIX), "{}", endpoint.path);
             }

@@ -2,7 +2,7 @@
 
 use crate::api::{
     types::ListQuery,
-    values::{PersonId, SessionId, UserId},
+    values::{PasskeyId, PersonId, SessionId, UserId},
 };
 
 /// Values that fill a path pattern's `{parameters}`, and its query string.
@@ -95,4 +95,4 @@ macro_rules! id_params {
         })*
     };
 }
-id_params!(PersonId, SessionId, UserId);
+id_params!(PasskeyId, PersonId, SessionId, UserId);

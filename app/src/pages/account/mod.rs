@@ -1,10 +1,11 @@
 //! The account page: the profile, renaming, signing out; the security
-//! part (password, devices) is in `security`, the email address in
+//! part (password, devices) is in `security`, passkeys in `passkeys`, the email address in
 //! `email`, the download of the account's data in `your_data`, and its
 //! deletion in `danger_zone`.
 
 mod danger_zone;
 mod email;
+mod passkeys;
 mod recovery_codes;
 mod security;
 mod two_factor;
@@ -89,6 +90,7 @@ fn AccountDetails() -> impl IntoView {
             }}
             <email::EmailSettings/>
             <ChangePasswordForm sessions_changed=sessions_changed/>
+            <passkeys::PasskeySettings sessions_changed=sessions_changed/>
             <two_factor::TwoFactorSettings sessions_changed=sessions_changed/>
             <SessionActions announcement=announcement sessions_changed=sessions_changed/>
             <section class="card stack" aria-labelledby="activity-heading">

@@ -1,7 +1,8 @@
 //! The factor service: an account's second factors (an authenticator app,
 //! RFC 6238 TOTP with SHA-1, 6 digits, 30 s steps and one step of drift
-//! either way; and single-use recovery codes), as methods of one service so
-//! that sign-in and re-authentication ask one place. Every change (turning
+//! either way, in `totp`; single-use recovery codes; and passkeys, in
+//! `passkeys`), as methods of one service so that sign-in and
+//! re-authentication ask one place. Every change (turning
 //! a factor on or off, new recovery codes) raises the credential epoch,
 //! ends the account's other sessions, records the activity and mails a
 //! notice, in one transaction.
@@ -29,17 +30,21 @@ use std::sync::Arc;
 
 use app::{
     api::{
-        types::{SecondFactorStatus, TotpEnrollment},
+        types::SecondFactorStatus,
         values::{SessionId, UserId},
     },
     routes::Page,
 };
-use base64::{engine::general_purpose::STANDARD, Engine as _};
-use chacha20poly1305::{
-    aead::{Aead, KeyInit, Payload},
-    XChaCha20Poly1305, XNonce,
-};
-use totp_rs::{Builder, Secret, Totp};
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
+use totp_rs::Secret;
+use webauthn_rs::prelude::{Webauthn, WebauthnError};
+
+mod passkeys;
+mod totp;
+
+use totp::open;
+
+pub use passkeys::{relying_party, Ceremony, PasskeyProof, CEREMONY_TTL_SECS};
 
 use super::{device::Device, jwt::Amr, sessions::Sessions, tokens};
 use crate::{
@@ -57,7 +62,7 @@ use crate::{
 
 /// Recovery codes made at a time.
 pub const RECOVERY_CODES: usize = 10;
-const SECRET_BYTES: usize = 20;
+pub(super) const SECRET_BYTES: usize = 20;
 const RECOVERY_CODE_BYTES: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +77,22 @@ pub enum FactorError {
     WrongCode,
     #[error("the stored secret does not decrypt")]
     Corrupt,
+    #[error("passkeys are not available on this server")]
+    PasskeysUnavailable,
+    #[error("the ceremony is unknown, expired or used")]
+    ChallengeInvalid,
+    #[error("the passkey's answer does not verify: {0}")]
+    PasskeyRejected(WebauthnError),
+    #[error("no account has this passkey")]
+    UnknownPasskey,
+    #[error("the passkey is another account's")]
+    PasskeyOfAnotherAccount,
+    #[error("the passkey's signature counter went backwards")]
+    CounterRegressed,
+    #[error("the passkey is registered already")]
+    PasskeyExists,
+    #[error("the account has no such passkey")]
+    NotFound,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -91,6 +112,8 @@ pub struct Factors {
     mailer: Mailer,
     settings: Arc<Settings>,
     cipher: Option<Arc<XChaCha20Poly1305>>,
+    /// The WebAuthn relying party; `None` where `APP_URL` cannot be one.
+    webauthn: Option<Arc<Webauthn>>,
 }
 
 impl Factors {
@@ -100,6 +123,7 @@ impl Factors {
         mailer: Mailer,
         settings: Arc<Settings>,
         key: Option<[u8; 32]>,
+        webauthn: Option<Webauthn>,
     ) -> Self {
         Self {
             db,
@@ -107,6 +131,7 @@ impl Factors {
             mailer,
             settings,
             cipher: key.map(|key| Arc::new(XChaCha20Poly1305::new(&key.into()))),
+            webauthn: webauthn.map(Arc::new),
         }
     }
 
@@ -124,106 +149,6 @@ impl Factors {
         Ok(totp_factors::find(self.db.pool(), user_id)
             .await?
             .is_some_and(|row| row.confirmed_at.is_some()))
-    }
-
-    /// A new secret waiting for its first code (replacing one that waited).
-    pub async fn start_totp(
-        &self,
-        user: &UserRow,
-        now: i64,
-    ) -> Result<TotpEnrollment, FactorError> {
-        let cipher = self.cipher.as_ref().ok_or(FactorError::Unavailable)?;
-        let mut secret = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut secret).expect("the operating system's random source is available");
-        let sealed = seal(cipher, user.id, &secret);
-        if !totp_factors::put_pending(self.db.pool(), user.id, &sealed, now).await? {
-            return Err(FactorError::AlreadyOn);
-        }
-        let totp = self.totp(&secret, user)?;
-        let otpauth_uri = totp.to_url().map_err(|_| FactorError::Corrupt)?;
-        let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
-            .map_err(|_| FactorError::Corrupt)?
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(200, 200)
-            .build();
-        Ok(TotpEnrollment {
-            secret: Secret::from(secret.to_vec()).to_base32(),
-            otpauth_uri,
-            qr_svg,
-        })
-    }
-
-    /// Turns the waiting secret on with a code it shows, and returns the
-    /// first recovery codes. `keep` (the caller's session) goes on; every
-    /// other session ends.
-    pub async fn confirm_totp(
-        &self,
-        user: &UserRow,
-        keep: SessionId,
-        code: &str,
-        device: &Device,
-        now: i64,
-    ) -> Result<Vec<String>, FactorError> {
-        let cipher = self.cipher.as_ref().ok_or(FactorError::Unavailable)?;
-        let row = totp_factors::find(self.db.pool(), user.id)
-            .await?
-            .ok_or(FactorError::NotOn)?;
-        if row.confirmed_at.is_some() {
-            return Err(FactorError::AlreadyOn);
-        }
-        let secret = open(cipher, user.id, &row.secret)?;
-        let step = self
-            .totp(&secret, user)?
-            .check(&normalize_code(code), unix(now))
-            .ok_or(FactorError::WrongCode)?;
-        let codes = new_recovery_codes();
-        let mut transaction = self.db.pool().begin().await?;
-        if !totp_factors::confirm(&mut *transaction, user.id, &row.secret, step as i64, now).await?
-        {
-            transaction.rollback().await?;
-            return Err(FactorError::NotOn);
-        }
-        recovery_codes::replace(&mut transaction, user.id, &hashes(&codes), now).await?;
-        self.commit_change(
-            transaction,
-            user,
-            Some(keep),
-            EventKind::TotpEnabled,
-            "An authenticator app was turned on for your account, with new recovery codes; \
-             every other session was signed out.",
-            device,
-            now,
-        )
-        .await?;
-        Ok(codes)
-    }
-
-    /// Turns the authenticator app off, with its recovery codes. `keep`
-    /// is the owner's session that asked; an admin's removal keeps none.
-    pub async fn disable_totp(
-        &self,
-        user: &UserRow,
-        keep: Option<SessionId>,
-        device: &Device,
-        now: i64,
-    ) -> Result<(), FactorError> {
-        let mut transaction = self.db.pool().begin().await?;
-        if !totp_factors::delete_confirmed(&mut *transaction, user.id).await? {
-            transaction.rollback().await?;
-            return Err(FactorError::NotOn);
-        }
-        recovery_codes::delete_all(&mut *transaction, user.id).await?;
-        self.commit_change(
-            transaction,
-            user,
-            keep,
-            EventKind::TotpDisabled,
-            "The authenticator app of your account was turned off; signing in now takes \
-             only the password, and every other session was signed out.",
-            device,
-            now,
-        )
-        .await
     }
 
     /// New recovery codes; the old ones stop working.
@@ -347,32 +272,14 @@ impl Factors {
         let forgot = self.settings.page_url(Page::ForgotPassword.path());
         templates::security_notice(&user.email, &user.name, what, forgot.as_str())
     }
-
-    fn totp(&self, secret: &[u8], user: &UserRow) -> Result<Totp, FactorError> {
-        Builder::new()
-            .with_secret(secret.to_vec())
-            .with_account_name(user.email.as_str())
-            .with_issuer(Some(self.issuer()))
-            .build()
-            .map_err(|_| FactorError::Corrupt)
-    }
-
-    /// What the authenticator app shows the account under: the app's host.
-    fn issuer(&self) -> String {
-        self.settings
-            .app_url
-            .host_str()
-            .unwrap_or("accounts")
-            .replace(':', "")
-    }
 }
 
-fn unix(now: i64) -> u64 {
+pub(super) fn unix(now: i64) -> u64 {
     u64::try_from(now).unwrap_or(0)
 }
 
 /// Authenticator apps show codes as "123 456"; people type what they see.
-fn normalize_code(code: &str) -> String {
+pub(super) fn normalize_code(code: &str) -> String {
     code.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -384,7 +291,7 @@ fn normalize_recovery_code(code: &str) -> String {
 }
 
 /// Ten codes of 80 random bits, in lower-case base32, as `xxxx-xxxx-xxxx-xxxx`.
-fn new_recovery_codes() -> Vec<String> {
+pub(super) fn new_recovery_codes() -> Vec<String> {
     (0..RECOVERY_CODES)
         .map(|_| {
             let mut bytes = [0u8; RECOVERY_CODE_BYTES];
@@ -401,78 +308,16 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-fn hashes(codes: &[String]) -> Vec<String> {
+pub(super) fn hashes(codes: &[String]) -> Vec<String> {
     codes
         .iter()
         .map(|code| tokens::hash(&normalize_recovery_code(code)))
         .collect()
 }
 
-/// `base64(nonce ‖ ciphertext)`, bound to the account by the associated
-/// data.
-fn seal(cipher: &XChaCha20Poly1305, user_id: UserId, secret: &[u8]) -> String {
-    let mut nonce = [0u8; 24];
-    getrandom::fill(&mut nonce).expect("the operating system's random source is available");
-    let aad = user_id.to_string();
-    let ciphertext = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: secret,
-                aad: aad.as_bytes(),
-            },
-        )
-        .expect("encrypting a short secret cannot fail");
-    let mut sealed = nonce.to_vec();
-    sealed.extend_from_slice(&ciphertext);
-    STANDARD.encode(sealed)
-}
-
-fn open(cipher: &XChaCha20Poly1305, user_id: UserId, sealed: &str) -> Result<Vec<u8>, FactorError> {
-    let bytes = STANDARD.decode(sealed).map_err(|_| FactorError::Corrupt)?;
-    if bytes.len() < 24 {
-        return Err(FactorError::Corrupt);
-    }
-    let (nonce, ciphertext) = bytes.split_at(24);
-    let aad = user_id.to_string();
-    cipher
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: aad.as_bytes(),
-            },
-        )
-        .map_err(|_| FactorError::Corrupt)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cipher() -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(&[7u8; 32].into())
-    }
-
-    #[test]
-    fn a_sealed_secret_opens_only_for_its_own_account() {
-        let ada = UserId::from_uuid(uuid::Uuid::from_u128(1));
-        let eve = UserId::from_uuid(uuid::Uuid::from_u128(2));
-        let sealed = seal(&cipher(), ada, b"twenty bytes secret!");
-        assert_eq!(
-            open(&cipher(), ada, &sealed).unwrap(),
-            b"twenty bytes secret!"
-        );
-        assert!(open(&cipher(), eve, &sealed).is_err());
-        let other = XChaCha20Poly1305::new(&[8u8; 32].into());
-        assert!(open(&other, ada, &sealed).is_err());
-        assert!(open(&cipher(), ada, "bm9wZQ==").is_err());
-        assert_ne!(
-            sealed,
-            seal(&cipher(), ada, b"twenty bytes secret!"),
-            "fresh nonce"
-        );
-    }
 
     #[test]
     fn recovery_codes_are_long_distinct_and_forgiving_to_type() {
