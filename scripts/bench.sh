@@ -15,6 +15,8 @@
 # figure, of which the median is shown; BENCH_CONNECTIONS (32): wrk's
 # connections for /api/health and /api/me; BENCH_LOGIN_CONNECTIONS (4);
 # BENCH_REFRESH_CLIENTS (4): sessions rotated side by side, one client each;
+# BENCH_SATURATION_READS (50) and BENCH_SATURATION_LOGINS (8): the readers
+# that keep the server's core busy and the logins among them;
 # BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres): where to
 # create the throwaway database accounts_bench (skipped when no server
 # answers).
@@ -35,6 +37,8 @@ rounds="${BENCH_ROUNDS:-3}"
 connections="${BENCH_CONNECTIONS:-32}"
 login_connections="${BENCH_LOGIN_CONNECTIONS:-4}"
 shed_connections="${BENCH_SHED_CONNECTIONS:-200}"
+saturation_reads="${BENCH_SATURATION_READS:-50}"
+saturation_logins="${BENCH_SATURATION_LOGINS:-8}"
 refresh_clients="${BENCH_REFRESH_CLIENTS:-4}"
 pg_admin_url="${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 pg_bench_url="${pg_admin_url%/*}/accounts_bench"
@@ -331,6 +335,34 @@ flood=$!
 sleep 0.5
 BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >"$work/shed_me.samples"
 wait "$flood"
+# Reads that keep the server's core busy, and logins among them: the
+# hashing threads' bounded share (PASSWORD_HASH_CPU_SHARE) must keep the
+# logins going without letting them slow the reads down much. Each figure
+# is compared with the same load alone; a login answered later than 5 s
+# counts as failed (wrk's timeout).
+say "logins (-c$saturation_logins) during read saturation (GET /api/me -c$saturation_reads): ${rounds} × ${seconds} s each, alone and together"
+cat >"$work/login5.lua" <<'EOF2'
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_LOGIN_BODY")
+wrk.headers["Content-Type"] = "application/json"
+EOF2
+cat "$work/report.lua" >>"$work/login5.lua"
+login_timeout_once() {
+  taskset -c "$load_cpu" wrk -t1 -c"$saturation_logins" -d"${seconds}s" --timeout 5s -s "$work/login5.lua" "$base_url/api/auth/login" |
+    awk '$1 == "BENCH" { $1 = ""; print substr($0, 2) }'
+}
+: >"$work/sat_login_alone.samples"
+: >"$work/sat_login.samples"
+: >"$work/sat_me.samples"
+BENCH_TOKEN="$access_token" wrk_rounds sat_me_alone get.lua "$saturation_reads" /api/me
+for ((r = 1; r <= rounds; r++)); do
+  login_timeout_once >>"$work/sat_login_alone.samples"
+  login_timeout_once >>"$work/sat_login.samples" &
+  logins=$!
+  BENCH_TOKEN="$access_token" wrk_once get.lua "$saturation_reads" /api/me >>"$work/sat_me.samples"
+  wait "$logins"
+done
+
 say "POST /api/auth/refresh on SQLite: $refresh_clients sessions, ${rounds} × ${seconds} s"
 refresh_rounds refresh_sqlite "$email"
 
@@ -394,6 +426,10 @@ printf '| GET /api/me p99 during a login flood | %s ms (%s req/s) | |\n' "$me_fl
 printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
 printf '| %s concurrent logins: answered / shed with 503 | %s /s answered, %s shed in %s s | some shed |\n' "$shed_connections" "$(col shed_login 2)" "$(col shed_login 5)" "$seconds"
 printf '| GET /api/me p99 during those %s logins | %s ms (%s req/s) | |\n' "$shed_connections" "$(col shed_me 4)" "$(col shed_me 2)"
+sat_login="$(col sat_login 2)"
+sat_login_alone="$(col sat_login_alone 2)"
+printf '| logins -c%s during read saturation (/api/me -c%s) | %s /s, alone %s /s: %s; %s answered past 5 s | ≥ 0.4, none |\n' "$saturation_logins" "$saturation_reads" "$sat_login" "$sat_login_alone" "$(ratio "$sat_login" "$sat_login_alone")" "$(failed_total sat_login)"
+printf '| GET /api/me p99 among those logins | %s ms, alone %s ms: %s | ≤ 2 |\n' "$(col sat_me 4)" "$(col sat_me_alone 4)" "$(ratio "$(col sat_me 4)" "$(col sat_me_alone 4)")"
 printf '| refresh rotations, SQLite | %s /s (%s failed) | |\n' "$refresh_sqlite" "$refresh_sqlite_failed"
 if [[ -n "$refresh_pg_failed" ]]; then
   printf '| refresh rotations, PostgreSQL | %s /s (%s failed) | |\n' "$refresh_pg" "$refresh_pg_failed"
