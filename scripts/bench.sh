@@ -274,8 +274,12 @@ start_server sqlite "sqlite://$work/sqlite/app.db?mode=rwc"
 email="bench@example.com"
 sign_up "$email"
 access_token="$(log_in "$email" "$work/first.jar")"
+# The login loads sign in to an account of their own: each login opens a
+# session, and past MAX_SESSIONS_PER_USER the oldest ends, which would end
+# the session the /api/me loads read with.
+sign_up "logins@example.com"
 export BENCH_TOKEN="" BENCH_LOGIN_BODY
-BENCH_LOGIN_BODY="$(login_body "$email")"
+BENCH_LOGIN_BODY="$(login_body logins@example.com)"
 
 say "GET /api/health: -c$connections, ${rounds} × ${seconds} s"
 wrk_rounds health get.lua "$connections" /api/health
@@ -351,6 +355,9 @@ login_timeout_once() {
   taskset -c "$load_cpu" wrk -t1 -c"$saturation_logins" -d"${seconds}s" --timeout 5s -s "$work/login5.lua" "$base_url/api/auth/login" |
     awk '$1 == "BENCH" { $1 = ""; print substr($0, 2) }'
 }
+# An account of its own: logins given up on count toward its lockout.
+sign_up "saturation@example.com"
+BENCH_LOGIN_BODY="$(login_body saturation@example.com)"
 : >"$work/sat_login_alone.samples"
 : >"$work/sat_login.samples"
 : >"$work/sat_me.samples"
@@ -362,6 +369,7 @@ for ((r = 1; r <= rounds; r++)); do
   BENCH_TOKEN="$access_token" wrk_once get.lua "$saturation_reads" /api/me >>"$work/sat_me.samples"
   wait "$logins"
 done
+BENCH_LOGIN_BODY="$(login_body logins@example.com)"
 
 say "POST /api/auth/refresh on SQLite: $refresh_clients sessions, ${rounds} × ${seconds} s"
 refresh_rounds refresh_sqlite "$email"

@@ -165,7 +165,12 @@ async fn api_context(
 
     // One hash per core at a time: more would only queue inside the CPU.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let passwords = Passwords::new(cores, settings.hash_queue, metrics.clone())?;
+    let passwords = Passwords::new(
+        cores,
+        settings.hash_queue,
+        settings.hash_cpu_share,
+        metrics.clone(),
+    )?;
     let limits = RateLimits::new(&settings.limits, metrics.clone()).shared_in(&db);
     limits.spawn_maintenance();
     if !settings.limits.enabled {

@@ -9,6 +9,7 @@
 //! threads of their own, one per core, at a priority below every request.
 
 mod argon;
+mod share;
 mod threads;
 
 use std::sync::Arc;
@@ -51,9 +52,14 @@ impl Passwords {
     /// `concurrency` bounds how many hashes run at once (one thread and one
     /// block of memory each), `max_waiting` how many more may wait for one;
     /// `metrics` times the wait and counts refusals.
-    pub fn new(concurrency: usize, max_waiting: usize, metrics: Metrics) -> anyhow::Result<Self> {
+    pub fn new(
+        concurrency: usize,
+        max_waiting: usize,
+        share: f64,
+        metrics: Metrics,
+    ) -> anyhow::Result<Self> {
         let hasher = Hasher::new()?;
-        let threads = HashThreads::start(concurrency, max_waiting, metrics)?;
+        let threads = HashThreads::start(concurrency, max_waiting, share, metrics)?;
         // Computed on a hashing thread, with its memory, like every hash.
         let dummy_hasher = hasher.clone();
         let dummy_hash = threads
@@ -138,7 +144,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {
-        let passwords = Passwords::new(2, 4, Metrics::disabled()).unwrap();
+        let passwords = Passwords::new(2, 4, 0.0, Metrics::disabled()).unwrap();
         let hash = passwords
             .hash("correct horse battery staple".into())
             .await
@@ -156,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        let passwords = Passwords::new(1, 4, Metrics::disabled()).unwrap();
+        let passwords = Passwords::new(1, 4, 0.0, Metrics::disabled()).unwrap();
         assert!(!passwords
             .verify("a password nobody has".into(), None)
             .await
@@ -165,7 +171,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_an_error_not_a_match() {
-        let passwords = Passwords::new(1, 4, Metrics::disabled()).unwrap();
+        let passwords = Passwords::new(1, 4, 0.0, Metrics::disabled()).unwrap();
         assert!(passwords
             .verify("x".into(), Some("not a hash".into()))
             .await
@@ -174,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_queue_work_is_refused_not_queued() {
-        let passwords = Passwords::new(1, 2, Metrics::disabled()).unwrap();
+        let passwords = Passwords::new(1, 2, 0.0, Metrics::disabled()).unwrap();
         let attempts: Vec<_> = (0..12)
             .map(|_| {
                 let passwords = passwords.clone();

@@ -15,17 +15,21 @@
 //!
 //! The threads run under `SCHED_IDLE`: they get the CPU when no request
 //! wants it, and any request that wakes up takes the CPU from them at once.
+//! (With `PASSWORD_HASH_CPU_SHARE`, off by default, a hash runs at normal
+//! priority up to a bounded share of a core, so that sign-ins go on while
+//! requests keep the CPU busy: see `share`.)
 //! A request costs microseconds and a hash tens of milliseconds, so a
 //! request that waited for a hash to finish, or for the end of the hash's
 //! time slice (a 4 ms scheduler tick on a `HZ=250` kernel), would wait
 //! hundreds of times its own cost. Measured with the server on one core, 32
 //! connections asking `GET /api/me` and 4 logging in: the p99 of `/api/me`
 //! grew 2.7× with the threads at nice +10, 1.7–2.6× at nice +19, and not at
-//! all under `SCHED_IDLE`. The price is paid only when requests keep every
-//! core busy all the time: hashing then gets what `SCHED_IDLE`'s weight
-//! gives it (a fraction of a percent), logins wait in the queue, and once it
-//! is full further ones are refused with 503 `overloaded`, which is the
-//! right answer from a server that is out of CPU.
+//! all under `SCHED_IDLE`. Under `SCHED_IDLE` alone, though, requests that
+//! keep every core busy all the time starve the hashes: the bounded share
+//! at normal priority (`share`) keeps sign-ins going then, and once even it
+//! cannot keep up, the queue fills and further sign-ins are refused with
+//! 503 `overloaded`, which is the right answer from a server that is out
+//! of CPU.
 
 use std::{
     panic::AssertUnwindSafe,
@@ -38,7 +42,11 @@ use std::{
 
 use anyhow::Context as _;
 
-use super::{argon::Memory, HashError};
+use super::{
+    argon::Memory,
+    share::{thread_cpu_time, CpuShare},
+    HashError,
+};
 use crate::metrics::Metrics;
 
 /// Work for a hashing thread, with the thread's memory.
@@ -57,16 +65,24 @@ pub struct HashThreads {
 
 impl HashThreads {
     /// Starts `count` threads; at most `max_waiting` jobs wait beyond one
-    /// running on each.
-    pub fn start(count: usize, max_waiting: usize, metrics: Metrics) -> anyhow::Result<Self> {
+    /// running on each; together they may take `share` of one core at
+    /// normal priority.
+    pub fn start(
+        count: usize,
+        max_waiting: usize,
+        share: f64,
+        metrics: Metrics,
+    ) -> anyhow::Result<Self> {
         let count = count.max(1);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
+        let share = Arc::new(CpuShare::new(share));
         for index in 0..count {
             let queue = Arc::clone(&queue);
+            let share = Arc::clone(&share);
             std::thread::Builder::new()
                 .name(format!("password-hash-{index}"))
-                .spawn(move || serve(&queue))
+                .spawn(move || serve(&queue, &share))
                 .context("could not start a password hashing thread")?;
         }
         Ok(Self {
@@ -154,9 +170,9 @@ impl Drop for Admission {
     }
 }
 
-/// A hashing thread's life: take the next job, run it, repeat until the
-/// queue is gone.
-fn serve(queue: &Mutex<mpsc::Receiver<Job>>) {
+/// A hashing thread's life: take the next job, run it (at normal priority
+/// while the share lasts), repeat until the queue is gone.
+fn serve(queue: &Mutex<mpsc::Receiver<Job>>, share: &CpuShare) {
     run_only_when_idle();
     let mut memory = Memory::default();
     loop {
@@ -165,10 +181,40 @@ fn serve(queue: &Mutex<mpsc::Receiver<Job>>) {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .recv();
         let Ok(job) = next else { return };
+        let boosted = share.take() && run_at_normal_priority();
+        let started = thread_cpu_time();
         // A panic fails its own request (its result channel closes) and
         // leaves the thread serving the next.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+        if boosted {
+            share.charge(thread_cpu_time().saturating_sub(started));
+            run_only_when_idle();
+        }
     }
+}
+
+/// Puts the calling thread back under the normal policy, for one hash.
+/// Where that is refused (an unprivileged process may not leave
+/// `SCHED_IDLE` beyond its `RLIMIT_NICE`), hashing stays idle, as it was.
+#[cfg(target_os = "linux")]
+fn run_at_normal_priority() -> bool {
+    use std::sync::atomic::AtomicBool;
+    static REFUSED: AtomicBool = AtomicBool::new(false);
+    if REFUSED.load(Ordering::Relaxed) {
+        return false;
+    }
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is the calling thread; only its policy changes.
+    let normal = unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) } == 0;
+    if !normal && !REFUSED.swap(true, Ordering::Relaxed) {
+        tracing::warn!("leaving SCHED_IDLE was refused; password hashing gets idle time only");
+    }
+    normal
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_at_normal_priority() -> bool {
+    false
 }
 
 /// Puts the calling thread under `SCHED_IDLE` (see the module's comment),
@@ -216,7 +262,7 @@ mod tests {
 
     #[tokio::test]
     async fn admits_one_running_and_the_waiting_then_refuses() {
-        let threads = Arc::new(HashThreads::start(1, 2, Metrics::disabled()).unwrap());
+        let threads = Arc::new(HashThreads::start(1, 2, 0.0, Metrics::disabled()).unwrap());
         let release = occupy(&threads).await;
         let waiting: Vec<_> = (0..2)
             .map(|n| {
@@ -247,7 +293,7 @@ mod tests {
     /// when a waiting caller gave up, until every login was refused.
     #[tokio::test]
     async fn a_caller_that_gives_up_frees_its_place() {
-        let threads = Arc::new(HashThreads::start(1, 5, Metrics::disabled()).unwrap());
+        let threads = Arc::new(HashThreads::start(1, 5, 0.0, Metrics::disabled()).unwrap());
         let release = occupy(&threads).await;
         let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..5 {
@@ -276,14 +322,36 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn hashing_threads_run_only_when_the_cpu_is_idle() {
-        let threads = HashThreads::start(1, 0, Metrics::disabled()).unwrap();
+    fn policy() -> i32 {
         // SAFETY: reads the calling thread's policy.
-        let policy = threads
-            .run(|_| unsafe { libc::sched_getscheduler(0) })
-            .await
-            .unwrap();
-        assert_eq!(policy, libc::SCHED_IDLE);
+        unsafe { libc::sched_getscheduler(0) }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn without_a_share_hashing_runs_only_when_the_cpu_is_idle() {
+        let threads = HashThreads::start(1, 0, 0.0, Metrics::disabled()).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(threads.run(|_| policy()).await.unwrap(), libc::SCHED_IDLE);
+    }
+
+    /// Within its share a hash runs at normal priority; once the share is
+    /// spent, idle again, and between hashes always idle.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_share_runs_hashes_at_normal_priority_until_it_is_spent() {
+        let threads = HashThreads::start(1, 0, 0.01, Metrics::disabled()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let spin = |_: &mut Memory| {
+            let running = policy();
+            let until = thread_cpu_time() + Duration::from_millis(50);
+            while thread_cpu_time() < until {
+                std::hint::spin_loop();
+            }
+            running
+        };
+        assert_eq!(threads.run(spin).await.unwrap(), libc::SCHED_OTHER);
+        // 50 ms spent, about 1 ms earned: owed now.
+        assert_eq!(threads.run(|_| policy()).await.unwrap(), libc::SCHED_IDLE);
     }
 }
