@@ -149,6 +149,12 @@ pub fn validate_login(request: &LoginRequest) -> Result<(String, String), Vec<Fi
     let email = normalize_email(&request.email);
     if email.is_empty() {
         errors.push(FieldError::new("email", "Enter your email address."));
+    } else if email.chars().any(char::is_control) {
+        // No address has one, and a NUL cannot even be stored.
+        errors.push(FieldError::new(
+            "email",
+            "An email address has no control characters.",
+        ));
     }
     if request.password.is_empty() {
         errors.push(FieldError::new("password", "Enter your password."));
@@ -175,6 +181,18 @@ pub fn check_app_code(value: &str) -> Result<(), &'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_login_address_with_a_control_character_is_a_field_error() {
+        let request = crate::api::types::LoginRequest {
+            email: "ada\u{0}@example.com".into(),
+            password: "anything".into(),
+            remember: true,
+        };
+        let errors = super::validate_login(&request).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "email");
+    }
+
     use super::*;
 
     #[test]

@@ -22,6 +22,7 @@ use super::{
     extract::{ensure_allowed_origin, AuthUser, ClientIp, Device},
     factors,
     route::{ApiRouter, Payload, Reply},
+    second_step,
     sign_in::{
         account_disabled, count_sign_in, invalid_credentials, open_session, signed_in,
         token_response,
@@ -129,7 +130,7 @@ async fn check_password(
     }
     if second_factor {
         let challenge =
-            factors::second_factor_challenge(context, &user, request.remember, now).await?;
+            second_step::second_factor_challenge(context, &user, request.remember, now).await?;
         return Ok(Reply::new(LoginResponse::SecondFactor(challenge)).with_also_status());
     }
 
@@ -201,7 +202,7 @@ async fn reauthenticate(
         };
         let method = context
             .factors
-            .verify(&user, factors::second_proof(code), &device, now)
+            .verify(&user, second_step::second_proof(code), &device, now)
             .await;
         match method {
             Ok(method) => authentication.methods.push(method),

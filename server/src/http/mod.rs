@@ -18,6 +18,7 @@ mod passkeys;
 mod passwords;
 mod people;
 pub mod route;
+mod second_step;
 mod sessions;
 mod sign_in;
 mod signup;
@@ -95,6 +96,7 @@ pub fn endpoints(development: bool) -> ApiRouter {
         .merge(sessions::router())
         .merge(factors::router())
         .merge(passkeys::router())
+        .merge(second_step::router())
         .merge(activity::router())
         .merge(people::router());
     if development {

@@ -20,10 +20,9 @@ use axum_extra::extract::CookieJar;
 
 use super::{
     extract::{AuthUser, ClientIp, Device, PathId, RecentUser},
-    factors::{
-        account, finish_second_factor, invalid_challenge, refused, SecondProof, CHALLENGE_TRIES,
-    },
+    factors::{account, refused},
     route::{ApiRouter, Payload, Reply},
+    second_step::{finish_second_factor, invalid_challenge, SecondProof, CHALLENGE_TRIES},
     sign_in::{account_disabled, count_sign_in, invalid_credentials, signed_in, token_response},
     ApiContext,
 };

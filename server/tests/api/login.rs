@@ -14,7 +14,19 @@ both_backends!(
     me_returns_the_profile_for_a_valid_token,
     the_profile_name_can_be_changed,
     a_new_name_shows_at_once_on_every_instance,
+    an_address_with_a_control_character_is_a_field_error,
 );
+
+/// Found by the fuzzing: PostgreSQL cannot store a NUL, and the address
+/// typed is part of the lockout's key, so it was a 500 there.
+async fn an_address_with_a_control_character_is_a_field_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["ada\u{0}@example.com", "\u{8b}\u{c}x@example.com"] {
+        let response = app.login(email, STRONG_PASSWORD).await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "email");
+    }
+}
 
 async fn login_answers_tokens_and_sets_a_strict_cookie(backend: Backend) {
     let app = spawn_app(backend).await;

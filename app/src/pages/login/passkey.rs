@@ -6,7 +6,6 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use super::second_factor::CHALLENGE_OVER;
 use crate::{
     api::{
         passkeys::{PasskeyAssertion, SecondFactorPasskeyRequest},
@@ -152,7 +151,8 @@ pub(super) fn PasskeySignIn(
 pub(super) fn PasskeySecondFactor(
     challenge: String,
     message: RwSignal<Option<(Tone, String)>>,
-    start_over: Callback<Option<String>>,
+    /// The sign-in's challenge is over: back to the password.
+    challenge_over: Callback<()>,
 ) -> impl IntoView {
     let auth = use_auth();
     let hydrated = use_hydrated();
@@ -196,7 +196,7 @@ pub(super) fn PasskeySecondFactor(
                 Err(Refusal::Options(error) | Refusal::Answer(error))
                     if error.code() == Some(ProblemCode::InvalidChallenge) =>
                 {
-                    start_over.run(Some(CHALLENGE_OVER.to_owned()));
+                    challenge_over.run(());
                 }
                 Err(refusal) => message.set(Some((Tone::Error, refusal.message()))),
             }

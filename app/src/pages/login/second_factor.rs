@@ -16,7 +16,7 @@ use crate::{
 
 /// Why the page went back to the password: the second step's challenge is
 /// expired, finished or out of tries.
-pub(super) const CHALLENGE_OVER: &str = "This sign-in has expired or had too many wrong codes. \
+const CHALLENGE_OVER: &str = "This sign-in has expired or had too many wrong codes. \
      Enter your password again to get a new code step.";
 
 /// The second step of a sign-in: a code from the authenticator app, or one
@@ -188,7 +188,11 @@ pub(super) fn SecondFactorStep(
                 })}
             </div>
             {offers_passkey.then(|| view! {
-                <PasskeySecondFactor challenge=challenge.get_value() message=message start_over=start_over/>
+                <PasskeySecondFactor
+                    challenge=challenge.get_value()
+                    message=message
+                    challenge_over=Callback::new(move |()| start_over.run(Some(CHALLENGE_OVER.to_owned())))
+                />
             })}
             <p class="form-link">
                 <button type="button" class="link-button" on:click=move |_| start_over.run(None)>

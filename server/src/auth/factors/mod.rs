@@ -39,12 +39,14 @@ use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use totp_rs::Secret;
 use webauthn_rs::prelude::{Webauthn, WebauthnError};
 
+mod passkey_use;
 mod passkeys;
 mod totp;
 
 use totp::open;
 
-pub use passkeys::{relying_party, Ceremony, PasskeyProof, CEREMONY_TTL_SECS};
+pub use passkey_use::{Ceremony, PasskeyProof};
+pub use passkeys::{relying_party, CEREMONY_TTL_SECS};
 
 use super::{device::Device, jwt::Amr, sessions::Sessions, tokens};
 use crate::{
