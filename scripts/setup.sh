@@ -83,6 +83,13 @@ for component in rustfmt clippy; do
   fi
 done
 
+step "OpenSSL headers and pkg-config (webauthn-rs, the passkeys' relying party, links OpenSSL)"
+if dpkg -s libssl-dev pkg-config >/dev/null 2>&1; then
+  skip "present"
+else
+  apt_install libssl-dev pkg-config
+fi
+
 step "cargo-leptos $CARGO_LEPTOS_VERSION"
 if [[ "$(cargo leptos --version 2>/dev/null || true)" == *" $CARGO_LEPTOS_VERSION" ]]; then
   skip "present"
