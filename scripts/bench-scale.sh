@@ -19,7 +19,8 @@
 #   scripts/bench.sh --scale
 #   BENCH_SCALE_ROWS=100000 scripts/bench.sh --scale      (a quick look)
 #
-# BENCH_SCALE_ROWS (1000000); BENCH_SCALE_SAMPLES (21); BENCH_PG_ADMIN_URL
+# BENCH_SCALE_ROWS (1000000); BENCH_SCALE_SAMPLES (21); BENCH_SCALE_KEEP
+# (set: keep the PostgreSQL database afterwards, to EXPLAIN); BENCH_PG_ADMIN_URL
 # (postgres://postgres@127.0.0.1:5432/postgres): where to create the
 # throwaway database accounts_scale (PostgreSQL is skipped when no server
 # answers). Needs only the release server, target/release/server:
@@ -58,112 +59,13 @@ for tool in sqlite3 python3 curl; do
   }
 done
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/accounts-scale.XXXXXX")"
-server_pid=""
-server_log=""
-pg_created=false
-
-# shellcheck disable=SC2317 # run by the trap
-stop_server() {
-  [[ -n "$server_pid" ]] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-# shellcheck disable=SC2317 # run by the trap
-finish() {
-  local status=$?
-  stop_server
-  if $pg_created; then
-    psql -q "$pg_admin_url" -c 'DROP DATABASE IF EXISTS accounts_scale' >/dev/null 2>&1 || true
-  fi
-  if ((status != 0)) && [[ -n "$server_log" && -f "$server_log" ]]; then
-    echo "--- the server's log, last 30 lines ---" >&2
-    tail -n 30 "$server_log" >&2 || true
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say() { printf '\033[1mbench: %s\033[0m\n' "$*" >&2; }
-
-# Starts the server pinned to the server CPU on a free port with
-# DATABASE_URL $2; sets base_url and server_pid.
-start_server() {
-  local name="$1" database_url="$2" port data
-  data="$work/$name"
-  mkdir -p "$data"
-  server_log="$work/$name.log"
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  base_url="http://127.0.0.1:$port"
-  (
-    cd "$data"
-    exec env -u SMTP_URL \
-      APP_ENV=development \
-      RATE_LIMITS=off \
-      APP_URL="$base_url" \
-      LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-      LEPTOS_SITE_ROOT="$root/target/site" \
-      LEPTOS_OUTPUT_NAME=accounts \
-      LEPTOS_ENV=PROD \
-      DATA_DIR="$data" \
-      DATABASE_URL="$database_url" \
-      MAIL_OUTBOX_DIR="$data/outbox" \
-      ACCESS_TOKEN_TTL_SECS=3600 \
-      RUST_LOG=warn \
-      "${priority[@]}" taskset -c "$server_cpu" "$root/$binary"
-  ) >"$server_log" 2>&1 &
-  server_pid=$!
-  local deadline=$((SECONDS + 120))
-  until curl -fsS -o /dev/null --max-time 2 "$base_url/api/health" 2>/dev/null; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "error: the server exited before answering" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "error: $base_url/api/health did not answer within 120 s" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-}
+pg_database=accounts_scale
+pg_keep="${BENCH_SCALE_KEEP:-}"
+server_prefix=("${priority[@]}")
+# shellcheck source=scripts/bench-server.sh
+source scripts/bench-server.sh
 
 admin_email="scale-admin@example.com"
-password="Plum-Quartz-Harbor-91"
-post() {
-  curl -fsS --max-time 30 -H 'Content-Type: application/json' --data "$2" "$base_url$1"
-}
-# Signs the admin up and confirms the address through the development mailbox.
-sign_up_admin() {
-  local token="" deadline
-  post /api/auth/register "{\"email\":\"$admin_email\",\"password\":\"$password\",\"name\":\"Scale Admin\"}" >/dev/null
-  deadline=$((SECONDS + 10))
-  while [[ -z "$token" ]]; do
-    if ((SECONDS >= deadline)); then
-      echo "error: no verification link in the mailbox" >&2
-      exit 1
-    fi
-    sleep 0.1
-    token="$(curl -fsS "$base_url/api/dev/mailbox" | python3 -c '
-import json, sys, urllib.parse
-for message in json.load(sys.stdin)["messages"]:
-    for link in message["links"]:
-        token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("token")
-        if "verify-email" in link and token:
-            print(token[0])
-            sys.exit()
-')"
-  done
-  post /api/auth/verify-email "{\"token\":\"$token\",\"password\":\"$password\"}" >/dev/null
-}
 
 # The bulk load of table $2 on backend $1 (sqlite or postgres), one
 # statement: row i is named from 40 first names and 50 surnames (2,000
@@ -305,7 +207,7 @@ run_backend() {
   local backend="$1" database="$2" database_url="$3" list key q deep started
   say "$backend: starting the release server on an empty database"
   start_server "$backend" "$database_url"
-  sign_up_admin
+  sign_up "$admin_email" "Scale Admin"
   echo "UPDATE users SET role = 'admin' WHERE email = '$admin_email';" | run_sql "$backend" "$database"
   say "$backend: sign-in, refresh and /api/me with one account, $samples samples each"
   measure "$backend.empty" </dev/null

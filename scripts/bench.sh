@@ -10,6 +10,9 @@
 #   scripts/bench.sh
 #   BENCH_SECONDS=5 BENCH_ROUNDS=1 scripts/bench.sh      (a quick look)
 #   scripts/bench.sh --scale     (the lists at a million rows: scripts/bench-scale.sh)
+#   scripts/bench.sh --share     (only the hashing share's rows: /api/me idle,
+#                                 during a login flood, and logins during
+#                                 read saturation)
 #
 # BENCH_SECONDS (15): length of each load; BENCH_ROUNDS (3): loads per
 # figure, of which the median is shown; BENCH_CONNECTIONS (32): wrk's
@@ -27,9 +30,16 @@
 # release server: scripts/build-release.sh (or scripts/test.sh e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ "${1:-}" == --scale ]]; then
-  exec scripts/bench-scale.sh
-fi
+share_only=false
+case "${1:-}" in
+--scale) exec scripts/bench-scale.sh ;;
+--share) share_only=true ;;
+"") ;;
+*)
+  echo "usage: scripts/bench.sh [--scale | --share]" >&2
+  exit 2
+  ;;
+esac
 root="$PWD"
 
 seconds="${BENCH_SECONDS:-15}"
@@ -66,204 +76,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 cargo build --release --quiet -p server --example argon2_rate
 argon2_rate=target/release/examples/argon2_rate
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/accounts-bench.XXXXXX")"
-server_pid=""
-server_log=""
-pg_created=false
-
-# shellcheck disable=SC2317 # run by the trap
-stop_server() {
-  [[ -n "$server_pid" ]] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  # The server lets in-flight requests finish for up to 10 s.
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-# shellcheck disable=SC2317 # run by the trap
-finish() {
-  local status=$?
-  stop_server
-  if $pg_created; then
-    psql -q "$pg_admin_url" -c 'DROP DATABASE IF EXISTS accounts_bench' >/dev/null 2>&1 || true
-  fi
-  if ((status != 0)) && [[ -n "$server_log" && -f "$server_log" ]]; then
-    echo "--- the server's log, last 30 lines ---" >&2
-    tail -n 30 "$server_log" >&2 || true
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say() { printf '\033[1mbench: %s\033[0m\n' "$*" >&2; }
-
-# The median of the numbers on standard input.
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# a / b with two decimals, or "n/a".
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-
-# Starts the server pinned to the server CPU on a free port, with a data
-# directory of its own and DATABASE_URL $2; sets base_url and server_pid.
-start_server() {
-  local name="$1" database_url="$2" port data
-  data="$work/$name"
-  mkdir -p "$data"
-  server_log="$work/$name.log"
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  base_url="http://127.0.0.1:$port"
-  # From the data directory, so that no .env of the checkout applies.
-  (
-    cd "$data"
-    exec env -u SMTP_URL \
-      APP_ENV=development \
-      RATE_LIMITS=off \
-      APP_URL="$base_url" \
-      LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-      LEPTOS_SITE_ROOT="$root/target/site" \
-      LEPTOS_OUTPUT_NAME=accounts \
-      LEPTOS_ENV=PROD \
-      DATA_DIR="$data" \
-      DATABASE_URL="$database_url" \
-      MAIL_OUTBOX_DIR="$data/outbox" \
-      ACCESS_TOKEN_TTL_SECS=3600 \
-      RUST_LOG=warn \
-      taskset -c "$server_cpu" "$root/$binary"
-  ) >"$server_log" 2>&1 &
-  server_pid=$!
-  local deadline=$((SECONDS + 60))
-  until curl -fsS -o /dev/null --max-time 2 "$base_url/api/health" 2>/dev/null; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "error: the server exited before answering" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "error: $base_url/api/health did not answer within 60 s" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-}
-
-password="Plum-Quartz-Harbor-91"
-post() {
-  curl -fsS --max-time 30 -H 'Content-Type: application/json' --data "$2" "$base_url$1"
-}
-# Signs up and verifies $1 through the development mailbox.
-sign_up() {
-  local email="$1" token="" deadline
-  post /api/auth/register "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"Bench\"}" >/dev/null
-  deadline=$((SECONDS + 10))
-  while [[ -z "$token" ]]; do
-    if ((SECONDS >= deadline)); then
-      echo "error: no verification link for $email in the mailbox" >&2
-      exit 1
-    fi
-    sleep 0.1
-    token="$(curl -fsS "$base_url/api/dev/mailbox" | python3 -c '
-import json, sys, urllib.parse
-for message in json.load(sys.stdin)["messages"]:
-    if message["to"] == sys.argv[1]:
-        for link in message["links"]:
-            token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("token")
-            if "verify-email" in link and token:
-                print(token[0])
-                sys.exit()
-' "$email")"
-  done
-  post /api/auth/verify-email "{\"token\":\"$token\",\"password\":\"$password\"}" >/dev/null
-}
-login_body() { printf '{"email":"%s","password":"%s"}' "$1" "$password"; }
-# Logs $1 in, keeping the refresh cookie in the jar $2; prints the access token.
-log_in() {
-  curl -fsS --max-time 30 -c "$2" -H 'Content-Type: application/json' \
-    --data "$(login_body "$1")" "$base_url/api/auth/login" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
-}
-
-# wrk's report, as one line: "rps ok_rps p50_ms p99_ms failed".
-cat >"$work/report.lua" <<'EOF'
-function done(summary, latency, requests)
-  local secs = summary.duration / 1e6
-  local e = summary.errors
-  local failed = e.status + e.connect + e.read + e.write + e.timeout
-  io.write(string.format("BENCH %.2f %.2f %.3f %.3f %d\n",
-    summary.requests / secs, (summary.requests - failed) / secs,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failed))
-end
-EOF
-cat >"$work/get.lua" <<'EOF'
-local token = os.getenv("BENCH_TOKEN")
-if token and token ~= "" then
-  wrk.headers["Authorization"] = "Bearer " .. token
-end
-EOF
-cat "$work/report.lua" >>"$work/get.lua"
-cat >"$work/login.lua" <<'EOF'
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_LOGIN_BODY")
-wrk.headers["Content-Type"] = "application/json"
-EOF
-cat "$work/report.lua" >>"$work/login.lua"
-
-# One wrk load pinned to the load CPU: wrk_once SCRIPT CONNECTIONS PATH.
-wrk_once() {
-  taskset -c "$load_cpu" wrk -t1 -c"$2" -d"${seconds}s" --timeout 10s -s "$work/$1" "$base_url$3" |
-    awk '$1 == "BENCH" { $1 = ""; print substr($0, 2) }'
-}
-# `rounds` loads; the samples go to $work/NAME.samples.
-wrk_rounds() {
-  local name="$1"
-  shift
-  : >"$work/$name.samples"
-  for ((r = 1; r <= rounds; r++)); do
-    wrk_once "$@" >>"$work/$name.samples"
-  done
-}
-# Column $2 of the samples of $1 (1 rps, 2 ok_rps, 3 p50, 4 p99, 5 failed), median.
-col() { awk -v c="$2" '{ print $c }' "$work/$1.samples" | median; }
-failed_total() { awk '{ s += $5 } END { print s + 0 }' "$work/$1.samples"; }
-
-# Rotates one session's refresh token until the deadline, one request after
-# the other on one kept-alive connection: curl's cookie engine sends the
-# cookie each answer set. (wrk cannot: its Lua `response` hook sees one
-# Set-Cookie header of the two the server sends.) Prints one status a line.
-refresh_client() {
-  local jar="$1" deadline="$2" url="$base_url/api/auth/refresh" args=() i
-  for ((i = 0; i < 100; i++)); do args+=(-o /dev/null "$url"); done
-  while (($(date +%s%N) < deadline)); do
-    taskset -c "$load_cpu" curl -s -X POST -b "$jar" -c "$jar" -w '%{http_code}\n' "${args[@]}" || true
-  done
-}
-# Rotations a second (200s) of `refresh_clients` sessions side by side, over
-# `rounds` loads; the samples go to $work/$1.samples as "ok_rps failed".
-refresh_rounds() {
-  local name="$1" email="$2" start end c clients
-  for ((c = 1; c <= refresh_clients; c++)); do
-    log_in "$email" "$work/$name.jar.$c" >/dev/null
-  done
-  : >"$work/$name.samples"
-  for ((r = 1; r <= rounds; r++)); do
-    start=$(date +%s%N)
-    clients=()
-    for ((c = 1; c <= refresh_clients; c++)); do
-      refresh_client "$work/$name.jar.$c" $((start + seconds * 1000000000)) >"$work/$name.codes.$c" &
-      clients+=($!)
-    done
-    # Not a bare `wait`: the server is a job of this shell too.
-    wait "${clients[@]}"
-    end=$(date +%s%N)
-    cat "$work/$name.codes."* | awk -v ns=$((end - start)) \
-      '$1 == 200 { ok++ } $1 != 200 { bad++ } END { printf "%.2f %d\n", ok / (ns / 1e9), bad }' \
-      >>"$work/$name.samples"
-  done
-}
+pg_database=accounts_bench
+# shellcheck source=scripts/bench-server.sh
+source scripts/bench-server.sh
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 # Hashing threads the server starts: one per CPU it may use.
 hash_slots="$(taskset -c "$server_cpu" nproc)"
@@ -281,47 +98,51 @@ sign_up "logins@example.com"
 export BENCH_TOKEN="" BENCH_LOGIN_BODY
 BENCH_LOGIN_BODY="$(login_body logins@example.com)"
 
-say "GET /api/health: -c$connections, ${rounds} × ${seconds} s"
-wrk_rounds health get.lua "$connections" /api/health
+if ! $share_only; then
+  say "GET /api/health: -c$connections, ${rounds} × ${seconds} s"
+  wrk_rounds health get.lua "$connections" /api/health
+fi
 say "GET /api/me (bearer): -c$connections, ${rounds} × ${seconds} s"
 BENCH_TOKEN="$access_token" wrk_rounds me get.lua "$connections" /api/me
-# The raw Argon2id rate (one thread on the server's CPU, the server idle)
-# right before each load of logins, in pairs a third of a round long: this
-# machine's speed drifts by several percent within seconds (other tenants
-# share its memory caches), so each load is compared with its own
-# baseline, and the median of those ratios is reported.
-segment=$((seconds >= 9 ? seconds / 3 : seconds))
-pairs=$((seconds >= 9 ? rounds * 3 : rounds))
-say "POST /api/auth/login: -c$login_connections, each after the raw Argon2id rate (m=19456 KiB, t=2, p=1), ${pairs} × (${segment} s + ${segment} s)"
-: >"$work/argon2.samples"
-: >"$work/login.samples"
-: >"$work/login_ratio.samples"
-# CPU ticks (1/100 s) the server's threads spent: "hashing other".
-cpu_ticks() {
-  local task
-  for task in /proc/"$server_pid"/task/*; do
-    printf '%s %s\n' "$(cat "$task/comm")" "$(awk '{ print $14 + $15 }' "$task/stat")"
-  done | awk '$1 ~ /^password-hash/ { h += $2; next } { o += $2 } END { print h + 0, o + 0 }'
-}
-: >"$work/login_cpu.samples"
-for ((p = 1; p <= pairs; p++)); do
-  raw="$(taskset -c "$server_cpu" "$argon2_rate" "$segment")"
-  cpu_ticks >>"$work/login_cpu.samples"
-  echo "$raw" >>"$work/argon2.samples"
-  seconds="$segment" wrk_once login.lua "$login_connections" /api/auth/login >>"$work/login.samples"
-  cpu_ticks >>"$work/login_cpu.samples"
-  tail -n 1 "$work/login.samples" |
-    awk -v raw="$raw" -v slots="$hash_slots" '{ print $2 / (raw * slots) }' >>"$work/login_ratio.samples"
-done
-argon2_raw="$(median <"$work/argon2.samples")"
-# Per login, what the server's CPU did: hash, and everything else. Steadier
-# than the rates on a machine whose speed drifts.
-logins_done="$(awk -v s="$segment" '{ n += $2 * s } END { printf "%.0f", n }' "$work/login.samples")"
-read -r hash_ms other_ms < <(awk -v n="$logins_done" '
-  NR % 2 == 1 { h0 = $1; o0 = $2; next }
-  { h += $1 - h0; o += $2 - o0 }
-  END { if (n > 0) printf "%.2f %.2f\n", h * 10 / n, o * 10 / n; else print "nan nan" }' "$work/login_cpu.samples")
-login_ratio="$(median <"$work/login_ratio.samples")"
+if ! $share_only; then
+  # The raw Argon2id rate (one thread on the server's CPU, the server idle)
+  # right before each load of logins, in pairs a third of a round long: this
+  # machine's speed drifts by several percent within seconds (other tenants
+  # share its memory caches), so each load is compared with its own
+  # baseline, and the median of those ratios is reported.
+  segment=$((seconds >= 9 ? seconds / 3 : seconds))
+  pairs=$((seconds >= 9 ? rounds * 3 : rounds))
+  say "POST /api/auth/login: -c$login_connections, each after the raw Argon2id rate (m=19456 KiB, t=2, p=1), ${pairs} × (${segment} s + ${segment} s)"
+  : >"$work/argon2.samples"
+  : >"$work/login.samples"
+  : >"$work/login_ratio.samples"
+  # CPU ticks (1/100 s) the server's threads spent: "hashing other".
+  cpu_ticks() {
+    local task
+    for task in /proc/"$server_pid"/task/*; do
+      printf '%s %s\n' "$(cat "$task/comm")" "$(awk '{ print $14 + $15 }' "$task/stat")"
+    done | awk '$1 ~ /^password-hash/ { h += $2; next } { o += $2 } END { print h + 0, o + 0 }'
+  }
+  : >"$work/login_cpu.samples"
+  for ((p = 1; p <= pairs; p++)); do
+    raw="$(taskset -c "$server_cpu" "$argon2_rate" "$segment")"
+    cpu_ticks >>"$work/login_cpu.samples"
+    echo "$raw" >>"$work/argon2.samples"
+    seconds="$segment" wrk_once login.lua "$login_connections" /api/auth/login >>"$work/login.samples"
+    cpu_ticks >>"$work/login_cpu.samples"
+    tail -n 1 "$work/login.samples" |
+      awk -v raw="$raw" -v slots="$hash_slots" '{ print $2 / (raw * slots) }' >>"$work/login_ratio.samples"
+  done
+  argon2_raw="$(median <"$work/argon2.samples")"
+  # Per login, what the server's CPU did: hash, and everything else. Steadier
+  # than the rates on a machine whose speed drifts.
+  logins_done="$(awk -v s="$segment" '{ n += $2 * s } END { printf "%.0f", n }' "$work/login.samples")"
+  read -r hash_ms other_ms < <(awk -v n="$logins_done" '
+    NR % 2 == 1 { h0 = $1; o0 = $2; next }
+    { h += $1 - h0; o += $2 - o0 }
+    END { if (n > 0) printf "%.2f %.2f\n", h * 10 / n, o * 10 / n; else print "nan nan" }' "$work/login_cpu.samples")
+  login_ratio="$(median <"$work/login_ratio.samples")"
+fi
 say "GET /api/me during a login flood: ${rounds} × ${seconds} s"
 : >"$work/me_flood.samples"
 for ((r = 1; r <= rounds; r++)); do
@@ -331,30 +152,23 @@ for ((r = 1; r <= rounds; r++)); do
   BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >>"$work/me_flood.samples"
   wait "$flood"
 done
-# Far more logins than the hashing queue holds: the excess is shed with 503
-# `overloaded` at once, and /api/me must not notice.
-say "GET /api/me during a flood of $shed_connections concurrent logins: ${seconds} s"
-wrk_once login.lua "$shed_connections" /api/auth/login >"$work/shed_login.samples" &
-flood=$!
-sleep 0.5
-BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >"$work/shed_me.samples"
-wait "$flood"
+if ! $share_only; then
+  # Far more logins than the hashing queue holds: the excess is shed with 503
+  # `overloaded` at once, and /api/me must not notice.
+  say "GET /api/me during a flood of $shed_connections concurrent logins: ${seconds} s"
+  wrk_once login.lua "$shed_connections" /api/auth/login >"$work/shed_login.samples" &
+  flood=$!
+  sleep 0.5
+  BENCH_TOKEN="$access_token" wrk_once get.lua "$connections" /api/me >"$work/shed_me.samples"
+  wait "$flood"
+fi
 # Reads that keep the server's core busy, and logins among them: the
-# hashing threads' bounded share (PASSWORD_HASH_CPU_SHARE) must keep the
+# hashing threads' guaranteed share (PASSWORD_HASH_CPU_SHARE) must keep the
 # logins going without letting them slow the reads down much. Each figure
 # is compared with the same load alone; a login answered later than 5 s
 # counts as failed (wrk's timeout).
 say "logins (-c$saturation_logins) during read saturation (GET /api/me -c$saturation_reads): ${rounds} × ${seconds} s each, alone and together"
-cat >"$work/login5.lua" <<'EOF2'
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_LOGIN_BODY")
-wrk.headers["Content-Type"] = "application/json"
-EOF2
-cat "$work/report.lua" >>"$work/login5.lua"
-login_timeout_once() {
-  taskset -c "$load_cpu" wrk -t1 -c"$saturation_logins" -d"${seconds}s" --timeout 5s -s "$work/login5.lua" "$base_url/api/auth/login" |
-    awk '$1 == "BENCH" { $1 = ""; print substr($0, 2) }'
-}
+login_timeout_once() { wrk_timeout=5s wrk_once login.lua "$saturation_logins" /api/auth/login; }
 # An account of its own: logins given up on count toward its lockout.
 sign_up "saturation@example.com"
 BENCH_LOGIN_BODY="$(login_body saturation@example.com)"
@@ -370,6 +184,29 @@ for ((r = 1; r <= rounds; r++)); do
   wait "$logins"
 done
 BENCH_LOGIN_BODY="$(login_body logins@example.com)"
+
+sat_login="$(col sat_login 2)"
+sat_login_alone="$(col sat_login_alone 2)"
+me_p99="$(col me 4)"
+me_flood_p99="$(col me_flood 4)"
+# The rows the hashing share moves.
+share_rows() {
+  printf '| GET /api/me p99 during a login flood | %s ms (%s req/s) | |\n' "$me_flood_p99" "$(col me_flood 2)"
+  printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
+  printf '| logins -c%s during read saturation (/api/me -c%s) | %s /s, alone %s /s: %s; %s answered past 5 s | ≥ 0.4, none |\n' "$saturation_logins" "$saturation_reads" "$sat_login" "$sat_login_alone" "$(ratio "$sat_login" "$sat_login_alone")" "$(failed_total sat_login)"
+  printf '| GET /api/me p99 among those logins | %s ms, alone %s ms: %s | ≤ 2 |\n' "$(col sat_me 4)" "$(col sat_me_alone 4)" "$(ratio "$(col sat_me 4)" "$(col sat_me_alone 4)")"
+}
+if $share_only; then
+  stop_server
+  echo
+  echo "The hashing share, $(date -u +%F), server on CPU $server_cpu, load on CPU $load_cpu; medians of $rounds × $seconds s."
+  echo
+  echo "| Measure | Result | Goal |"
+  echo "|---|---|---|"
+  printf '| GET /api/me (bearer) | %s req/s, p50 %s ms, p99 %s ms | |\n' "$(col me 2)" "$(col me 3)" "$me_p99"
+  share_rows
+  exit 0
+fi
 
 say "POST /api/auth/refresh on SQLite: $refresh_clients sessions, ${rounds} × ${seconds} s"
 refresh_rounds refresh_sqlite "$email"
@@ -407,8 +244,6 @@ wasm_brotli="$(brotli -q 11 -c "$wasm" | wc -c)"
 health_rps="$(col health 2)"
 me_rps="$(col me 2)"
 login_rps="$(col login 2)"
-me_p99="$(col me 4)"
-me_flood_p99="$(col me_flood 4)"
 refresh_sqlite="$(awk '{ print $1 }' "$work/refresh_sqlite.samples" | median)"
 refresh_sqlite_failed="$(awk '{ s += $2 } END { print s + 0 }' "$work/refresh_sqlite.samples")"
 rss_mib="$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')"
@@ -430,14 +265,9 @@ printf '| POST /api/auth/login | %s logins/s (%s failed) | |\n' "$login_rps" "$(
 printf '| raw Argon2id verify, 1 thread | %s /s (× %s hash slot) | |\n' "$argon2_raw" "$hash_slots"
 printf '| logins ÷ (raw verify rate × slots), median of %s pairs | %s | ≥ 0.95 |\n' "$pairs" "$(awk -v r="$login_ratio" 'BEGIN { printf "%.2f", r }')"
 printf '| server CPU per login: hashing / everything else | %s ms / %s ms | |\n' "$hash_ms" "$other_ms"
-printf '| GET /api/me p99 during a login flood | %s ms (%s req/s) | |\n' "$me_flood_p99" "$(col me_flood 2)"
-printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
 printf '| %s concurrent logins: answered / shed with 503 | %s /s answered, %s shed in %s s | some shed |\n' "$shed_connections" "$(col shed_login 2)" "$(col shed_login 5)" "$seconds"
 printf '| GET /api/me p99 during those %s logins | %s ms (%s req/s) | |\n' "$shed_connections" "$(col shed_me 4)" "$(col shed_me 2)"
-sat_login="$(col sat_login 2)"
-sat_login_alone="$(col sat_login_alone 2)"
-printf '| logins -c%s during read saturation (/api/me -c%s) | %s /s, alone %s /s: %s; %s answered past 5 s | ≥ 0.4, none |\n' "$saturation_logins" "$saturation_reads" "$sat_login" "$sat_login_alone" "$(ratio "$sat_login" "$sat_login_alone")" "$(failed_total sat_login)"
-printf '| GET /api/me p99 among those logins | %s ms, alone %s ms: %s | ≤ 2 |\n' "$(col sat_me 4)" "$(col sat_me_alone 4)" "$(ratio "$(col sat_me 4)" "$(col sat_me_alone 4)")"
+share_rows
 printf '| refresh rotations, SQLite | %s /s (%s failed) | |\n' "$refresh_sqlite" "$refresh_sqlite_failed"
 if [[ -n "$refresh_pg_failed" ]]; then
   printf '| refresh rotations, PostgreSQL | %s /s (%s failed) | |\n' "$refresh_pg" "$refresh_pg_failed"

@@ -43,6 +43,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits on a lock held by another connection.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
+/// Each SQLite connection's page cache, in KiB (SQLite's own default is
+/// 2 MiB). A search that tests a few hundred rows spread over a large table
+/// reads a page for each; with 2 MiB those pages did not stay, and every
+/// such search read them again from the file (at a million rows, a search
+/// answered through the index took 2.0 ms instead of 0.4). The cache fills
+/// only as pages are read: a small database uses no more than before.
+const SQLITE_CACHE_KIB: u32 = 32 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -104,7 +112,8 @@ impl Database {
                                     "PRAGMA journal_mode = WAL; \
                                      PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                                      PRAGMA foreign_keys = ON; \
-                                     PRAGMA synchronous = NORMAL;"
+                                     PRAGMA synchronous = NORMAL; \
+                                     PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
                                 )
                                 .as_str(),
                             )

@@ -14,7 +14,9 @@
 //! try while the key is locked and sets the lock itself when the count
 //! reaches the threshold; the right password then clears the count. So a
 //! burst of parallel guesses at the moment a lock ends gets one try, not
-//! one per request that read "unlocked" before the others counted.
+//! one per request that read "unlocked" before the others counted. A try
+//! refused before its password is checked (no CPU left to hash it: 503)
+//! is given back, with the lock it set, in one statement of its own.
 //!
 //! A browser that signed in to the account before carries a signed device
 //! cookie ([`DeviceCookies`], OWASP's "device cookies"). Its sign-ins to
@@ -30,7 +32,7 @@ use app::api::{values::normalize_email, ProblemCode};
 use sqlx::AnyConnection;
 
 use crate::{
-    auth::device_cookie::DeviceCookies,
+    auth::{device_cookie::DeviceCookies, password::HashError},
     config::error::ConfigError,
     db::Database,
     error::{in_words, ApiError},
@@ -243,6 +245,27 @@ impl Lockout {
                 ))
             }
         }
+    }
+
+    /// `checked`, the outcome of checking the try's password, as it is;
+    /// but a try refused before its password was checked (the hashing
+    /// queue was full: 503 `overloaded`) is given back first, so that a
+    /// server short of CPU does not lock its users out. Nothing was learned
+    /// of the password, so the try buys a guesser nothing.
+    pub async fn unless_refused<T>(
+        &self,
+        attempt: &Attempt,
+        checked: Result<T, HashError>,
+    ) -> Result<T, ApiError> {
+        if matches!(checked, Err(HashError::Overloaded)) {
+            sign_in_failures::give_back(
+                self.db.pool(),
+                attempt.key.as_str(),
+                attempt.failure.locked_until,
+            )
+            .await?;
+        }
+        Ok(checked?)
     }
 
     /// The right password: the count starts over.

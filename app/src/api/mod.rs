@@ -2,6 +2,7 @@
 //! apart: the endpoints, their bodies, the typed values inside them and the
 //! problems they answer with.
 
+pub mod activity;
 pub mod endpoints;
 pub mod lifecycle;
 pub mod passkeys;

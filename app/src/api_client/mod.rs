@@ -13,6 +13,7 @@ mod error;
 mod lifecycle;
 mod passkeys;
 mod second_factor;
+mod sign_in;
 mod step_up;
 mod transport;
 
@@ -32,10 +33,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{
     endpoints::{self, Credentials, Endpoint, PathParams},
-    types::{
-        LoginRequest, LoginResponse, MessageResponse, RegisterRequest, ResendVerificationRequest,
-        SecondFactorRequest, TokenResponse, User, VerifyEmailRequest,
-    },
+    types::{TokenResponse, User},
 };
 
 pub use crate::api::endpoints::Method;
@@ -143,53 +141,6 @@ impl ApiClient {
         let body = (!body.is_null()).then_some(body);
         self.send_json(E::METHOD, &path, E::CREDENTIALS, body.as_ref(), if_match)
             .await
-    }
-
-    pub async fn register(
-        &self,
-        request: &RegisterRequest,
-    ) -> Result<MessageResponse, ClientError> {
-        self.call::<endpoints::Register>((), request).await
-    }
-
-    /// Confirms a sign-up, which signs the new account in.
-    pub async fn verify_email(
-        &self,
-        request: &VerifyEmailRequest,
-    ) -> Result<TokenResponse, ClientError> {
-        let tokens = self.call::<endpoints::VerifyEmail>((), request).await?;
-        self.inner.adopt(&tokens);
-        Ok(tokens)
-    }
-
-    pub async fn resend_verification(
-        &self,
-        request: &ResendVerificationRequest,
-    ) -> Result<MessageResponse, ClientError> {
-        self.call::<endpoints::ResendVerification>((), request)
-            .await
-    }
-
-    /// Signs in: signed in at once, or a challenge for the second factor
-    /// (then [`ApiClient::login_second_factor`]).
-    pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ClientError> {
-        let answer = self.call::<endpoints::Login>((), request).await?;
-        if let LoginResponse::SignedIn(tokens) = &answer {
-            self.inner.adopt(tokens);
-        }
-        Ok(answer)
-    }
-
-    /// Finishes a sign-in that asked for a second factor.
-    pub async fn login_second_factor(
-        &self,
-        request: &SecondFactorRequest,
-    ) -> Result<TokenResponse, ClientError> {
-        let tokens = self
-            .call::<endpoints::LoginSecondFactor>((), request)
-            .await?;
-        self.inner.adopt(&tokens);
-        Ok(tokens)
     }
 
     /// Renews the access token from the refresh cookie. Concurrent callers

@@ -15,7 +15,9 @@ use super::{answer::is_invalid_token_challenge, *};
 use crate::api::{
     endpoints::{Login, Logout, Reauthenticate, ReauthenticateWithPasskey, Refresh},
     passkeys::PasskeyAssertion,
-    types::{DisplayName, Email, ReauthenticateRequest, Role, UpdateProfileRequest, UserId},
+    types::{
+        DisplayName, Email, LoginRequest, ReauthenticateRequest, Role, UpdateProfileRequest, UserId,
+    },
     FieldError, Problem, ProblemCode,
 };
 

@@ -10,8 +10,10 @@ use url::Url;
 use crate::{limits::LimitSettings, lockout::LockoutSettings};
 
 pub mod error;
+mod mail;
 mod values;
 pub use error::ConfigError;
+pub use mail::MailSettings;
 use values::{check_jwt_secret, parse_app_url, parse_network, parse_origin, validate_database_url};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,8 +90,9 @@ pub struct Settings {
     /// Password hashes that may wait for a core before new ones are refused
     /// with 503 `overloaded`.
     pub hash_queue: usize,
-    /// The part of one core password hashing may take at normal priority
-    /// (`PASSWORD_HASH_CPU_SHARE`); beyond it, it runs only on idle CPU.
+    /// The share of a core each busy hashing thread is guaranteed when
+    /// requests keep the CPU busy (`PASSWORD_HASH_CPU_SHARE`; 0: idle time
+    /// only).
     pub hash_cpu_share: f64,
     /// A client must send a request's headers within this time.
     pub header_read_timeout: Duration,
@@ -127,18 +130,6 @@ impl fmt::Debug for JwtSecretSource {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct MailSettings {
-    /// Where messages are written as `.eml` files when there is no SMTP server.
-    pub outbox_dir: PathBuf,
-    /// `smtp://` or `smtps://` URL of a relay; unset means "write to the outbox".
-    pub smtp_url: Option<String>,
-    pub from: String,
-    /// The most messages of one kind an address gets in an hour; more are
-    /// dropped, so that the forms that send mail cannot flood an inbox.
-    pub hourly_limit: u32,
-}
-
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
 const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 const DEFAULT_DATA_DIR: &str = "data";
@@ -150,7 +141,6 @@ const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
 /// Enough for every browser and device a person uses, and a bound on what
 /// a script signing in again and again can pile up.
 const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 50;
-const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
 /// Password hashes waiting for a core, beyond those running; at ~30 ms a
 /// hash on two cores, the last in line waits about a quarter of a second.
 const DEFAULT_HASH_QUEUE: usize = 16;
@@ -161,7 +151,6 @@ const DEFAULT_HASH_QUEUE: usize = 16;
 const DEFAULT_HASH_CPU_SHARE: f64 = 0.0;
 const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
-const DEFAULT_MAIL_HOURLY_LIMIT: u32 = 3;
 /// HS256 keys shorter than the hash output weaken the signature.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -298,49 +287,7 @@ impl Settings {
             None => Vec::new(),
         };
 
-        let smtp_url = var("SMTP_URL")
-            .map(|url| match Url::parse(url.trim()) {
-                Ok(parsed) if matches!(parsed.scheme(), "smtp" | "smtps") => Ok(url),
-                _ => Err(ConfigError::new(
-                    "SMTP_URL",
-                    "expected smtp://[user:password@]host[:port] or smtps://…",
-                )),
-            })
-            .transpose()?;
-        let mail_from = var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
-        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::new(
-                "MAIL_FROM",
-                "expected an address such as `Accounts <no-reply@example.com>`",
-            ));
-        }
-        let outbox_dir = var("MAIL_OUTBOX_DIR");
-        if !environment.is_development() && smtp_url.is_none() && outbox_dir.is_none() {
-            return Err(ConfigError::new(
-                "SMTP_URL",
-                "is required in production (or set MAIL_OUTBOX_DIR to write mail to files on purpose)",
-            ));
-        }
-        let hourly_limit = match var("MAIL_HOURLY_LIMIT") {
-            Some(value) => match value.trim().parse::<u32>() {
-                Ok(limit) if (1..=1_000).contains(&limit) => limit,
-                _ => {
-                    return Err(ConfigError::new(
-                        "MAIL_HOURLY_LIMIT",
-                        "expected a whole number of messages from 1 to 1000",
-                    ))
-                }
-            },
-            None => DEFAULT_MAIL_HOURLY_LIMIT,
-        };
-        let mail = MailSettings {
-            outbox_dir: outbox_dir
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("outbox")),
-            smtp_url,
-            from: mail_from,
-            hourly_limit,
-        };
+        let mail = MailSettings::from_lookup(var, environment, &data_dir)?;
 
         let trusted_proxies = match var("TRUSTED_PROXIES") {
             Some(list) => list

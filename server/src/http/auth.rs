@@ -40,10 +40,7 @@ use crate::{
     limits::Policy,
     lockout::Key,
     metrics::SignInOutcome,
-    store::{
-        sessions::EndReason,
-        users::{self, UserRow},
-    },
+    store::{sessions::EndReason, users},
 };
 
 pub fn router() -> ApiRouter {
@@ -100,9 +97,15 @@ async fn check_password(
     };
     // Not held while the password is checked.
     drop(connection);
-    let user = user.filter(UserRow::is_verified);
+    let user = user.filter(|user| user.is_verified());
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let password_matches = context.passwords.verify(password, stored_hash).await?;
+    let password_matches = context
+        .lockout
+        .unless_refused(
+            &attempt,
+            context.passwords.verify(password, stored_hash).await,
+        )
+        .await?;
     let user = match user {
         Some(user) if password_matches => user,
         user => {
@@ -174,10 +177,11 @@ async fn reauthenticate(
         .begin(&mut connection, Key::session(caller.session_id), now)
         .await?;
     drop(connection);
-    let matches = context
+    let checked = context
         .passwords
         .verify(request.password, Some(user.password_hash.clone()))
-        .await?;
+        .await;
+    let matches = context.lockout.unless_refused(&attempt, checked).await?;
     if !matches {
         context
             .security_log

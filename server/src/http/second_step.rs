@@ -70,7 +70,7 @@ pub(super) async fn second_factor_challenge(
     if context.factors.status(user.id).await?.recovery_codes_left > 0 {
         methods.push(SecondFactorMethod::RecoveryCode);
     }
-    if !context.factors.passkeys(user.id).await?.is_empty() {
+    if context.factors.has_passkey(user.id).await? {
         methods.push(SecondFactorMethod::Passkey);
     }
     Ok(SecondFactorChallenge {
@@ -91,33 +91,27 @@ async fn login_second_factor(
     jar: CookieJar,
     Payload(request): Payload<LoginSecondFactor>,
 ) -> Result<Reply<LoginSecondFactor>, ApiError> {
-    let answer = match (request.code.as_deref(), request.recovery_code.as_deref()) {
-        (Some(code), None) if !code.trim().is_empty() => {
-            finish_second_factor(
-                &context,
-                ip,
-                device,
-                jar,
-                &request.challenge,
-                SecondProof::Code(Proof::Code(code)),
-            )
-            .await
-        }
-        (None, Some(code)) if !code.trim().is_empty() => {
-            finish_second_factor(
-                &context,
-                ip,
-                device,
-                jar,
-                &request.challenge,
-                SecondProof::Code(Proof::RecoveryCode(code)),
-            )
-            .await
-        }
+    let proof = match (request.code.as_deref(), request.recovery_code.as_deref()) {
+        (Some(code), None) if !code.trim().is_empty() => Ok(Proof::Code(code)),
+        (None, Some(code)) if !code.trim().is_empty() => Ok(Proof::RecoveryCode(code)),
         _ => Err(ApiError::Validation(vec![FieldError::new(
             "code",
             "Enter the code from your authenticator app, or one recovery code.",
         )])),
+    };
+    let answer = match proof {
+        Ok(proof) => {
+            finish_second_factor(
+                &context,
+                ip,
+                device,
+                jar,
+                &request.challenge,
+                SecondProof::Code(proof),
+            )
+            .await
+        }
+        Err(error) => Err(error),
     };
     let answer = answer.map(|(body, jar)| Reply::new(body).with_cookies(jar));
     count_sign_in(&context, &answer, |_| SignInOutcome::Success);

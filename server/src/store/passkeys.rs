@@ -73,6 +73,18 @@ pub async fn list<'e>(
     .await
 }
 
+/// Whether the account has a passkey, without reading any.
+pub async fn exists<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM passkeys WHERE user_id = $1 LIMIT 1")
+        .bind(user_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn find<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,

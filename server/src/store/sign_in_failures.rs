@@ -21,6 +21,26 @@ pub async fn locked_until<'e>(
     )
 }
 
+/// Takes back one counted try whose password was never checked, and the
+/// lock it set, if it set one (`locked_until`, as its count returned it):
+/// one statement, so tries counted meanwhile are kept.
+pub async fn give_back<'e>(
+    db: impl Executor<'e, Database = Any>,
+    key: &str,
+    locked_until: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sign_in_failures SET failures = failures - 1, \
+           locked_until = CASE WHEN locked_until = $2 THEN NULL ELSE locked_until END \
+         WHERE email = $1 AND failures > 0",
+    )
+    .bind(key)
+    .bind(locked_until)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Forgets the address's failures (the right password, a reset).
 pub async fn clear<'e>(
     db: impl Executor<'e, Database = Any>,

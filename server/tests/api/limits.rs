@@ -249,7 +249,46 @@ async fn password_work_past_the_queue_is_shed_with_503(backend: Backend) {
     assert_eq!(app.get("/api/health").await.status(), 200);
 }
 
+/// A wrong sign-in shed for want of CPU was never checked: it is not
+/// counted toward the lockout, while those checked all are (concurrent, so
+/// that the give-back races the counting of the others).
+async fn sign_ins_shed_unchecked_do_not_count_toward_the_lockout(backend: Backend) {
+    const THRESHOLD: usize = 40;
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("PASSWORD_HASH_QUEUE", "1"),
+            ("LOCKOUT_THRESHOLD", "40"),
+            ("LOCKOUT_DELAY_SECS", "60"),
+        ],
+    )
+    .await;
+    let email = app.verified_user("Shed").await;
+    let logins = (0..30).map(|_| {
+        let request = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": WRONG}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(logins).await;
+    let checked = statuses.iter().filter(|status| **status == 401).count();
+    let shed = statuses.iter().filter(|status| **status == 503).count();
+    assert_eq!(checked + shed, statuses.len(), "{statuses:?}");
+    assert!(shed > 0, "some of 30 concurrent sign-ins are shed");
+
+    // Exactly the checked ones were counted: the lock comes after the rest
+    // of the threshold, not sooner.
+    let rest = THRESHOLD - checked;
+    let answers = wrong_sign_ins(&app, &email, rest + 1).await;
+    for (status, _, body) in &answers[..rest] {
+        assert_eq!(*status, 401, "{body}");
+    }
+    assert_eq!(answers[rest].0, 429, "{}", answers[rest].2);
+}
+
 both_backends!(
+    sign_ins_shed_unchecked_do_not_count_toward_the_lockout,
     per_target_limits_treat_unknown_addresses_like_known_ones,
     per_ip_limits_answer_429_with_retry_after,
     forwarded_addresses_count_only_behind_trusted_proxies,

@@ -4,15 +4,15 @@
 //! factor and for step-up, renaming and removing. Attacks tried: a replayed
 //! answer (also two at once), an unknown or expired challenge, a cloned
 //! authenticator (its counter going backwards), a removed passkey, a
-//! disabled account, another account's passkey id and another account's
-//! passkey during step-up, an answer made for another origin, and a
-//! malformed credential.
+//! disabled account, another account's passkey id, an answer made for another
+//! origin, and a malformed credential. A passkey as a second factor and for
+//! step-up: `passkey_factors`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{both_backends, helpers::*, soft_passkey::SoftPasskey, two_factor};
+use crate::{both_backends, helpers::*, soft_passkey::SoftPasskey};
 
 both_backends!(
     adding_a_passkey_ends_other_sessions_mails_and_is_listed,
@@ -22,19 +22,17 @@ both_backends!(
     a_counter_going_backwards_is_refused_and_recorded,
     a_removed_passkey_or_a_disabled_account_signs_in_no_more,
     another_accounts_passkey_id_is_not_found,
-    a_passkey_is_a_second_factor_after_the_password,
-    a_passkey_steps_up_a_stale_session_but_not_another_accounts,
     bad_credentials_are_400_problems_of_their_own,
     passkeys_are_off_where_app_url_is_an_ip_address,
 );
 
-const ORIGIN: &str = "http://localhost:3000";
+pub(crate) const ORIGIN: &str = "http://localhost:3000";
 
-async fn passkey_app(backend: Backend) -> TestApp {
+pub(crate) async fn passkey_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &[("APP_URL", ORIGIN)]).await
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -46,14 +44,14 @@ async fn send(
 }
 
 /// A bearer `POST` that answers 200 with options.
-async fn options(app: &TestApp, path: &str, token: &str) -> Value {
+pub(crate) async fn options(app: &TestApp, path: &str, token: &str) -> Value {
     let response = send(app, Method::POST, path, token, None).await;
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.unwrap()
 }
 
 /// Adds a passkey made by `device` to the signed-in account.
-async fn add_passkey(
+pub(crate) async fn add_passkey(
     app: &TestApp,
     session: &Session,
     device: &mut SoftPasskey,
@@ -98,7 +96,7 @@ async fn passkey_login(app: &TestApp, device: &mut SoftPasskey) -> reqwest::Resp
     app.post_json("/api/auth/passkey/login", &answer).await
 }
 
-fn amr(access_token: &str) -> Vec<String> {
+pub(crate) fn amr(access_token: &str) -> Vec<String> {
     let payload = access_token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     claims["amr"]
@@ -350,133 +348,6 @@ async fn another_accounts_passkey_id_is_not_found(backend: Backend) {
     .await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "name");
-}
-
-async fn a_passkey_is_a_second_factor_after_the_password(backend: Backend) {
-    let app = passkey_app(backend).await;
-    let session = app.signed_in("margaret").await;
-    two_factor::enable(&app, &session).await;
-    let mut device = SoftPasskey::at(ORIGIN);
-    add_passkey(&app, &session, &mut device, "Key").await;
-
-    let response = app.login(&session.email, STRONG_PASSWORD).await;
-    assert_eq!(response.status(), 202);
-    let challenge: Value = response.json().await.unwrap();
-    assert!(challenge["methods"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("passkey")));
-    let token = challenge["challenge"].as_str().unwrap();
-
-    let response = app
-        .post_json(
-            "/api/auth/login/second-factor/passkey-options",
-            &json!({"challenge": token}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let options: Value = response.json().await.unwrap();
-    assert_eq!(options["challenge_id"], token);
-    let allowed = options["options"]["publicKey"]["allowCredentials"]
-        .as_array()
-        .unwrap();
-    assert_eq!(allowed.len(), 1);
-
-    // Another account's passkey, answering options stripped of the list.
-    let stranger = app.signed_in("stranger").await;
-    let mut strangers_device = SoftPasskey::at(ORIGIN);
-    add_passkey(&app, &stranger, &mut strangers_device, "Theirs").await;
-    let mut open = options["options"].clone();
-    open["publicKey"]["allowCredentials"] = json!([]);
-    let credential = strangers_device.get(&open).await;
-    let response = app
-        .post_json(
-            "/api/auth/login/second-factor/passkey",
-            &json!({"challenge_id": token, "credential": credential}),
-        )
-        .await;
-    assert_problem(response, 400, "passkey_of_another_account").await;
-
-    // The ceremony was spent by that answer: ask again, then finish.
-    let response = app
-        .post_json(
-            "/api/auth/login/second-factor/passkey-options",
-            &json!({"challenge": token}),
-        )
-        .await;
-    let options: Value = response.json().await.unwrap();
-    let credential = device.get(&options["options"]).await;
-    let response = app
-        .post_json(
-            "/api/auth/login/second-factor/passkey",
-            &json!({"challenge_id": token, "credential": credential}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        amr(body["access_token"].as_str().unwrap()),
-        ["pwd", "hwk", "user"]
-    );
-}
-
-async fn a_passkey_steps_up_a_stale_session_but_not_another_accounts(backend: Backend) {
-    let app = passkey_app(backend).await;
-    let session = app.signed_in("frances").await;
-    let mut device = SoftPasskey::at(ORIGIN);
-    add_passkey(&app, &session, &mut device, "Key").await;
-    app.execute(&format!(
-        "UPDATE sessions SET auth_time = auth_time - 10000 WHERE user_id = '{}'",
-        session.user_id
-    ))
-    .await;
-    let response = app.refresh(&session.refresh_token).await;
-    let body: Value = response.json().await.unwrap();
-    let stale = body["access_token"].as_str().unwrap().to_owned();
-    let response = send(&app, Method::POST, "/api/me/passkeys/options", &stale, None).await;
-    assert_problem(response, 401, "insufficient_user_authentication").await;
-
-    // Another account's passkey cannot prove this user.
-    let stranger = app.signed_in("stranger").await;
-    let mut strangers_device = SoftPasskey::at(ORIGIN);
-    add_passkey(&app, &stranger, &mut strangers_device, "Theirs").await;
-    let response = step_up(&app, &stale, &mut strangers_device, true).await;
-    assert_problem(response, 400, "passkey_of_another_account").await;
-
-    // The account's own passkey does, as both factors.
-    let response = step_up(&app, &stale, &mut device, false).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    let fresh = body["access_token"].as_str().unwrap();
-    assert_eq!(amr(fresh), ["hwk", "user"]);
-    let response = send(&app, Method::POST, "/api/me/passkeys/options", fresh, None).await;
-    assert_eq!(response.status(), 200);
-}
-
-/// Re-authenticates with `device`'s answer; `any_passkey` strips the
-/// options' list of the account's passkeys, so that another account's
-/// answers.
-async fn step_up(
-    app: &TestApp,
-    token: &str,
-    device: &mut SoftPasskey,
-    any_passkey: bool,
-) -> reqwest::Response {
-    let challenge = options(app, "/api/auth/reauthenticate/passkey-options", token).await;
-    let mut asked = challenge["options"].clone();
-    if any_passkey {
-        asked["publicKey"]["allowCredentials"] = json!([]);
-    }
-    let credential = device.get(&asked).await;
-    let body = json!({"challenge_id": challenge["challenge_id"], "credential": credential});
-    send(
-        app,
-        Method::POST,
-        "/api/auth/reauthenticate/passkey",
-        token,
-        Some(body),
-    )
-    .await
 }
 
 async fn bad_credentials_are_400_problems_of_their_own(backend: Backend) {

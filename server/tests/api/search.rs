@@ -17,6 +17,7 @@ both_backends!(
     people_search_follows_edits_and_deletes,
     user_search_follows_renames,
     short_and_common_searches_page_in_list_order,
+    a_rare_term_made_of_common_ends_is_found_in_and_past_the_window,
 );
 
 /// More rows than a search tests in list order before it asks the index.
@@ -331,4 +332,31 @@ async fn short_and_common_searches_page_in_list_order(backend: Backend) {
             );
         }
     }
+}
+
+/// A term whose first and last trigrams every row holds, while only two
+/// rows hold the term: one among the rows a search tests in list order,
+/// one after them. (On SQLite: too many candidates for the first step, too
+/// few matches for the second, so the third answers.)
+async fn a_rare_term_made_of_common_ends_is_found_in_and_past_the_window(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.signed_in("seeker").await;
+    fill(&app, backend, "people", PAST_THE_WINDOW, 1_000).await;
+    insert_person(&app, 1, "First Needle", "someone@example.org", 1_000 + 5).await;
+    let past = 1_000 + PAST_THE_WINDOW + 5;
+    insert_person(&app, 2, "Second Needle", "someone@example.org", past).await;
+    let token = &user.access_token;
+    for q in ["someone@example.org", "SOMEONE@EXAMPLE.ORG"] {
+        for limit in [1, 20] {
+            assert_eq!(
+                names(&app, token, "people", q, limit).await,
+                ["First Needle", "Second Needle"],
+                "{q}, {limit} a page"
+            );
+        }
+    }
+    assert_eq!(
+        names(&app, token, "people", "someone@example.orgx", 20).await,
+        [""; 0]
+    );
 }

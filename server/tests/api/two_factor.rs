@@ -3,7 +3,8 @@
 //! them on and off; the second step of a sign-in and of a re-authentication.
 //! Attacks tried: a replayed code (also two at once), wrong codes until the
 //! challenge is spent, an expired challenge, a used recovery code, a reset
-//! between the two steps, and the secret read from the database.
+//! between the two steps, and the secret read from the database. Turning
+//! the factors off and replacing the codes: `two_factor_changes`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use reqwest::Method;
@@ -20,8 +21,6 @@ both_backends!(
     an_expired_challenge_or_a_reset_in_between_ends_it,
     a_recovery_code_signs_in_once_and_mails_the_owner,
     reauthenticating_with_a_second_factor_needs_a_code,
-    turning_the_app_off_and_replacing_codes,
-    an_admin_turns_off_a_lost_app,
 );
 
 /// An authenticator app: the secret, and the last time step it showed.
@@ -44,7 +43,7 @@ impl App {
     }
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -98,7 +97,7 @@ fn claims(access_token: &str) -> Value {
 }
 
 /// The password step: the challenge of a 202.
-async fn challenge(app: &TestApp, email: &str) -> String {
+pub(crate) async fn challenge(app: &TestApp, email: &str) -> String {
     let response = app.login(email, STRONG_PASSWORD).await;
     assert_eq!(response.status(), 202);
     assert!(
@@ -110,7 +109,7 @@ async fn challenge(app: &TestApp, email: &str) -> String {
     body["challenge"].as_str().unwrap().to_owned()
 }
 
-async fn second_factor(
+pub(crate) async fn second_factor(
     app: &TestApp,
     challenge: &str,
     field: &str,
@@ -384,83 +383,4 @@ async fn reauthenticating_with_a_second_factor_needs_a_code(backend: Backend) {
         claims(body["access_token"].as_str().unwrap())["amr"],
         json!(["pwd", "otp"])
     );
-}
-
-async fn turning_the_app_off_and_replacing_codes(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let session = app.signed_in("undo").await;
-    let (_, codes) = enable(&app, &session).await;
-    let response = send(
-        &app,
-        Method::POST,
-        "/api/me/recovery-codes",
-        &session.access_token,
-        None,
-    )
-    .await;
-    assert_eq!(response.status(), 200);
-    let fresh: Value = response.json().await.unwrap();
-    assert_ne!(fresh["codes"][0], codes[0].as_str());
-    // The old codes no longer work.
-    let pending = challenge(&app, &session.email).await;
-    assert_problem(
-        second_factor(&app, &pending, "recovery_code", &codes[0]).await,
-        422,
-        "validation_failed",
-    )
-    .await;
-
-    let response = send(
-        &app,
-        Method::DELETE,
-        "/api/me/totp",
-        &session.access_token,
-        None,
-    )
-    .await;
-    assert_eq!(response.status(), 204);
-    assert_eq!(
-        app.login(&session.email, STRONG_PASSWORD).await.status(),
-        200
-    );
-    let response = send(
-        &app,
-        Method::DELETE,
-        "/api/me/totp",
-        &session.access_token,
-        None,
-    )
-    .await;
-    assert_problem(response, 409, "second_factor_not_enabled").await;
-    let response = send(
-        &app,
-        Method::POST,
-        "/api/me/recovery-codes",
-        &session.access_token,
-        None,
-    )
-    .await;
-    assert_problem(response, 409, "second_factor_not_enabled").await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
-}
-
-async fn an_admin_turns_off_a_lost_app(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let admin = app.signed_in_admin("helpdesk").await;
-    let user = app.signed_in("forgetful").await;
-    enable(&app, &user).await;
-    let path = format!("/api/users/{}/totp", user.user_id);
-    // Not for anyone but an admin.
-    let response = send(&app, Method::DELETE, &path, &user.access_token, None).await;
-    assert_problem(response, 403, "forbidden").await;
-    let response = send(&app, Method::DELETE, &path, &admin.access_token, None).await;
-    assert_eq!(response.status(), 204);
-    // The owner's sessions ended; the password alone signs in again.
-    assert_eq!(app.refresh(&user.refresh_token).await.status(), 401);
-    assert_eq!(app.login(&user.email, STRONG_PASSWORD).await.status(), 200);
-    let response = send(&app, Method::DELETE, &path, &admin.access_token, None).await;
-    assert_problem(response, 409, "second_factor_not_enabled").await;
-    let unknown = format!("/api/users/{}/totp", uuid::Uuid::new_v4());
-    let response = send(&app, Method::DELETE, &unknown, &admin.access_token, None).await;
-    assert_problem(response, 404, "not_found").await;
 }

@@ -3,6 +3,7 @@
 //! `email`, the download of the account's data in `your_data`, and its
 //! deletion in `danger_zone`.
 
+mod authenticator_setup;
 mod danger_zone;
 mod email;
 mod passkeys;

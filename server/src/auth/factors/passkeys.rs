@@ -94,6 +94,11 @@ impl Factors {
         passkeys::list(self.db.pool(), user_id).await
     }
 
+    /// Whether the account has a passkey to offer.
+    pub async fn has_passkey(&self, user_id: UserId) -> Result<bool, sqlx::Error> {
+        passkeys::exists(self.db.pool(), user_id).await
+    }
+
     /// Creation options for a new passkey of `user`; the state waits under
     /// the account (a second request replaces the first).
     pub async fn passkey_creation(

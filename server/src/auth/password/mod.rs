@@ -9,6 +9,7 @@
 //! threads of their own, one per core, at a priority below every request.
 
 mod argon;
+mod sched;
 mod share;
 mod threads;
 

@@ -1,103 +1,285 @@
-//! The hashing threads' bounded share of the CPU.
+//! The hashing threads' guaranteed share of the CPU.
 //!
-//! Under `SCHED_IDLE` alone a hash runs only when no request wants the CPU:
-//! requests never wait for one, but when reads keep every core busy,
-//! sign-ins starve. Measured on 2026-12-04 with the server on one core, 8
-//! connections signing in while 50 read `/api/me`: logins fell to 0.20 of
+//! A hashing thread runs under `SCHED_IDLE`: it gets the CPU only when no
+//! request wants it, and a request that wakes up takes the CPU from it at
+//! once. Under that policy alone, reads that keep every core busy starve
+//! sign-ins: measured on 2026-12-04 with the server on one core, 8
+//! connections signing in while 50 read `/api/me`, logins fell to 0.20 of
 //! their rate alone, and some waited past 5 s.
 //!
-//! So a hash may run at normal priority while the threads' budget lasts:
-//! CPU time earned at `PASSWORD_HASH_CPU_SHARE` of one core per second of
-//! wall time, held up to a few hashes' worth (so that a quiet minute does
-//! not buy a burst), and spent by the CPU time each boosted hash took
-//! (the thread's own clock, not the wall's). Past the budget, hashing
-//! falls back to `SCHED_IDLE` and waits for idle time as before. Requests
-//! therefore keep the rest of the core under any load of sign-ins, and
-//! sign-ins get their share under any load of requests.
+//! So a governor thread watches each busy hashing thread's own CPU clock,
+//! every `QUANTUM` while a hash runs, and keeps an account: the thread is
+//! owed `PASSWORD_HASH_CPU_SHARE` of a core for each second of wall time,
+//! and pays with the CPU time it got. While it is owed, it is lifted above
+//! the request threads (nice -10: see `sched`); once paid, it goes back
+//! under `SCHED_IDLE`. The governor itself runs above both, so that it
+//! wakes on time to lower a lifted hash. Both sides of the
+//! account are bounded by `BOUND`, so a stall buys no long burst, and a
+//! thread that just had the core to itself waits a little before it is
+//! lifted.
 //!
-//! The price is the requests' latency: a hash at normal priority holds the
-//! core for a scheduler tick (4 ms here) when it gets it. Measured with
-//! `scripts/bench.sh` on one core at a share of 0.45: under read saturation
-//! sign-ins went from none (0.00 of their rate alone, some past 5 s) to
-//! 0.21, none past 5 s, while the reads' p99 grew 3.5× (4.9× during a login
-//! flood, against 1.35× with no share). So the share is off by default.
+//! - At light load a hash gets far more than its share from idle time: it
+//!   is never lifted, and requests never wait for it, as before.
+//! - When requests keep the core busy, a hash gets its share in pieces of
+//!   about one `QUANTUM`, not in the scheduler's own slices (a 4 ms tick on
+//!   a `HZ=250` kernel), so a read waits at most about that long for it.
+//!   The reads keep the rest: their latency grows by about 1 / (1 − share).
+//!
+//! Earlier ways of giving hashing a share that were measured and dropped
+//! (README, "Load shedding"): a budget decided once per hash (a hash lifted
+//! held the core for whole ticks, one left idle stayed starved), fixed nice
+//! levels (the hash runs a tick at a time, and light-load reads wait for
+//! it), and a hash yielding the core on a timer signal (the share then
+//! rests on how the kernel treats `sched_yield`).
+//!
+//! Lifting needs `CAP_SYS_NICE` or an `RLIMIT_NICE` of 30 (a systemd
+//! unit's `LimitNICE=-10`, Docker's `--ulimit nice=30`); with 20 a hash is
+//! lifted only level with the requests, and gets less than its share.
+//! Where even that is refused, the governor says so once and stops:
+//! hashing keeps idle time only.
 
 use std::{
-    sync::Mutex,
+    sync::{Arc, Condvar, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
-/// At most this much CPU time is kept in the budget.
-const BURST: Duration = Duration::from_millis(150);
+use super::sched;
 
-pub struct CpuShare {
-    /// CPU seconds earned per second of wall time.
-    rate: f64,
-    state: Mutex<Budget>,
+/// How often the governor looks at the busy hashing threads, and so about
+/// the longest a lifted hash runs before it is looked at again.
+const QUANTUM: Duration = Duration::from_micros(500);
+
+/// The most CPU time a thread's account may owe it, or hold in its favour.
+const BOUND: Duration = Duration::from_millis(2);
+
+/// The governor of a set of hashing threads; it stops when dropped.
+pub struct Governor {
+    shared: Arc<Shared>,
 }
 
-struct Budget {
-    /// CPU seconds that may still run at normal priority (negative: owed).
-    seconds: f64,
+/// One hashing thread's membership: its account, and its way to say when
+/// it works. The thread leaves the governor when this is dropped.
+pub struct Member {
+    shared: Option<Arc<Shared>>,
+    index: usize,
+}
+
+struct Shared {
+    /// CPU seconds a busy thread is owed per second of wall time.
+    share: f64,
+    state: Mutex<State>,
+    /// Wakes the governor when a thread starts working, or when it ends.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    threads: Vec<Option<Slot>>,
+    busy: usize,
+    ended: bool,
+    /// Leaving `SCHED_IDLE` was refused: nobody is lifted any more.
+    refused: bool,
+}
+
+struct Slot {
+    thread: sched::Thread,
+    /// The account while the thread works.
+    account: Option<Account>,
+    lifted: bool,
+}
+
+struct Account {
+    /// The thread's CPU clock and the wall clock when last looked at.
+    cpu: Duration,
     at: Instant,
+    /// CPU seconds owed to the thread (negative: it is ahead).
+    owed: f64,
 }
 
-impl CpuShare {
-    /// `share`: the part of one core hashing may take at normal priority,
-    /// from 0 (always `SCHED_IDLE`) to 1.
-    pub fn new(share: f64) -> Self {
-        Self {
-            rate: share.clamp(0.0, 1.0),
-            state: Mutex::new(Budget {
-                seconds: 0.0,
+impl Governor {
+    /// A governor giving each busy thread `share` of a core (0 to 1).
+    /// `None` for no share: hashing then has idle time only.
+    pub fn start(share: f64) -> anyhow::Result<Option<Self>> {
+        if share <= 0.0 {
+            return Ok(None);
+        }
+        let shared = Arc::new(Shared {
+            share: share.min(1.0),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        });
+        let governing = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("password-hash-share".into())
+            .spawn(move || governing.govern())
+            .map_err(|error| anyhow::anyhow!("could not start the hashing governor: {error}"))?;
+        Ok(Some(Self { shared }))
+    }
+}
+
+impl Drop for Governor {
+    fn drop(&mut self) {
+        self.shared.lock().ended = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+/// Puts the calling thread under `SCHED_IDLE` and, with a governor, makes it
+/// a member.
+pub fn join(governor: Option<&Governor>) -> Member {
+    sched::run_only_when_idle();
+    let Some(governor) = governor else {
+        return Member {
+            shared: None,
+            index: 0,
+        };
+    };
+    let shared = Arc::clone(&governor.shared);
+    let index = {
+        let mut state = shared.lock();
+        let slot = Some(Slot {
+            thread: sched::Thread::current(),
+            account: None,
+            lifted: false,
+        });
+        match state.threads.iter().position(Option::is_none) {
+            Some(free) => {
+                state.threads[free] = slot;
+                free
+            }
+            None => {
+                state.threads.push(slot);
+                state.threads.len() - 1
+            }
+        }
+    };
+    Member {
+        shared: Some(shared),
+        index,
+    }
+}
+
+impl Member {
+    /// The thread starts a hash: its account opens, even.
+    pub fn working(&self) {
+        let Some(shared) = &self.shared else { return };
+        let cpu = sched::thread_cpu_time();
+        let mut state = shared.lock();
+        if let Some(slot) = state.threads[self.index].as_mut() {
+            let opened = Account {
+                cpu,
                 at: Instant::now(),
-            }),
+                owed: 0.0,
+            };
+            if slot.account.replace(opened).is_none() {
+                state.busy += 1;
+            }
+        }
+        drop(state);
+        shared.changed.notify_all();
+    }
+
+    /// The hash is done: the account closes, and a lifted thread goes back
+    /// under `SCHED_IDLE` before it waits for the next.
+    pub fn done(&self) {
+        let Some(shared) = &self.shared else { return };
+        let mut state = shared.lock();
+        let Some(slot) = state.threads[self.index].as_mut() else {
+            return;
+        };
+        if slot.account.take().is_some() {
+            if std::mem::take(&mut slot.lifted) {
+                sched::run_only_when_idle();
+            }
+            state.busy -= 1;
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.done();
+        if let Some(shared) = &self.shared {
+            shared.lock().threads[self.index] = None;
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The governor's life: asleep while no thread works, otherwise a look
+    /// at every busy thread each `QUANTUM`.
+    fn govern(&self) {
+        sched::govern_from_above();
+        let mut state = self.lock();
+        loop {
+            while !state.ended && (state.busy == 0 || state.refused) {
+                state = self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if state.ended {
+                return;
+            }
+            let pause = self.settle(&mut state);
+            drop(state);
+            std::thread::sleep(pause);
+            state = self.lock();
         }
     }
 
-    /// Whether the next hash may run at normal priority.
-    pub fn take(&self) -> bool {
-        self.rate > 0.0 && self.refilled(|budget| budget.seconds > 0.0)
-    }
-
-    /// Spends the CPU time a hash run at normal priority took.
-    pub fn charge(&self, cpu: Duration) {
-        self.refilled(|budget| budget.seconds -= cpu.as_secs_f64());
-    }
-
-    fn refilled<T>(&self, then: impl FnOnce(&mut Budget) -> T) -> T {
-        let mut budget = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// Brings every busy thread's account up to date, and lifts or lowers
+    /// the thread by it. Returns how long the governor may sleep: a
+    /// `QUANTUM` while a thread is lifted, otherwise until the first one
+    /// could be owed, were it to get no CPU time from now on.
+    fn settle(&self, state: &mut State) -> Duration {
         let now = Instant::now();
-        let earned = now.duration_since(budget.at).as_secs_f64() * self.rate;
-        budget.seconds = (budget.seconds + earned).min(BURST.as_secs_f64());
-        budget.at = now;
-        then(&mut budget)
+        let bound = BOUND.as_secs_f64();
+        let mut refused = false;
+        let mut pause = BOUND.as_secs_f64() / self.share;
+        for slot in state.threads.iter_mut().flatten() {
+            let Some(account) = slot.account.as_mut() else {
+                continue;
+            };
+            let cpu = slot.thread.cpu_time();
+            let used = cpu.saturating_sub(account.cpu).as_secs_f64();
+            let earned = now.duration_since(account.at).as_secs_f64() * self.share;
+            account.owed = (account.owed + earned - used).clamp(-bound, bound);
+            account.cpu = cpu;
+            account.at = now;
+            let lift = account.owed > 0.0;
+            pause = pause.min(if lift {
+                0.0
+            } else {
+                -account.owed / self.share
+            });
+            if lift == slot.lifted {
+                continue;
+            }
+            if lift && !slot.thread.lift() {
+                refused = true;
+                break;
+            }
+            if !lift {
+                slot.thread.lower();
+            }
+            slot.lifted = lift;
+        }
+        if refused && !state.refused {
+            state.refused = true;
+            tracing::warn!(
+                "leaving SCHED_IDLE was refused (needs CAP_SYS_NICE or RLIMIT_NICE 20); \
+                 password hashing gets idle time only"
+            );
+        }
+        Duration::from_secs_f64(pause).max(QUANTUM)
     }
-}
-
-/// The CPU time the calling thread has used.
-#[cfg(target_os = "linux")]
-pub fn thread_cpu_time() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: writes the calling thread's CPU clock into `now`.
-    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(
-        u64::try_from(now.tv_sec).unwrap_or(0),
-        u32::try_from(now.tv_nsec).unwrap_or(0),
-    )
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn thread_cpu_time() -> Duration {
-    Duration::ZERO
 }
 
 #[cfg(test)]
@@ -105,27 +287,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_share_of_nothing_never_boosts() {
-        let share = CpuShare::new(0.0);
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(!share.take());
+    fn no_share_no_governor() {
+        assert!(Governor::start(0.0).unwrap().is_none());
     }
 
-    #[test]
-    fn the_budget_is_earned_spent_and_owed() {
-        let share = CpuShare::new(1.0);
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(share.take(), "20 ms earned");
-        share.charge(Duration::from_secs(1));
-        assert!(!share.take(), "a second owed");
+    #[cfg(target_os = "linux")]
+    fn policy() -> i32 {
+        // SAFETY: reads the calling thread's policy.
+        unsafe { libc::sched_getscheduler(0) }
     }
 
+    /// Spins until the calling thread has used `cpu` more CPU time.
+    fn spin(cpu: Duration) {
+        let until = sched::thread_cpu_time() + cpu;
+        while sched::thread_cpu_time() < until {
+            std::hint::spin_loop();
+        }
+    }
+
+    /// A member waits under `SCHED_IDLE`; a busy one that got no CPU time is
+    /// owed its share and lifted; once it has had more than its share, it
+    /// is lowered again.
+    #[cfg(target_os = "linux")]
     #[test]
-    fn a_quiet_spell_buys_no_more_than_the_burst() {
-        let share = CpuShare::new(1.0);
-        std::thread::sleep(BURST + Duration::from_millis(100));
-        assert!(share.take());
-        share.charge(BURST + Duration::from_millis(20));
-        assert!(!share.take(), "the burst is capped");
+    fn a_busy_thread_is_lifted_while_owed_and_lowered_once_paid() {
+        let governor = Governor::start(0.5).unwrap().unwrap();
+        let member = join(Some(&governor));
+        assert_eq!(policy(), libc::SCHED_IDLE);
+        member.working();
+        // Asleep, the thread uses no CPU time: it is owed.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while policy() != libc::SCHED_OTHER {
+            assert!(Instant::now() < deadline, "never lifted");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Spinning, it takes more than half the core: paid, then ahead.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while policy() != libc::SCHED_IDLE {
+            assert!(Instant::now() < deadline, "never lowered");
+            spin(Duration::from_millis(1));
+        }
+        member.done();
+        assert_eq!(policy(), libc::SCHED_IDLE);
+    }
+
+    /// Between hashes a member is under `SCHED_IDLE`, even if it was lifted.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_done_waits_idle() {
+        let governor = Governor::start(1.0).unwrap().unwrap();
+        let member = join(Some(&governor));
+        member.working();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while policy() != libc::SCHED_OTHER {
+            assert!(Instant::now() < deadline, "never lifted");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        member.done();
+        assert_eq!(policy(), libc::SCHED_IDLE);
+        std::thread::sleep(QUANTUM * 4);
+        assert_eq!(policy(), libc::SCHED_IDLE, "not lifted while not working");
     }
 }

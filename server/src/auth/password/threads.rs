@@ -15,9 +15,9 @@
 //!
 //! The threads run under `SCHED_IDLE`: they get the CPU when no request
 //! wants it, and any request that wakes up takes the CPU from them at once.
-//! (With `PASSWORD_HASH_CPU_SHARE`, off by default, a hash runs at normal
-//! priority up to a bounded share of a core, so that sign-ins go on while
-//! requests keep the CPU busy: see `share`.)
+//! (With `PASSWORD_HASH_CPU_SHARE`, a busy hashing thread is lifted to
+//! normal priority while it gets less than that share of a core, so that
+//! sign-ins go on while requests keep the CPU busy: see `share`.)
 //! A request costs microseconds and a hash tens of milliseconds, so a
 //! request that waited for a hash to finish, or for the end of the hash's
 //! time slice (a 4 ms scheduler tick on a `HZ=250` kernel), would wait
@@ -25,8 +25,8 @@
 //! connections asking `GET /api/me` and 4 logging in: the p99 of `/api/me`
 //! grew 2.7× with the threads at nice +10, 1.7–2.6× at nice +19, and not at
 //! all under `SCHED_IDLE`. Under `SCHED_IDLE` alone, though, requests that
-//! keep every core busy all the time starve the hashes: the bounded share
-//! at normal priority (`share`) keeps sign-ins going then, and once even it
+//! keep every core busy all the time starve the hashes: the guaranteed
+//! share (`share`) keeps sign-ins going then, and once even it
 //! cannot keep up, the queue fills and further sign-ins are refused with
 //! 503 `overloaded`, which is the right answer from a server that is out
 //! of CPU.
@@ -44,7 +44,7 @@ use anyhow::Context as _;
 
 use super::{
     argon::Memory,
-    share::{thread_cpu_time, CpuShare},
+    share::{self, Governor},
     HashError,
 };
 use crate::metrics::Metrics;
@@ -65,8 +65,7 @@ pub struct HashThreads {
 
 impl HashThreads {
     /// Starts `count` threads; at most `max_waiting` jobs wait beyond one
-    /// running on each; together they may take `share` of one core at
-    /// normal priority.
+    /// running on each; each busy thread is guaranteed `share` of a core.
     pub fn start(
         count: usize,
         max_waiting: usize,
@@ -76,13 +75,13 @@ impl HashThreads {
         let count = count.max(1);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        let share = Arc::new(CpuShare::new(share));
+        let governor = Governor::start(share)?.map(Arc::new);
         for index in 0..count {
             let queue = Arc::clone(&queue);
-            let share = Arc::clone(&share);
+            let governor = governor.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{index}"))
-                .spawn(move || serve(&queue, &share))
+                .spawn(move || serve(&queue, governor.as_deref()))
                 .context("could not start a password hashing thread")?;
         }
         Ok(Self {
@@ -170,10 +169,10 @@ impl Drop for Admission {
     }
 }
 
-/// A hashing thread's life: take the next job, run it (at normal priority
-/// while the share lasts), repeat until the queue is gone.
-fn serve(queue: &Mutex<mpsc::Receiver<Job>>, share: &CpuShare) {
-    run_only_when_idle();
+/// A hashing thread's life: take the next job, run it (lifted by the
+/// governor while it is owed its share), repeat until the queue is gone.
+fn serve(queue: &Mutex<mpsc::Receiver<Job>>, governor: Option<&Governor>) {
+    let member = share::join(governor);
     let mut memory = Memory::default();
     loop {
         let next = queue
@@ -181,61 +180,13 @@ fn serve(queue: &Mutex<mpsc::Receiver<Job>>, share: &CpuShare) {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .recv();
         let Ok(job) = next else { return };
-        let boosted = share.take() && run_at_normal_priority();
-        let started = thread_cpu_time();
+        member.working();
         // A panic fails its own request (its result channel closes) and
         // leaves the thread serving the next.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
-        if boosted {
-            share.charge(thread_cpu_time().saturating_sub(started));
-            run_only_when_idle();
-        }
+        member.done();
     }
 }
-
-/// Puts the calling thread back under the normal policy, for one hash.
-/// Where that is refused (an unprivileged process may not leave
-/// `SCHED_IDLE` beyond its `RLIMIT_NICE`), hashing stays idle, as it was.
-#[cfg(target_os = "linux")]
-fn run_at_normal_priority() -> bool {
-    use std::sync::atomic::AtomicBool;
-    static REFUSED: AtomicBool = AtomicBool::new(false);
-    if REFUSED.load(Ordering::Relaxed) {
-        return false;
-    }
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: pid 0 is the calling thread; only its policy changes.
-    let normal = unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) } == 0;
-    if !normal && !REFUSED.swap(true, Ordering::Relaxed) {
-        tracing::warn!("leaving SCHED_IDLE was refused; password hashing gets idle time only");
-    }
-    normal
-}
-
-#[cfg(not(target_os = "linux"))]
-fn run_at_normal_priority() -> bool {
-    false
-}
-
-/// Puts the calling thread under `SCHED_IDLE` (see the module's comment),
-/// or, where that is refused, at the lowest nice level. On Linux both
-/// belong to a thread, not to the whole process.
-#[cfg(target_os = "linux")]
-fn run_only_when_idle() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: pid 0 is the calling thread; only its policy changes.
-    let idle = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0;
-    if !idle {
-        tracing::warn!("SCHED_IDLE refused; password hashing runs at nice 19");
-        // SAFETY: nice(2) changes only the calling thread's priority.
-        unsafe {
-            libc::nice(19);
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn run_only_when_idle() {}
 
 #[cfg(test)]
 mod tests {
@@ -335,23 +286,20 @@ mod tests {
         assert_eq!(threads.run(|_| policy()).await.unwrap(), libc::SCHED_IDLE);
     }
 
-    /// Within its share a hash runs at normal priority; once the share is
-    /// spent, idle again, and between hashes always idle.
+    /// With a share, a hash that gets no CPU time is lifted to normal
+    /// priority (`share` has the account's own tests); the next waits idle.
     #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn a_share_runs_hashes_at_normal_priority_until_it_is_spent() {
-        let threads = HashThreads::start(1, 0, 0.01, Metrics::disabled()).unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let spin = |_: &mut Memory| {
-            let running = policy();
-            let until = thread_cpu_time() + Duration::from_millis(50);
-            while thread_cpu_time() < until {
-                std::hint::spin_loop();
+    async fn with_a_share_a_starved_hash_is_lifted() {
+        let threads = HashThreads::start(1, 0, 0.5, Metrics::disabled()).unwrap();
+        let starved = |_: &mut Memory| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while policy() != libc::SCHED_OTHER && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
             }
-            running
+            policy()
         };
-        assert_eq!(threads.run(spin).await.unwrap(), libc::SCHED_OTHER);
-        // 50 ms spent, about 1 ms earned: owed now.
+        assert_eq!(threads.run(starved).await.unwrap(), libc::SCHED_OTHER);
         assert_eq!(threads.run(|_| policy()).await.unwrap(), libc::SCHED_IDLE);
     }
 }

@@ -174,9 +174,6 @@ enum Bearer<'a> {
     Token(&'a str),
 }
 
-/// Reads the header as bytes: a value that is not visible ASCII must still
-/// be recognised as a bearer token (and refused as one), not taken for a
-/// missing header.
 /// A signed-in user who proved who they are within `REAUTH_MAX_AGE_SECS`
 /// (the access token's `auth_time`): the one gate of every sensitive
 /// action. Anyone else signed in gets 401 `insufficient_user_authentication`
@@ -230,6 +227,9 @@ fn is_recent(auth_time: i64, max_age: u64, now: i64) -> bool {
     auth_time > 0 && u64::try_from(now - auth_time).map_or(true, |age| age <= max_age)
 }
 
+/// Reads the header as bytes: a value that is not visible ASCII must still
+/// be recognised as a bearer token (and refused as one), not taken for a
+/// missing header.
 fn bearer_token(headers: &HeaderMap) -> Bearer<'_> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Bearer::Absent;
@@ -348,70 +348,4 @@ pub fn ensure_allowed_origin(headers: &HeaderMap, settings: &Settings) -> Result
 }
 
 #[cfg(test)]
-mod tests {
-    use axum::http::HeaderValue;
-
-    use super::*;
-
-    #[test]
-    fn recent_means_within_max_age_and_never_unknown() {
-        assert!(is_recent(1_000, 300, 1_300));
-        assert!(!is_recent(1_000, 300, 1_301));
-        assert!(is_recent(1_010, 300, 1_000), "a clock a little ahead");
-        assert!(!is_recent(0, 300, 100), "no proof on record");
-    }
-
-    #[test]
-    fn reads_bearer_tokens_case_insensitively() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(bearer_token(&headers), Bearer::Absent);
-        for (value, expected) in [
-            ("Bearer abc", Bearer::Token("abc")),
-            ("bearer   abc ", Bearer::Token("abc")),
-            ("Bearer\tabc", Bearer::Token("abc")),
-            ("Bearer a.b-c_d~e+f/g==", Bearer::Token("a.b-c_d~e+f/g==")),
-            ("Basic abc", Bearer::Absent),
-            ("Bearer", Bearer::Absent),
-            ("Bearer ", Bearer::Absent),
-            ("Bearerabc", Bearer::Absent),
-        ] {
-            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
-            assert_eq!(bearer_token(&headers), expected, "{value}");
-        }
-    }
-
-    #[test]
-    fn a_bearer_value_that_cannot_be_a_token_is_malformed_not_absent() {
-        let mut headers = HeaderMap::new();
-        for value in [
-            &b"Bearer \xff\xfe"[..],
-            b"Bearer abc\xe9",
-            "Bearer jeton-\u{e9}t\u{e9}".as_bytes(),
-            b"bearer \x80",
-            b"Bearer abc def",
-            b"Bearer a,b",
-            b"Bearer \"abc\"",
-            b"Bearer ==",
-            b"Bearer a=b",
-        ] {
-            headers.insert(
-                header::AUTHORIZATION,
-                HeaderValue::from_bytes(value).unwrap(),
-            );
-            assert_eq!(
-                bearer_token(&headers),
-                Bearer::Malformed,
-                "{}",
-                String::from_utf8_lossy(value)
-            );
-        }
-        // Another scheme stays "no bearer token", whatever its bytes.
-        for value in [&b"Basic \xff\xfe"[..], b"\xffBearer abc"] {
-            headers.insert(
-                header::AUTHORIZATION,
-                HeaderValue::from_bytes(value).unwrap(),
-            );
-            assert_eq!(bearer_token(&headers), Bearer::Absent);
-        }
-    }
-}
+mod tests;
