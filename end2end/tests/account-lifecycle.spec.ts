@@ -180,3 +180,43 @@ test("an admin deletes another account after a confirmation that names it", asyn
   await expect(row).toHaveCount(0);
   expect(await signInStatus(request, victim.email)).toBe(401);
 });
+
+test("a list answer read before a deletion does not bring the deleted account back", async ({ page, request }) => {
+  const admin = await createVerifiedUser(request, "Lister");
+  makeAdmin(admin.email);
+  const victim = await createVerifiedUser(request, "Reappearing");
+  await signIn(page, admin.email);
+  await page.goto("/admin/users");
+  await waitForHydration(page);
+  const search = page.getByLabel("Search users");
+  await search.fill(victim.email);
+  const row = page.getByTestId("user-row").filter({ hasText: victim.email });
+  await expect(row).toHaveCount(1);
+  await expect(page).toHaveURL(/[?&]q=/);
+
+  // The next list request is answered by the server at once (the account
+  // still exists) but reaches the page only after the deletion has.
+  let deleted!: () => void;
+  const deletion = new Promise<void>((resolve) => (deleted = resolve));
+  let held = false;
+  await page.route(/\/api\/users\?/, async (route) => {
+    if (held) return route.continue();
+    held = true;
+    const answer = await route.fetch();
+    await deletion;
+    await route.fulfill({ response: answer });
+  });
+  page.on("response", (response) => {
+    if (response.request().method() === "DELETE" && /\/api\/users\//.test(response.url())) deleted();
+  });
+  const listed = page.waitForRequest(/\/api\/users\?/);
+  // A narrower search that still finds the account starts the request.
+  await search.fill(victim.email.slice(0, -1));
+  await listed;
+
+  await row.getByRole("button", { name: "Delete…" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Yes, delete the account" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Reappearing's account and everything in it is deleted" })).toBeVisible();
+  await expect(row).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: "No account matches" })).toBeVisible();
+});

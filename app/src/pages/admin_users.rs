@@ -56,6 +56,10 @@ fn UserAdmin() -> impl IntoView {
     // Whose activity is shown under the list.
     let watched = RwSignal::new(None::<(UserId, String)>);
     let latest = RwSignal::new(0u64);
+    // Asks for the list again. A change that lands while a list request
+    // is in flight uses it: that answer may have been read before the
+    // change, and would bring back the row it deleted or changed.
+    let reload = Trigger::new();
     let me = auth.user().map(|user| user.id);
     // The account the last "Delete…" named; the question shows while
     // `confirming`.
@@ -63,6 +67,7 @@ fn UserAdmin() -> impl IntoView {
     let confirming = RwSignal::new(false);
 
     Effect::new(move |_| {
+        reload.track();
         let query = ListQuery {
             q: position.search(),
             limit: Some(PAGE_SIZE),
@@ -89,6 +94,12 @@ fn UserAdmin() -> impl IntoView {
             }
         });
     });
+
+    let settle = move || {
+        if loading.get_untracked() {
+            reload.notify();
+        }
+    };
 
     let change = move |user: User, request: UpdateUserRequest| {
         let Some(client) = auth.client() else { return };
@@ -119,6 +130,7 @@ fn UserAdmin() -> impl IntoView {
                             }
                         }
                     });
+                    settle();
                     // Changing one's own account ended this session too:
                     // find out now rather than at the next click.
                     if Some(updated.id) == me && request.disabled != Some(false) {
@@ -196,6 +208,7 @@ fn UserAdmin() -> impl IntoView {
                             list.retain(|row| row.id != user.id);
                         }
                     });
+                    settle();
                     if watched.with_untracked(
                         |watched| matches!(watched, Some((id, _)) if *id == user.id),
                     ) {

@@ -156,6 +156,6 @@ impl AccountLifecycle {
             sessions = ended.len(),
             "account deleted"
         );
-        Ok(user.email)
+        Ok(user.profile.email)
     }
 }

@@ -24,7 +24,7 @@ use crate::{
     error::ApiError,
     me_cache::Lookup,
     store::{
-        users::{self, Change, UserRow},
+        users::{self, Change, ProfileRow},
         After,
     },
 };
@@ -40,7 +40,7 @@ pub fn router() -> ApiRouter {
 }
 
 /// The public view of an account: everything but the password hash.
-pub fn user_view(row: &UserRow) -> User {
+pub fn user_view(row: &ProfileRow) -> User {
     User {
         id: row.id,
         email: row.email.clone(),

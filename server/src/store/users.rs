@@ -9,13 +9,14 @@ use super::{
 };
 use crate::db::Database;
 
+/// An account as others may see it: what the users list reads, without
+/// the password hash or the credential epoch.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
+pub struct ProfileRow {
     #[sqlx(try_from = "String")]
     pub id: UserId,
     #[sqlx(try_from = "String")]
     pub email: Email,
-    pub password_hash: String,
     #[sqlx(try_from = "String")]
     pub name: DisplayName,
     #[sqlx(try_from = "String")]
@@ -23,18 +24,35 @@ pub struct UserRow {
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
-    /// Raised by every change that must end or downgrade the account's
-    /// sessions; a session lives only while it carries the current one.
-    pub credential_epoch: i64,
 }
 
-impl UserRow {
+impl ProfileRow {
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
     }
 
     pub fn is_disabled(&self) -> bool {
         self.disabled_at.is_some()
+    }
+}
+
+/// A whole account: its profile and its credentials.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    #[sqlx(flatten)]
+    pub profile: ProfileRow,
+    pub password_hash: String,
+    /// Raised by every change that must end or downgrade the account's
+    /// sessions; a session lives only while it carries the current one.
+    pub credential_epoch: i64,
+}
+
+/// The profile's fields read as the account's own (`row.email`).
+impl std::ops::Deref for UserRow {
+    type Target = ProfileRow;
+
+    fn deref(&self) -> &ProfileRow {
+        &self.profile
     }
 }
 
@@ -45,8 +63,9 @@ pub struct NewUser<'a> {
     pub name: &'a DisplayName,
 }
 
-const COLUMNS: &str = "id, email, password_hash, name, role, email_verified_at, created_at, \
-                       disabled_at, credential_epoch";
+const PROFILE_COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, disabled_at";
+const COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, disabled_at, \
+                       password_hash, credential_epoch";
 
 /// Creates an account whose address was just proven (a confirmed sign-up).
 /// Fails with a unique violation when the email is taken.
@@ -330,10 +349,10 @@ pub async fn page(
     search: Option<&str>,
     after: Option<&After>,
     limit: i64,
-) -> Result<Vec<UserRow>, sqlx::Error> {
+) -> Result<Vec<ProfileRow>, sqlx::Error> {
     let listed = Listed {
         table: "users",
-        columns: COLUMNS,
+        columns: PROFILE_COLUMNS,
         search_table: "users_search",
     };
     listing::page(db, listed, search, after, limit).await
