@@ -32,10 +32,15 @@ pub fn PersonPage() -> impl IntoView {
             .with(|params| params.get(Page::PERSON_ID))
             .and_then(|raw| raw.parse::<PersonId>().ok())
     });
-    let heading = RwSignal::new("Person".to_owned());
+    // The page's title is read again when the server writes the head into
+    // the response, which can happen after the render has left its arena:
+    // a signal kept in the arena then panics (a 500), so the title reads
+    // the reference-counted signal the heading is made from.
+    let title = ArcRwSignal::new("Person".to_owned());
+    let heading = RwSignal::from(&title);
 
     view! {
-        <Title text=move || heading.get()/>
+        <Title text=move || title.get()/>
         <section class="narrow">
             <p class="breadcrumb"><A href=Page::People.path()>"← All people"</A></p>
             <h1 class="page-title">{move || heading.get()}</h1>
