@@ -159,21 +159,6 @@ impl FromRequestParts<ApiContext> for Admin {
     }
 }
 
-/// What the `Authorization` header says about a bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bearer<'a> {
-    /// No `Authorization` header, another scheme (`Basic …`), or `Bearer`
-    /// with nothing after it: no token was sent, so the answer is the bare
-    /// challenge of RFC 6750 §3.1 (`authentication_required`).
-    Absent,
-    /// `Bearer` followed by something that cannot be a token: bytes that are
-    /// not ASCII, or characters outside RFC 6750's `b64token`. A token was
-    /// sent and is no good, exactly like a token that fails verification:
-    /// 401 `invalid_token` with `error="invalid_token"`.
-    Malformed,
-    Token(&'a str),
-}
-
 /// A signed-in user who proved who they are within `REAUTH_MAX_AGE_SECS`
 /// (the access token's `auth_time`): the one gate of every sensitive
 /// action. Anyone else signed in gets 401 `insufficient_user_authentication`
@@ -225,6 +210,21 @@ fn ensure_recent(caller: &AuthUser, context: &ApiContext, now: i64) -> Result<()
 /// never made (0) never counts.
 fn is_recent(auth_time: i64, max_age: u64, now: i64) -> bool {
     auth_time > 0 && u64::try_from(now - auth_time).map_or(true, |age| age <= max_age)
+}
+
+/// What the `Authorization` header says about a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bearer<'a> {
+    /// No `Authorization` header, another scheme (`Basic …`), or `Bearer`
+    /// with nothing after it: no token was sent, so the answer is the bare
+    /// challenge of RFC 6750 §3.1 (`authentication_required`).
+    Absent,
+    /// `Bearer` followed by something that cannot be a token: bytes that are
+    /// not ASCII, or characters outside RFC 6750's `b64token`. A token was
+    /// sent and is no good, exactly like a token that fails verification:
+    /// 401 `invalid_token` with `error="invalid_token"`.
+    Malformed,
+    Token(&'a str),
 }
 
 /// Reads the header as bytes: a value that is not visible ASCII must still
