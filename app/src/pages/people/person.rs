@@ -32,10 +32,8 @@ pub fn PersonPage() -> impl IntoView {
             .with(|params| params.get(Page::PERSON_ID))
             .and_then(|raw| raw.parse::<PersonId>().ok())
     });
-    // The page's title is read again when the server writes the head into
-    // the response, which can happen after the render has left its arena:
-    // a signal kept in the arena then panics (a 500), so the title reads
-    // the reference-counted signal the heading is made from.
+    // The server reads the title again as it writes the head, possibly
+    // outside the render's arena, where an arena signal panics (a 500).
     let title = ArcRwSignal::new("Person".to_owned());
     let heading = RwSignal::from(&title);
 
