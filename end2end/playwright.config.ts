@@ -73,7 +73,10 @@ export default defineConfig({
     },
   },
   ],
-  timeout: 30_000,
+  // A guard against a test that hangs, not a measure of speed: on a 2-core
+  // machine that runs both servers, Chromium and two workers at once, the
+  // longest flows (several sign-ins, two devices) have taken past 30 s.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   forbidOnly: !!process.env.CI,

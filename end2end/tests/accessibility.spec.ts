@@ -48,6 +48,8 @@ async function addPerson(request: APIRequestContext, email: string): Promise<str
 for (const colorScheme of ["light", "dark"] as const) {
   test.describe(`${colorScheme} theme`, () => {
     test.use({ colorScheme });
+    // Each test loads and audits every page of its list in turn.
+    test.slow();
 
     test("signed-out pages have no serious accessibility violation", async ({ page }) => {
       const found: string[] = [];
