@@ -259,15 +259,6 @@ pub fn in_words(seconds: u64) -> String {
     }
 }
 
-impl From<crate::auth::password::HashError> for ApiError {
-    fn from(error: crate::auth::password::HashError) -> Self {
-        match error {
-            crate::auth::password::HashError::Overloaded => Self::overloaded(),
-            crate::auth::password::HashError::Failed(error) => Self::Internal(error),
-        }
-    }
-}
-
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if is_transient(&error) {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod device;
 pub mod error;
 pub mod housekeeping;
 pub mod http;

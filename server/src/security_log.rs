@@ -21,11 +21,13 @@ use tokio::sync::mpsc;
 pub use app::api::types::SecurityEventKind as EventKind;
 
 use crate::{
-    auth::device::Device,
     db::Database,
-    lockout::Failure,
+    device::Device,
     metrics::Metrics,
-    store::security_events::{self, EventRow, NewEvent},
+    store::{
+        security_events::{self, EventRow, NewEvent},
+        sign_in_failures::Failure,
+    },
 };
 
 /// How many events an activity list shows.

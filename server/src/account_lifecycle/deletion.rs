@@ -35,8 +35,8 @@ use app::{
 
 use super::AccountLifecycle;
 use crate::{
-    auth::device::Device,
     db::Backend,
+    device::Device,
     mail::account_letters::{self, DeletedBy},
     security_log::{self, EventKind},
     store::{

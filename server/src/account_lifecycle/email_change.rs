@@ -49,7 +49,8 @@ use app::{
 
 use super::AccountLifecycle;
 use crate::{
-    auth::{device::Device, password::HashError, tokens},
+    auth::{password::HashError, tokens},
+    device::Device,
     mail::{account_letters, Queued},
     password_resets::{self, RESET_TTL_SECS},
     security_log::{self, EventKind},

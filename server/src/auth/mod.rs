@@ -2,7 +2,6 @@
 //! refresh and email links, the in-memory list of revoked sessions, and the
 //! session service that owns a session's life.
 
-pub mod device;
 pub mod device_cookie;
 pub mod factors;
 pub mod jwt;

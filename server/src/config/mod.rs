@@ -7,13 +7,15 @@ use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 use ipnet::IpNet;
 use url::Url;
 
-use crate::{limits::LimitSettings, lockout::LockoutSettings};
-
 pub mod error;
+mod lockout;
 mod mail;
+pub mod rate_limits;
 mod values;
 pub use error::ConfigError;
+pub use lockout::LockoutSettings;
 pub use mail::MailSettings;
+pub use rate_limits::LimitSettings;
 use values::{check_jwt_secret, parse_app_url, parse_network, parse_origin, validate_database_url};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,8 +24,6 @@
 //! - Learn which addresses were typed from the database: a shared bucket is
 //!   named by a SHA-256 of its policy, scope and key.
 
-pub mod policy;
-mod rate;
 mod shared;
 
 use std::{
@@ -39,10 +37,9 @@ use governor::{
     DefaultKeyedRateLimiter,
 };
 
-pub use policy::Policy;
-pub use rate::{LimitSettings, Rate};
 use shared::SharedBuckets;
 
+pub use crate::config::rate_limits::{LimitSettings, Policy, Rate};
 use crate::{
     db::{Backend, Database},
     error::ApiError,
@@ -233,7 +230,8 @@ impl RateLimits {
 
 #[cfg(test)]
 mod tests {
-    use super::{rate::settings_from as settings, *};
+    use super::*;
+    use crate::config::rate_limits::settings_from as settings;
 
     #[tokio::test]
     async fn buckets_refuse_past_their_burst_per_ip_and_per_target() {

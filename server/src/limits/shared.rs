@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::{policy::Policy, rate::Rate};
+use super::{Policy, Rate};
 use crate::{db::Database, metrics::LimitScope, store::rate_limit_buckets};
 
 #[derive(Clone)]

@@ -31,7 +31,7 @@ use metrics_exporter_prometheus::{
 pub use exporter::{router, spawn_upkeep};
 pub use http::RecordRequests;
 
-use crate::{limits::policy::Policy, store::mail_outbox::MailKind};
+use crate::{config::rate_limits::Policy, store::mail_outbox::MailKind};
 
 /// The name of every series, with its help text; the README lists them too.
 pub mod names {

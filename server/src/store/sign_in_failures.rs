@@ -5,6 +5,15 @@
 use app::api::values::UserId;
 use sqlx::{Any, Executor};
 
+/// What a counted failure led to (the lockout's upsert returns it; the
+/// security log records it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub failures: i64,
+    /// Set when this failure locked the key, until then.
+    pub locked_until: Option<i64>,
+}
+
 /// When the key's latest lock ends, if it was ever locked. (Tries are
 /// counted by the lockout's own upsert, which is made from its settings:
 /// see `lockout.rs`.)

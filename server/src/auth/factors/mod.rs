@@ -48,7 +48,8 @@ use totp::open;
 pub use passkey_use::{Ceremony, PasskeyProof};
 pub use passkeys::{relying_party, CEREMONY_TTL_SECS};
 
-use super::{device::Device, jwt::Amr, sessions::Sessions, tokens};
+use super::{jwt::Amr, sessions::Sessions, tokens};
+use crate::device::Device;
 use crate::{
     config::Settings,
     db::Database,

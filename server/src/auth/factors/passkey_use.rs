@@ -14,7 +14,8 @@ use webauthn_rs::prelude::{
 
 use super::{passkeys::stored, FactorError, Factors};
 use crate::{
-    auth::{device::Device, jwt::Amr, tokens},
+    auth::{jwt::Amr, tokens},
+    device::Device,
     security_log::{self, EventKind},
     store::{
         passkeys::{self, PasskeyRow},

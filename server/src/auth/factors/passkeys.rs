@@ -45,8 +45,9 @@ use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::{FactorError, Factors};
 use crate::{
-    auth::{device::Device, tokens},
+    auth::tokens,
     config::Settings,
+    device::Device,
     security_log::EventKind,
     store::{
         passkeys::{self, NewPasskey, PasskeyRow},

@@ -17,7 +17,7 @@ use totp_rs::{Builder, Secret, Totp};
 
 use super::{hashes, new_recovery_codes, normalize_code, unix, FactorError, Factors, SECRET_BYTES};
 use crate::{
-    auth::device::Device,
+    device::Device,
     security_log::EventKind,
     store::{recovery_codes, totp_factors, users::UserRow},
 };

@@ -15,7 +15,7 @@ mod threads;
 
 use std::sync::Arc;
 
-use crate::metrics::Metrics;
+use crate::{error::ApiError, metrics::Metrics};
 
 use self::{
     argon::{verify, Hasher},
@@ -39,6 +39,16 @@ pub enum HashError {
     Overloaded,
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+}
+
+/// A full queue is the API's 503 `overloaded`; a failure, its 500.
+impl From<HashError> for ApiError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Overloaded => Self::overloaded(),
+            HashError::Failed(error) => Self::Internal(error),
+        }
+    }
 }
 
 struct Inner {

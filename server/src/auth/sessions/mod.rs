@@ -51,7 +51,7 @@ use crate::{
 
 mod ending;
 
-pub use super::device::Device;
+pub use crate::device::Device;
 use ending::log_end;
 
 /// How long sessions live.

@@ -299,7 +299,7 @@ where
 
 /// What a session records about the device that opened it.
 pub use super::client_ip::ClientIp;
-pub use crate::auth::device::Device;
+pub use crate::device::Device;
 
 const MAX_USER_AGENT_CHARS: usize = 256;
 

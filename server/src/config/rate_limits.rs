@@ -1,12 +1,85 @@
-//! The configured rates: `RATE_LIMIT_{POLICY}_PER_IP` and `_PER_TARGET`,
-//! each `<count>/<period>` or `off`, and `RATE_LIMITS=off` for all.
+//! The rate limits' settings: the endpoints that are limited, by name (what
+//! the variables, the metrics and the buckets call them), and their rates,
+//! `RATE_LIMIT_{POLICY}_PER_IP` and `_PER_TARGET`, each `<count>/<period>`
+//! or `off`, and `RATE_LIMITS=off` for all. Here with the rest of the
+//! configuration, so that the metrics name a policy, and the configuration
+//! reads the rates, without depending on the buckets (`crate::limits`).
 
 use std::{num::NonZeroU32, time::Duration};
 
 use governor::Quota;
 
-use super::policy::Policy;
-use crate::config::error::ConfigError;
+use super::error::ConfigError;
+
+/// The endpoints that are limited, each with buckets of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    Login,
+    Register,
+    ResendVerification,
+    VerifyEmail,
+    ForgotPassword,
+    ResetPassword,
+    ChangePassword,
+    /// Asking to move an account to another address (mails that address).
+    ChangeEmail,
+    /// The two links of a change of address: confirm and undo.
+    EmailChangeLink,
+    Refresh,
+    /// Passkey ceremonies: their options, and the answers (signatures, so
+    /// nothing to guess, but each costs a verification).
+    Passkey,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 11] = [
+        Self::Login,
+        Self::Register,
+        Self::ResendVerification,
+        Self::VerifyEmail,
+        Self::ForgotPassword,
+        Self::ResetPassword,
+        Self::ChangePassword,
+        Self::ChangeEmail,
+        Self::EmailChangeLink,
+        Self::Refresh,
+        Self::Passkey,
+    ];
+
+    /// The middle of the variable names: `RATE_LIMIT_{name}_PER_IP`.
+    pub const fn variable_name(self) -> &'static str {
+        match self {
+            Self::Login => "LOGIN",
+            Self::Register => "REGISTER",
+            Self::ResendVerification => "RESEND_VERIFICATION",
+            Self::VerifyEmail => "VERIFY_EMAIL",
+            Self::ForgotPassword => "FORGOT_PASSWORD",
+            Self::ResetPassword => "RESET_PASSWORD",
+            Self::ChangePassword => "CHANGE_PASSWORD",
+            Self::ChangeEmail => "CHANGE_EMAIL",
+            Self::EmailChangeLink => "EMAIL_CHANGE_LINK",
+            Self::Refresh => "REFRESH",
+            Self::Passkey => "PASSKEY",
+        }
+    }
+
+    /// Its name in metrics: `rate_limit_refusals_total{policy="login"}`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::ResendVerification => "resend_verification",
+            Self::VerifyEmail => "verify_email",
+            Self::ForgotPassword => "forgot_password",
+            Self::ResetPassword => "reset_password",
+            Self::ChangePassword => "change_password",
+            Self::ChangeEmail => "change_email",
+            Self::EmailChangeLink => "email_change_link",
+            Self::Refresh => "refresh",
+            Self::Passkey => "passkey",
+        }
+    }
+}
 
 /// `count` requests per `per`, all of which may come at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +127,7 @@ impl Rate {
         Ok(Some(Self { count, per }))
     }
 
-    pub(super) fn quota(self) -> Option<Quota> {
+    pub(crate) fn quota(self) -> Option<Quota> {
         let count = NonZeroU32::new(self.count)?;
         let period = self.per.checked_div(self.count)?;
         Some(Quota::with_period(period)?.allow_burst(count))
@@ -113,7 +186,7 @@ fn leak(name: String) -> &'static str {
 impl Policy {
     /// The defaults: (per client IP, per target). A person never meets
     /// them; a script does at once.
-    pub(super) fn defaults(self) -> (Option<Rate>, Option<Rate>) {
+    fn defaults(self) -> (Option<Rate>, Option<Rate>) {
         const MINUTE: Duration = Duration::from_secs(60);
         const HOUR: Duration = Duration::from_secs(3600);
         let rate = |count, per| Some(Rate { count, per });
@@ -139,7 +212,7 @@ impl Policy {
 
 /// Settings read from `vars` alone, for tests.
 #[cfg(test)]
-pub(super) fn settings_from(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
+pub(crate) fn settings_from(vars: &[(&str, &str)]) -> Result<LimitSettings, ConfigError> {
     let vars: std::collections::HashMap<_, _> = vars.iter().copied().collect();
     LimitSettings::from_lookup(|name| vars.get(name).map(|value| value.to_string()))
 }
