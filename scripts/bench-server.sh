@@ -19,19 +19,10 @@ server_pid=""
 server_log=""
 pg_created=false
 
+# shellcheck source=scripts/dev-server.sh
+source "$root/scripts/dev-server.sh"
 # shellcheck disable=SC2317 # run by the trap
-stop_server() {
-  [[ -n "$server_pid" ]] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  # The server lets in-flight requests finish for up to 10 s.
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
+stop_server() { stop_dev_server; }
 # shellcheck disable=SC2317 # run by the trap
 finish() {
   local status=$?
@@ -68,37 +59,9 @@ start_server() {
   server_log="$work/$name.log"
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   base_url="http://127.0.0.1:$port"
-  # From the data directory, so that no .env of the checkout applies.
-  (
-    cd "$data"
-    exec env -u SMTP_URL \
-      APP_ENV=development \
-      RATE_LIMITS=off \
-      APP_URL="$base_url" \
-      LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-      LEPTOS_SITE_ROOT="$root/target/site" \
-      LEPTOS_OUTPUT_NAME=accounts \
-      LEPTOS_ENV=PROD \
-      DATA_DIR="$data" \
-      DATABASE_URL="$database_url" \
-      MAIL_OUTBOX_DIR="$data/outbox" \
-      ACCESS_TOKEN_TTL_SECS=3600 \
-      RUST_LOG=warn \
-      "${server_prefix[@]}" taskset -c "$server_cpu" "$root/$binary"
-  ) >"$server_log" 2>&1 &
-  server_pid=$!
-  local deadline=$((SECONDS + 120))
-  until curl -fsS -o /dev/null --max-time 2 "$base_url/api/health" 2>/dev/null; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "error: the server exited before answering" >&2
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "error: $base_url/api/health did not answer within 120 s" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
+  start_dev_server "$root/$binary" "$data" "$port" "$base_url" "$database_url" "$server_log" \
+    "${server_prefix[@]}" taskset -c "$server_cpu"
+  wait_for_health "$base_url" 120 || exit 1
 }
 
 password="Plum-Quartz-Harbor-91"
@@ -107,26 +70,4 @@ post() {
 }
 # Signs up $1 (named $2, or Bench) and verifies the address through the
 # development mailbox.
-sign_up() {
-  local email="$1" name="${2:-Bench}" token="" deadline
-  post /api/auth/register "{\"email\":\"$email\",\"password\":\"$password\",\"name\":\"$name\"}" >/dev/null
-  deadline=$((SECONDS + 10))
-  while [[ -z "$token" ]]; do
-    if ((SECONDS >= deadline)); then
-      echo "error: no verification link for $email in the mailbox" >&2
-      exit 1
-    fi
-    sleep 0.1
-    token="$(curl -fsS "$base_url/api/dev/mailbox" | python3 -c '
-import json, sys, urllib.parse
-for message in json.load(sys.stdin)["messages"]:
-    if message["to"] == sys.argv[1]:
-        for link in message["links"]:
-            token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("token")
-            if "verify-email" in link and token:
-                print(token[0])
-                sys.exit()
-' "$email")"
-  done
-  post /api/auth/verify-email "{\"token\":\"$token\",\"password\":\"$password\"}" >/dev/null
-}
+sign_up() { sign_up_verified "$base_url" "$1" "$password" "${2:-Bench}" || exit 1; }

@@ -27,6 +27,8 @@ if [[ ! -x "$server" ]]; then
 fi
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# shellcheck source=scripts/dev-server.sh
+source scripts/dev-server.sh
 
 schemathesis="$SCHEMATHESIS_VENV/bin/schemathesis"
 if [[ ! -x "$schemathesis" ]]; then
@@ -47,16 +49,7 @@ server_pid=""
 # shellcheck disable=SC2317 # run by the trap, which ShellCheck 0.9 does not see
 finish() {
   local status=$?
-  if [[ -n "$server_pid" ]]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    # The server lets in-flight requests finish for up to 10 s (SHUTDOWN_GRACE).
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_dev_server
   if ((status != 0)); then
     echo "--- the server's log, last 50 lines ($server_log) ---" >&2
     tail -n 50 "$server_log" >&2 || true
@@ -77,47 +70,13 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 # their endpoints are fuzzed too (with an IP address they answer 503).
 base_url="http://localhost:$port"
 
-# Run from the work directory so that no .env of the checkout applies
-# (dotenvy reads one from the working directory or above). Mail goes to the
-# outbox that /api/dev/mailbox reads, and the access token outlives the run.
-(
-  cd "$work_dir"
-  exec env -u SMTP_URL \
-    LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    LEPTOS_SITE_ROOT="$root/target/site" \
-    LEPTOS_OUTPUT_NAME=accounts \
-    LEPTOS_ENV=PROD \
-    APP_ENV=development \
-    RATE_LIMITS=off \
-    APP_URL="$base_url" \
-    DATA_DIR="$data_dir" \
-    DATABASE_URL="$database_url" \
-    MAIL_OUTBOX_DIR="$data_dir/outbox" \
-    ACCESS_TOKEN_TTL_SECS=3600 \
-    "$server"
-) >"$server_log" 2>&1 &
-server_pid=$!
+start_dev_server "$server" "$data_dir" "$port" "$base_url" "$database_url" "$server_log"
 
 # The database as the log may show it: no password, no options.
 shown_database="$(sed -E 's#//[^/@]*@#//#; s#\?.*##' <<<"$database_url")"
 echo "fuzz: waiting for the server (pid $server_pid) at $base_url, database $shown_database"
-deadline=$((SECONDS + 60))
-until curl -fsS -o /dev/null --max-time 2 "$base_url/api/health" 2>/dev/null; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "error: the server exited before answering" >&2
-    exit 1
-  fi
-  if ((SECONDS >= deadline)); then
-    echo "error: $base_url/api/health did not answer within 60 s" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_for_health "$base_url" 60
 
-# A JSON object from KEY VALUE pairs, e.g. `json email a@b.c`.
-json() {
-  python3 -c 'import json, sys; a = sys.argv[1:]; print(json.dumps(dict(zip(a[::2], a[1::2]))))' "$@"
-}
 # POSTs a JSON body to an API path and prints the answer; fails on 4xx/5xx,
 # showing the answer.
 post() {
@@ -132,32 +91,7 @@ post() {
 echo "fuzz: signing up a verified user"
 email="fuzz@example.com"
 password="correct horse battery staple 42"
-post /api/auth/register "$(json email "$email" password "$password" name Fuzz)" >/dev/null
-
-# Mail may leave after the answer: poll the mailbox for the link, briefly.
-verification_token=""
-deadline=$((SECONDS + 10))
-while [[ -z "$verification_token" ]]; do
-  if ((SECONDS >= deadline)); then
-    echo "error: no verification link for $email in $base_url/api/dev/mailbox within 10 s" >&2
-    exit 1
-  fi
-  sleep 0.1
-  verification_token="$(curl -fsS --max-time 5 "$base_url/api/dev/mailbox" | python3 -c '
-import json, sys, urllib.parse
-mailbox = json.load(sys.stdin)
-messages = mailbox["messages"] if isinstance(mailbox, dict) else mailbox
-for message in messages:  # newest first
-    if sys.argv[1] in message["to"]:
-        for link in message["links"]:
-            url = urllib.parse.urlsplit(link)
-            token = urllib.parse.parse_qs(url.query).get("token")
-            if url.path.endswith("/verify-email") and token:
-                print(token[0])
-                sys.exit()
-' "$email")"
-done
-post /api/auth/verify-email "$(json token "$verification_token" password "$password")" >/dev/null
+sign_up_verified "$base_url" "$email" "$password" Fuzz
 # An admin, so that the admin-only operations are fuzzed past their 403;
 # made as an operator would, with the binary's own subcommand.
 (
@@ -165,7 +99,7 @@ post /api/auth/verify-email "$(json token "$verification_token" password "$passw
   APP_ENV=development DATA_DIR="$data_dir" DATABASE_URL="$database_url" \
     "$server" admin grant "$email"
 ) >>"$server_log" 2>&1
-access_token="$(post /api/auth/login "$(json email "$email" password "$password")" |
+access_token="$(post /api/auth/login "$(json_object email "$email" password "$password")" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 
 # From the work directory too: schemathesis keeps caches (.hypothesis,
