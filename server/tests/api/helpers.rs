@@ -1,16 +1,21 @@
-use std::{
-    collections::HashMap,
-    path::PathBuf,
-    sync::Once,
-    time::{Duration, Instant},
-};
+//! What the API tests share: a server on a random port with a fresh
+//! database of either backend, and the requests, sign-ups and mail
+//! readings the tests make of it (mail in `mail`, cookies in `cookies`,
+//! the databases in `databases`).
 
-use app::api::types::MailboxMessage;
+use std::{collections::HashMap, path::PathBuf, sync::Once};
+
 use leptos::prelude::LeptosOptions;
 use serde_json::{json, Value};
 use server::{config::Settings, db::Database, startup::Application};
-use sqlx::{any::install_default_drivers, AnyConnection, Connection as _, Executor as _};
 use tempfile::TempDir;
+
+mod cookies;
+mod databases;
+mod mail;
+
+pub use cookies::{cookie_named, set_cookie};
+pub use databases::{FreshDatabase, PostgresDatabase};
 
 /// Runs one async test body against each database backend.
 ///
@@ -143,68 +148,6 @@ impl TestApp {
             &json!({"email": email, "password": password, "name": name}),
         )
         .await
-    }
-
-    /// Every message in the outbox for `to`, oldest first.
-    pub fn mail_to(&self, to: &str) -> Vec<MailboxMessage> {
-        let mut messages = server::mail::outbox::read(&self.outbox, usize::MAX).unwrap_or_default();
-        messages.retain(|message| message.to == to);
-        messages.reverse();
-        messages
-    }
-
-    /// Waits (mail is sent in the background) until `to` has `count` messages.
-    pub async fn wait_for_mail(&self, to: &str, count: usize) -> Vec<MailboxMessage> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let messages = self.mail_to(to);
-            if messages.len() >= count {
-                return messages;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "expected {count} message(s) to {to}, found {}",
-                messages.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The token of the verification link in the `nth` message to `to`.
-    pub async fn verification_token(&self, to: &str, nth: usize) -> String {
-        self.link_token(to, nth, "/verify-email?token=").await
-    }
-
-    /// The token of the reset link in the `nth` message to `to`.
-    pub async fn reset_token(&self, to: &str, nth: usize) -> String {
-        self.link_token(to, nth, "/reset-password?token=").await
-    }
-
-    /// The token of the link, in the `nth` message to `to`, that confirms
-    /// a change of address.
-    pub async fn confirm_email_token(&self, to: &str, nth: usize) -> String {
-        self.link_token(to, nth, "/confirm-email?token=").await
-    }
-
-    /// The token of the link, in the `nth` message to `to`, that undoes a
-    /// change of address.
-    pub async fn undo_email_token(&self, to: &str, nth: usize) -> String {
-        self.link_token(to, nth, "/undo-email-change?token=").await
-    }
-
-    async fn link_token(&self, to: &str, nth: usize, kind: &str) -> String {
-        let messages = self.wait_for_mail(to, nth).await;
-        let message = &messages[nth - 1];
-        let link = message
-            .links
-            .iter()
-            .find(|link| link.contains(kind))
-            .unwrap_or_else(|| panic!("no {kind} link in {message:?}"));
-        let url = url::Url::parse(link).expect("the link is a URL");
-        url.query_pairs()
-            .find(|(name, _)| name == "token")
-            .map(|(_, value)| value.into_owned())
-            .expect("the link carries a token")
     }
 
     /// Registers and verifies an account; returns its email address.
@@ -355,52 +298,6 @@ pub fn unique_email(name: &str) -> String {
     )
 }
 
-/// The refresh cookie a response sets, parsed.
-#[derive(Debug, Clone)]
-pub struct SetCookie {
-    pub value: String,
-    pub attributes: Vec<String>,
-}
-
-impl SetCookie {
-    pub fn has(&self, attribute: &str) -> bool {
-        self.attributes
-            .iter()
-            .any(|present| present.eq_ignore_ascii_case(attribute))
-    }
-
-    pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find_map(|attribute| {
-            let (key, value) = attribute.split_once('=')?;
-            key.trim()
-                .eq_ignore_ascii_case(name)
-                .then_some(value.trim())
-        })
-    }
-}
-
-pub fn set_cookie(response: &reqwest::Response) -> Option<SetCookie> {
-    cookie_named(response, "refresh_token")
-}
-
-pub fn cookie_named(response: &reqwest::Response, name: &str) -> Option<SetCookie> {
-    let prefix = format!("{name}=");
-    let cookies: Vec<_> = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .filter(|value| value.starts_with(&prefix))
-        .collect();
-    assert!(cookies.len() <= 1, "several {name} cookies: {cookies:?}");
-    let mut parts = cookies.first()?.split(';').map(str::trim);
-    let value = parts.next()?.trim_start_matches(&prefix).to_owned();
-    Some(SetCookie {
-        value,
-        attributes: parts.map(str::to_owned).collect(),
-    })
-}
-
 /// Asserts an RFC 9457 problem with the given status and code.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "for code {code}");
@@ -499,99 +396,4 @@ fn init_logging() {
             server::telemetry::init(server::config::Environment::Development);
         }
     });
-}
-
-/// A database of its own on the PostgreSQL server, dropped with the test.
-pub struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl PostgresDatabase {
-    pub async fn create() -> Self {
-        install_default_drivers();
-        let admin_url = postgres_admin_url().expect("TEST_DATABASE_URL is set");
-        let name = format!("accounts_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = AnyConnection::connect(&admin_url)
-            .await
-            .expect("connect to TEST_DATABASE_URL");
-        admin
-            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("create the test database");
-        let url = replace_database_name(&admin_url, &name);
-        Self {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        // Drop runs inside the test's runtime, which cannot block on itself:
-        // a short-lived thread with its own runtime does the cleanup.
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                if let Ok(mut admin) = AnyConnection::connect(&admin_url).await {
-                    let _ = admin
-                        .execute(
-                            format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
-                        )
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// An empty database with no server attached: a SQLite file in `dir`, or
-/// a database of its own on PostgreSQL. `dir` can serve as a data
-/// directory too.
-pub struct FreshDatabase {
-    pub url: String,
-    pub dir: TempDir,
-    _postgres: Option<PostgresDatabase>,
-}
-
-impl FreshDatabase {
-    pub async fn create(backend: Backend) -> Self {
-        init_logging();
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let postgres = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(PostgresDatabase::create().await),
-        };
-        let url = match &postgres {
-            Some(database) => database.url.clone(),
-            None => format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display()),
-        };
-        Self {
-            url,
-            dir,
-            _postgres: postgres,
-        }
-    }
-
-    /// A pool on it, with the migrations applied.
-    pub async fn connect(&self) -> Database {
-        let database = Database::connect(&self.url).await.expect("connect");
-        database.migrate().await.expect("migrate");
-        database
-    }
-}
-
-fn replace_database_name(url: &str, name: &str) -> String {
-    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
-    parsed.set_path(&format!("/{name}"));
-    parsed.to_string()
 }
