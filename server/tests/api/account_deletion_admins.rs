@@ -1,0 +1,161 @@
+//! Deleting accounts where admins are involved (see `account_deletion.rs`
+//! for what a deletion leaves behind): the last admin deleting themselves,
+//! the last two at once, an admin deleting another account (and someone
+//! who is not an admin trying to), and an admin deleting themselves by id.
+
+use futures::future::join_all;
+use serde_json::Value;
+
+use crate::{
+    account_deletion::{delete_me, delete_user},
+    both_backends,
+    helpers::*,
+};
+
+both_backends!(
+    the_last_admin_cannot_delete_their_account,
+    the_last_two_admins_deleting_themselves_at_once_leave_one,
+    an_admin_deletes_an_account,
+    an_admin_cannot_delete_themselves_by_id,
+);
+
+async fn the_last_admin_cannot_delete_their_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("only").await;
+    let problem = assert_problem(
+        delete_me(&app, &admin.access_token).await,
+        409,
+        "last_admin",
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("admin"));
+    assert_eq!(
+        app.get_with_token("/api/me", &admin.access_token)
+            .await
+            .status(),
+        200
+    );
+    // With another admin, it can go.
+    let second = app.signed_in_admin("second").await;
+    assert_eq!(delete_me(&app, &admin.access_token).await.status(), 204);
+    assert_problem(
+        delete_me(&app, &second.access_token).await,
+        409,
+        "last_admin",
+    )
+    .await;
+}
+
+async fn the_last_two_admins_deleting_themselves_at_once_leave_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for round in 0..3 {
+        let first = app.signed_in_admin(&format!("first{round}")).await;
+        let second = app.signed_in_admin(&format!("second{round}")).await;
+        let answers = join_all([
+            delete_me(&app, &first.access_token),
+            delete_me(&app, &second.access_token),
+        ])
+        .await;
+        let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+        statuses.sort();
+        assert_eq!(statuses, [204, 409], "round {round}");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+                .await,
+            1
+        );
+        // The survivor makes room for the next round.
+        app.execute("DELETE FROM users").await;
+    }
+}
+
+async fn an_admin_deletes_an_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("deleter").await;
+    let user = app.signed_in("deleted").await;
+    let bystander = app.signed_in("bystander").await;
+
+    // Not an admin: refused before anything.
+    assert_problem(
+        delete_user(&app, &bystander.access_token, &user.user_id).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        delete_user(&app, &admin.access_token, &user.user_id)
+            .await
+            .status(),
+        204
+    );
+    assert_problem(
+        app.get_with_token("/api/me", &user.access_token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM users WHERE id = '{}'",
+            user.user_id
+        ))
+        .await,
+        0
+    );
+    let goodbye = app.wait_for_mail(&user.email, 2).await;
+    assert!(goodbye[1]
+        .text
+        .contains("An administrator deleted your account"));
+
+    // Recorded in the admin's own activity.
+    let body: Value = app
+        .get_with_token("/api/me/activity", &admin.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|event| event["kind"] == "account_deleted"));
+
+    // Gone, unknown or not an id: 404.
+    for id in [
+        user.user_id.clone(),
+        uuid::Uuid::new_v4().to_string(),
+        "not-an-id".to_owned(),
+    ] {
+        assert_problem(
+            delete_user(&app, &admin.access_token, &id).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.get_with_token("/api/me", &bystander.access_token)
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn an_admin_cannot_delete_themselves_by_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("selfish").await;
+    let _other = app.signed_in_admin("other").await;
+    let problem = assert_problem(
+        delete_user(&app, &admin.access_token, &admin.user_id).await,
+        409,
+        "own_account",
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("account page"));
+    assert_eq!(
+        app.get_with_token("/api/me", &admin.access_token)
+            .await
+            .status(),
+        200
+    );
+}
