@@ -36,15 +36,18 @@ pub async fn undo(app: &TestApp, token: &str) -> reqwest::Response {
         .await
 }
 
+/// Asks, with `access_token`, to move its account to `new_email` (202);
+/// returns the token of the confirmation link mailed there.
+pub async fn asked(app: &TestApp, access_token: &str, new_email: &str) -> String {
+    let before = app.mail_to(new_email).len();
+    assert_eq!(ask(app, access_token, new_email).await.status(), 202);
+    app.confirm_email_token(new_email, before + 1).await
+}
+
 /// Asks for and confirms a change of `session`'s account from `old` to
 /// `new_email`; returns the undo token mailed to the old address.
 pub async fn change(app: &TestApp, session: &Session, old: &str, new_email: &str) -> String {
-    let asked = app.mail_to(new_email).len();
-    assert_eq!(
-        ask(app, &session.access_token, new_email).await.status(),
-        202
-    );
-    let token = app.confirm_email_token(new_email, asked + 1).await;
+    let token = asked(app, &session.access_token, new_email).await;
     let told = app.mail_to(old).len();
     let response = confirm(app, &token).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
@@ -116,11 +119,7 @@ async fn sign_in_keeps_the_old_address_until_the_new_one_is_confirmed(backend: B
     let app = spawn_app(backend).await;
     let session = app.signed_in("patient").await;
     let new_email = unique_email("later");
-    assert_eq!(
-        ask(&app, &session.access_token, &new_email).await.status(),
-        202
-    );
-    let token = app.confirm_email_token(&new_email, 1).await;
+    let token = asked(&app, &session.access_token, &new_email).await;
 
     assert_eq!(
         app.login(&session.email, STRONG_PASSWORD).await.status(),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::{
     both_backends,
-    email_change::{ask, change, confirm, me, undo},
+    email_change::{ask, asked, change, confirm, me, undo},
     helpers::*,
 };
 
@@ -26,11 +26,7 @@ async fn the_same_link_confirmed_twice_at_once_changes_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let session = app.signed_in("twice").await;
     let new_email = unique_email("twice.new");
-    assert_eq!(
-        ask(&app, &session.access_token, &new_email).await.status(),
-        202
-    );
-    let token = app.confirm_email_token(&new_email, 1).await;
+    let token = asked(&app, &session.access_token, &new_email).await;
 
     let responses = join_all((0..6).map(|_| confirm(&app, &token))).await;
     let mut statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
@@ -62,11 +58,7 @@ async fn an_address_taken_before_the_confirmation_is_a_conflict_that_changes_not
     let app = spawn_app(backend).await;
     let session = app.signed_in("slow").await;
     let contested = unique_email("contested");
-    assert_eq!(
-        ask(&app, &session.access_token, &contested).await.status(),
-        202
-    );
-    let token = app.confirm_email_token(&contested, 1).await;
+    let token = asked(&app, &session.access_token, &contested).await;
 
     assert_eq!(
         app.register(&contested, STRONG_PASSWORD, "Quick")

@@ -55,6 +55,19 @@ struct FakeServer {
     second_factor: Cell<bool>,
 }
 
+impl FakeServer {
+    /// A step-up that succeeded: a fresh token replaces `token`, which
+    /// stays valid until it expires.
+    fn reauthenticated(&self, token: String) -> HttpResponse {
+        self.reauthentications.set(self.reauthentications.get() + 1);
+        let fresh = format!("r{}", self.reauthentications.get());
+        self.still_valid.borrow_mut().push(token);
+        self.fresh_tokens.borrow_mut().push(fresh.clone());
+        *self.current_token.borrow_mut() = fresh.clone();
+        ok(&tokens(&fresh))
+    }
+}
+
 #[derive(Clone, Default)]
 struct Fake(Rc<FakeServer>);
 
@@ -182,14 +195,7 @@ impl Fake {
                     {
                         refusal("code", "Enter the code from your authenticator app.")
                     } else if sent.password == "right" {
-                        server
-                            .reauthentications
-                            .set(server.reauthentications.get() + 1);
-                        let fresh = format!("r{}", server.reauthentications.get());
-                        server.still_valid.borrow_mut().push(token);
-                        server.fresh_tokens.borrow_mut().push(fresh.clone());
-                        *server.current_token.borrow_mut() = fresh.clone();
-                        ok(&tokens(&fresh))
+                        server.reauthenticated(token)
                     } else {
                         refusal("password", "That is not your password.")
                     }
@@ -202,14 +208,7 @@ impl Fake {
                         let sent: PasskeyAssertion =
                             serde_json::from_str(request.body.as_deref().unwrap_or("{}")).unwrap();
                         if sent.challenge_id == "good" {
-                            server
-                                .reauthentications
-                                .set(server.reauthentications.get() + 1);
-                            let fresh = format!("r{}", server.reauthentications.get());
-                            server.still_valid.borrow_mut().push(token);
-                            server.fresh_tokens.borrow_mut().push(fresh.clone());
-                            *server.current_token.borrow_mut() = fresh.clone();
-                            ok(&tokens(&fresh))
+                            server.reauthenticated(token)
                         } else {
                             problem(ProblemCode::PasskeyRejected)
                         }
