@@ -251,8 +251,8 @@ mod tests {
 
         db.migrate().await.unwrap();
         let found: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM people WHERE rowid IN \
-             (SELECT rowid FROM people_search WHERE people_search MATCH '\"walczy\"')",
+            "SELECT name FROM people WHERE created_at IN \
+             (SELECT rowid >> 20 FROM people_search WHERE people_search MATCH '\"walczy\"')",
         )
         .fetch_all(db.pool())
         .await

@@ -1,7 +1,7 @@
 //! Searching the lists by any part of an email address or a name, at a size
 //! where the substring indexes answer: thousands of filler rows, more than
-//! a search tests in list order before it turns to the index, with the rows
-//! to find placed among or after them. What a search finds must not depend
+//! a search on SQLite walks through before it asks the index for more of a
+//! term's trigrams, with the rows to find placed among or after them. What a search finds must not depend
 //! on which way it was answered.
 
 use std::collections::HashSet;
@@ -18,9 +18,11 @@ both_backends!(
     user_search_follows_renames,
     short_and_common_searches_page_in_list_order,
     a_rare_term_made_of_common_ends_is_found_in_and_past_the_window,
+    a_crowded_second_pages_in_id_order,
 );
 
-/// More rows than a search tests in list order before it asks the index.
+/// More rows than a search on SQLite walks through, when they all hold the
+/// term's first and last trigrams, before it asks for more of them.
 const PAST_THE_WINDOW: i64 = 2_100;
 
 /// `count` filler rows, created at `start`, `start + 1`, …: "Someone 17",
@@ -335,9 +337,9 @@ async fn short_and_common_searches_page_in_list_order(backend: Backend) {
 }
 
 /// A term whose first and last trigrams every row holds, while only two
-/// rows hold the term: one among the rows a search tests in list order,
-/// one after them. (On SQLite: too many candidates for the first step, too
-/// few matches for the second, so the third answers.)
+/// rows hold the term: one among the first thousand rows, one after them.
+/// (On SQLite: too many candidates for the first step to fill a page, so
+/// the second answers.)
 async fn a_rare_term_made_of_common_ends_is_found_in_and_past_the_window(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = app.signed_in("seeker").await;
@@ -359,4 +361,31 @@ async fn a_rare_term_made_of_common_ends_is_found_in_and_past_the_window(backend
         names(&app, token, "people", "someone@example.orgx", 20).await,
         [""; 0]
     );
+}
+
+/// Sixty matches created in one second, among fillers created in it and
+/// around it: every page takes the next ones in id order, however small,
+/// however many candidates that second has (on SQLite the index hands them
+/// out by creation second, a few at first).
+async fn a_crowded_second_pages_in_id_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.signed_in("crowd").await;
+    let second = 1_000 + PAST_THE_WINDOW / 2;
+    fill(&app, backend, "people", PAST_THE_WINDOW, 1_000).await;
+    // In the crowded second too: fillers that hold the term's ends only.
+    for n in (1..=60).rev() {
+        insert_person(&app, n, &format!("Crowd Walczyk {n:02}"), "", second).await;
+        let decoy = 100 + n;
+        insert_person(&app, decoy, &format!("Crowd Wal {n:02} czyk"), "", second).await;
+    }
+    insert_person(&app, 99, "Crowd Walczyk late", "", second + 1).await;
+    let mut expected: Vec<String> = (1..=60).map(|n| format!("Crowd Walczyk {n:02}")).collect();
+    expected.push("Crowd Walczyk late".into());
+    for limit in [1, 7, 20, 100] {
+        assert_eq!(
+            names(&app, &user.access_token, "people", "walczyk", limit).await,
+            expected,
+            "{limit} a page"
+        );
+    }
 }

@@ -20,26 +20,25 @@
 //!
 //! PostgreSQL chooses between them itself, from its statistics of the
 //! indexed expressions, given a plan made for the term at hand (see
-//! [`in_order`]). SQLite has no such statistics, so there a search decides
-//! in up to three steps, each cheap where it is taken:
-//! 1. it asks the FTS5 trigram table for the rows holding the term's first
-//!    and last trigrams, counting them as it reads, and stops one past
-//!    [`PROBE_CANDIDATES`]: a common term costs little. A rare one (or one
-//!    that matches nothing) has all its candidates by then, and the same
-//!    statement tests and sorts them;
-//! 2. too many candidates: it tests the rows after the cursor in list
-//!    order, up to the [`SCAN_WINDOW`]th, stopping at a full page. A term
-//!    in more than about 1 row in 100 fills the page there;
-//! 3. neither (many rows hold both trigrams, few the term): the FTS5 table
-//!    is asked for a third of the term's trigrams, which leave few
-//!    candidates, tested and sorted.
+//! [`in_order`]). SQLite has no such statistics; but its index can hand out
+//! the candidates in list order (the FTS5 table's rowid is a key made from
+//! the creation second, see `sqlite`), so a search there walks through
+//! them in order and stops at a full page, in up to two steps:
+//! 1. it walks through the rows holding the term's first and last
+//!    trigrams, and stops at a full page: a common term fills it at once, a
+//!    rare one after as many candidates as it takes. If more than
+//!    [`PROBE_CANDIDATES`] candidates leave the page unfilled (many rows
+//!    hold both trigrams, few the term), it stops there too;
+//! 2. then it walks through the rows holding a third of the term's
+//!    trigrams, which leave few candidates besides the matches.
 //!
 //! Either way the LIKE decides what matches: the index only narrows which
 //! rows are tested, so the answer is the one a full scan would give. Every
 //! trigram the index is asked for costs reading that trigram's posting
-//! list, long for a common one, which is why no step asks for all of them.
-//! A term shorter than three characters has no trigram, so the index cannot
-//! help it: it is always answered in list order.
+//! list (on SQLite, as far as the walk goes), long for a common one, which
+//! is why no step asks for all of them. A term shorter than three
+//! characters has no trigram, so the index cannot help it: it is always
+//! answered in list order.
 
 use sqlx::{any::AnyRow, AnyPool, FromRow};
 
@@ -49,21 +48,16 @@ mod terms;
 
 use self::{
     sql::{Bind, Sql},
-    sqlite::{in_window, through_ends, through_fts, window_end},
+    sqlite::walk,
     terms::{ends_pattern, escape_like, fts_ends, fts_trigrams, INDEXED_TERM_CHARS},
 };
 use super::After;
 use crate::db::{Backend, Database};
 
-/// How many rows after the cursor a search on SQLite tests in list order
-/// (step 2) before it turns to the index again: about 1 ms of reading. A
-/// term that does not fill a page within them is in under one row in a
-/// hundred, few enough to sort.
-pub const SCAN_WINDOW: i64 = 2_000;
-
 /// How many candidates of the term's first and last trigrams a search on
-/// SQLite tests and sorts at most (step 1): about 1 ms of reading when
-/// there are that many.
+/// SQLite walks through at most (step 1) before it asks for more of the
+/// term's trigrams: about 1 ms of reading. A term that does not fill a page
+/// within them is in under one in fifty of the rows holding both.
 pub const PROBE_CANDIDATES: i64 = 1_000;
 
 /// A table that can be listed: users or people.
@@ -90,7 +84,6 @@ pub async fn page<T>(
 where
     T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
 {
-    let pool = db.pool();
     let Some(term) = search else {
         return in_order(db, listed, None, after, limit).await;
     };
@@ -99,21 +92,34 @@ where
         return in_order(db, listed, Some(&pattern), after, limit).await;
     }
     if db.backend() == Backend::Postgres {
-        return through_trigrams(pool, listed, term, after, limit).await;
+        return through_trigrams(db.pool(), listed, term, after, limit).await;
     }
-    if let Some(found) = through_ends(pool, listed, &fts_ends(term), &pattern, after, limit).await?
+    let pool = db.pool();
+    if let Some(found) = walk(
+        pool,
+        listed,
+        &fts_ends(term),
+        &pattern,
+        after,
+        limit,
+        Some(PROBE_CANDIDATES),
+    )
+    .await?
     {
         return Ok(found);
     }
-    let Some(end) = window_end(pool, listed, after).await? else {
-        // The window holds the rest of the list: what it matches is all.
-        return in_order(db, listed, Some(&pattern), after, limit).await;
-    };
-    let found = in_window(pool, listed, &pattern, after, &end, limit).await?;
-    if i64::try_from(found.len()).unwrap_or(i64::MAX) >= limit {
-        return Ok(found);
-    }
-    through_fts(pool, listed, &fts_trigrams(term), &pattern, after, limit).await
+    // Unbounded, the walk always ends with the page.
+    let found = walk(
+        pool,
+        listed,
+        &fts_trigrams(term),
+        &pattern,
+        after,
+        limit,
+        None,
+    )
+    .await?;
+    Ok(found.unwrap_or_default())
 }
 
 /// The rows after `after` in list order, those matching `pattern` if any,

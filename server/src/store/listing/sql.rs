@@ -46,11 +46,6 @@ impl Sql {
         self.key_compared(">", after)
     }
 
-    /// `(created_at, id) <= (…, …)`: the rows up to and with `end`.
-    pub(super) fn up_to(&mut self, end: &After) -> &mut Self {
-        self.key_compared("<=", end)
-    }
-
     fn key_compared(&mut self, operator: &str, key: &After) -> &mut Self {
         self.push(&format!("(created_at, id) {operator} ("))
             .bind(Bind::Int(key.at))
@@ -79,13 +74,6 @@ impl Sql {
     pub(super) fn order(&mut self, limit: i64) -> &mut Self {
         self.push(" ORDER BY created_at, id LIMIT ")
             .bind(Bind::Int(limit))
-    }
-
-    pub(super) async fn fetch_all<T>(&self, pool: &AnyPool) -> Result<Vec<T>, sqlx::Error>
-    where
-        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-    {
-        self.fetch_all_planned(pool, true).await
     }
 
     /// `prepared: false` has PostgreSQL plan the query afresh for these
