@@ -134,6 +134,9 @@ async fn search_finds_any_part_literally_through_the_index(backend: Backend) {
         ("\"quoted\"", vec!["O'Brien \"Quoted\""]),
         ("n \"q", vec!["O'Brien \"Quoted\""]),
         ("zzz-nowhere", vec![]),
+        // The address's end and the name's start: in neither column.
+        ("example.com\nannabelle", vec![]),
+        ("@example.com annabelle", vec![]),
         ("someone99@example.com", vec![]),
     ] {
         assert_eq!(
