@@ -58,6 +58,17 @@ pub async fn me(app: &TestApp, token: &str) -> reqwest::Response {
     app.get_with_token("/api/me", token).await
 }
 
+/// How many accounts are the session's with the address it signed in with:
+/// 1 while the address is still its own.
+pub async fn at_its_address(app: &TestApp, session: &Session) -> i64 {
+    let user_id = &session.user_id;
+    app.count(&format!(
+        "SELECT COUNT(*) FROM users WHERE id = '{user_id}' AND email = '{}'",
+        session.email
+    ))
+    .await
+}
+
 async fn activity(app: &TestApp, token: &str) -> Vec<String> {
     let body: Value = app
         .get_with_token("/api/me/activity", token)
@@ -182,15 +193,8 @@ async fn undoing_ends_every_session_and_mails_a_reset_to_the_old_address(backend
         )
         .await;
     }
+    assert_eq!(at_its_address(&app, &session).await, 1);
     let user_id = &session.user_id;
-    assert_eq!(
-        app.count(&format!(
-            "SELECT COUNT(*) FROM users WHERE id = '{user_id}' AND email = '{}'",
-            session.email
-        ))
-        .await,
-        1
-    );
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM totp_factors WHERE user_id = '{user_id}'"

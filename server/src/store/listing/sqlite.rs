@@ -21,9 +21,12 @@ use super::{
 };
 use crate::{db::Backend, store::After};
 
+/// How many low bits of a list key are not the creation second. The
+/// migration's triggers compute keys with the same number (2^20).
+const KEY_LOW_BITS: u32 = 20;
+
 /// How many list keys a second has: the factor of `created_at` in a key.
-/// The migration's triggers compute keys with the same number.
-const KEYS_PER_SECOND: i64 = 1 << 20;
+const KEYS_PER_SECOND: i64 = 1 << KEY_LOW_BITS;
 
 /// How many candidates a walk asks the index for at first, per row of the
 /// page; each next batch is four times the last.
@@ -124,7 +127,8 @@ fn batch_statement(
         )
         .push(columns)
         .push(&format!(
-            " FROM {table} WHERE created_at IN (SELECT list_key >> 20 FROM candidates) AND "
+            " FROM {table} WHERE created_at IN \
+             (SELECT list_key >> {KEY_LOW_BITS} FROM candidates) AND "
         ));
     sql.matches(pattern, Backend::Sqlite);
     if let Some(after) = after {
@@ -141,7 +145,7 @@ fn first_key(second: i64) -> i64 {
     second.saturating_mul(KEYS_PER_SECOND)
 }
 
-/// The creation second of a list key (`>> 20` in SQL: both round down).
+/// The creation second of a list key (`>>` in SQL: both round down).
 fn second_of(key: i64) -> i64 {
     key.div_euclid(KEYS_PER_SECOND)
 }
