@@ -19,7 +19,7 @@
 //!   term that half the rows contain.
 //!
 //! PostgreSQL chooses between them itself, from its statistics of the
-//! indexed expression, given a plan made for the term at hand (see
+//! indexed column, given a plan made for the term at hand (see
 //! [`in_order`]). SQLite has no such statistics; but its index can hand out
 //! the candidates in list order (the FTS5 table's rowid is a key made from
 //! the creation second, see `sqlite`), so a search there walks through
