@@ -3,9 +3,9 @@
 # scripts/bench-scale.sh: a work directory removed on exit (with the
 # PostgreSQL database pg_database, once pg_created), the release server
 # started and stopped, medians and ratios, JSON posts, and accounts
-# signed up through the development mailbox. Expects root,
-# binary, server_cpu, pg_admin_url and pg_database to be set, and
-# server_prefix (an array) may be.
+# signed up through the development mailbox (free ports come from
+# env.sh). Expects root, binary, server_cpu, pg_admin_url and pg_database
+# to be set, and server_prefix (an array) may be.
 # shellcheck shell=bash disable=SC2154 # those variables are the caller's
 
 if [[ -z "${server_prefix+set}" ]]; then
@@ -19,6 +19,8 @@ server_pid=""
 server_log=""
 pg_created=false
 
+# shellcheck source=scripts/env.sh
+source "$root/scripts/env.sh"
 # shellcheck source=scripts/dev-server.sh
 source "$root/scripts/dev-server.sh"
 # shellcheck disable=SC2317 # run by the trap
@@ -57,7 +59,7 @@ start_server() {
   data="$work/$name"
   mkdir -p "$data"
   server_log="$work/$name.log"
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   base_url="http://127.0.0.1:$port"
   start_dev_server "$root/$binary" "$data" "$port" "$base_url" "$database_url" "$server_log" \
     "${server_prefix[@]}" taskset -c "$server_cpu"

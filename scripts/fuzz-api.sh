@@ -65,7 +65,7 @@ trap 'exit 143' TERM
 
 # A port that was free a moment ago; should another process take it first,
 # the server exits and the wait below says so.
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 # Named `localhost`, a domain name, so that the server offers passkeys and
 # their endpoints are fuzzed too (with an IP address they answer 503).
 base_url="http://localhost:$port"
