@@ -195,6 +195,9 @@ share_rows() {
   printf '| flood p99 ÷ idle p99 | %s | ≤ 2 |\n' "$(ratio "$me_flood_p99" "$me_p99")"
   printf '| logins -c%s during read saturation (/api/me -c%s) | %s /s, alone %s /s: %s; %s answered past 5 s | ≥ 0.4, none |\n' "$saturation_logins" "$saturation_reads" "$sat_login" "$sat_login_alone" "$(ratio "$sat_login" "$sat_login_alone")" "$(failed_total sat_login)"
   printf '| GET /api/me p99 among those logins | %s ms, alone %s ms: %s | ≤ 2 |\n' "$(col sat_me 4)" "$(col sat_me_alone 4)" "$(ratio "$(col sat_me 4)" "$(col sat_me_alone 4)")"
+  # Where the reads' margin goes: a throughput ratio near 1 − the share
+  # means only the tail grew; well under it, CPU time was lost as well.
+  printf '| GET /api/me among those logins | %s req/s, alone %s: %s; p50 %s ms, alone %s ms: %s | |\n' "$(col sat_me 2)" "$(col sat_me_alone 2)" "$(ratio "$(col sat_me 2)" "$(col sat_me_alone 2)")" "$(col sat_me 3)" "$(col sat_me_alone 3)" "$(ratio "$(col sat_me 3)" "$(col sat_me_alone 3)")"
 }
 if $share_only; then
   stop_server
