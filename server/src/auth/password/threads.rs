@@ -171,20 +171,37 @@ impl Drop for Admission {
 
 /// A hashing thread's life: take the next job, run it (lifted by the
 /// governor while it is owed its share), repeat until the queue is gone.
+///
+/// The thread stays working from one job to the next while the queue holds
+/// more: its account with the governor stays open, and it takes the next
+/// job under whatever priority it has, not waiting at `SCHED_IDLE` for an
+/// idle core between two hashes. Only when the queue is empty, or another
+/// thread is already waiting on it, is it done.
 fn serve(queue: &Mutex<mpsc::Receiver<Job>>, governor: Option<&Governor>) {
     let member = share::join(governor);
     let mut memory = Memory::default();
+    let mut next = None;
     loop {
-        let next = queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .recv();
-        let Ok(job) = next else { return };
-        member.working();
+        let job = match next.take() {
+            Some(job) => job,
+            None => {
+                member.done();
+                let waited = queue
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .recv();
+                let Ok(job) = waited else { return };
+                member.working();
+                job
+            }
+        };
         // A panic fails its own request (its result channel closes) and
         // leaves the thread serving the next.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
-        member.done();
+        next = queue
+            .try_lock()
+            .ok()
+            .and_then(|queue| queue.try_recv().ok());
     }
 }
 

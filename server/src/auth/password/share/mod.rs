@@ -12,11 +12,19 @@
 //! owed `PASSWORD_HASH_CPU_SHARE` of a core for each second of wall time,
 //! and pays with the CPU time it got. While it is owed, it is lifted above
 //! the request threads (nice -10: see `sched`); once paid, it goes back
-//! under `SCHED_IDLE`. The governor itself runs above both, so that it
-//! wakes on time to lower a lifted hash. Both sides of the
-//! account are bounded by `BOUND`, so a stall buys no long burst, and a
+//! under `SCHED_IDLE`. The governor itself runs above both, at a real-time
+//! priority, so that it wakes on time to lower a lifted hash. Both sides of
+//! the account are bounded by `BOUND`, so a stall buys no long burst, and a
 //! thread that just had the core to itself waits a little before it is
 //! lifted.
+//!
+//! The account stays open from the first job a thread takes until the
+//! queue is empty, and between jobs the thread keeps its priority; done, it
+//! waits for work at the requests' own priority. A thread that went back
+//! under `SCHED_IDLE` between two jobs, or waited there, starved before its
+//! next job opened an account, unseen by the governor: traced on 2026-12-07,
+//! a hash waited 91 ms so, and the governor, kept from the lock that thread
+//! held, waited with it.
 //!
 //! - At light load a hash gets far more than its share from idle time: it
 //!   is never lifted, and requests never wait for it, as before.
@@ -36,7 +44,9 @@
 //! unit's `LimitNICE=-10`, Docker's `--ulimit nice=30`); with 20 a hash is
 //! lifted only level with the requests, and gets less than its share.
 //! Where even that is refused, the governor says so once and stops:
-//! hashing keeps idle time only.
+//! hashing keeps idle time only. The governor's real-time priority needs
+//! `CAP_SYS_NICE` or an `RLIMIT_RTPRIO` of 1 (`LimitRTPRIO=1`); without
+//! it, it runs at nice -15 and now and then wakes late (see `sched`).
 
 use std::{
     sync::{Arc, Condvar, Mutex, MutexGuard},
@@ -124,16 +134,18 @@ impl Drop for Governor {
     }
 }
 
-/// Puts the calling thread under `SCHED_IDLE` and, with a governor, makes it
-/// a member.
+/// Makes the calling thread a member of `governor`. With no governor, the
+/// thread runs under `SCHED_IDLE` for good; with one, it waits for work at
+/// the requests' own priority (see [`Member::done`]).
 pub fn join(governor: Option<&Governor>) -> Member {
-    sched::run_only_when_idle();
     let Some(governor) = governor else {
+        sched::run_only_when_idle();
         return Member {
             shared: None,
             index: 0,
         };
     };
+    sched::run_normally();
     let shared = Arc::clone(&governor.shared);
     let index = {
         let mut state = shared.lock();
@@ -160,39 +172,57 @@ pub fn join(governor: Option<&Governor>) -> Member {
 }
 
 impl Member {
-    /// The thread starts a hash: its account opens, even.
+    /// The thread has work, from now until [`done`](Self::done), however
+    /// many jobs that is: its account opens, even, and the thread goes
+    /// under `SCHED_IDLE`, for the governor to lift it while it is owed.
+    ///
+    /// The account opens first: a thread that went under `SCHED_IDLE` with
+    /// no account open would wait, unseen by the governor, for as long as
+    /// requests keep the core busy. And the thread changes its policy only
+    /// once the lock is released: a thread under `SCHED_IDLE` that lost the
+    /// core while holding it would keep the governor waiting just as long.
+    /// (Should the governor lift the thread between the two, it lifts it
+    /// again at its next look: see `settle`.)
     pub fn working(&self) {
         let Some(shared) = &self.shared else { return };
         let cpu = sched::thread_cpu_time();
         let mut state = shared.lock();
-        if let Some(slot) = state.threads[self.index].as_mut() {
-            let opened = Account {
-                cpu,
-                at: Instant::now(),
-                owed: 0.0,
-            };
-            if slot.account.replace(opened).is_none() {
-                state.busy += 1;
-            }
+        let Some(slot) = state.threads[self.index].as_mut() else {
+            return;
+        };
+        if slot.account.is_some() {
+            return;
         }
+        slot.account = Some(Account {
+            cpu,
+            at: Instant::now(),
+            owed: 0.0,
+        });
+        slot.lifted = false;
+        state.busy += 1;
         drop(state);
         shared.changed.notify_all();
+        sched::run_only_when_idle();
     }
 
-    /// The hash is done: the account closes, and a lifted thread goes back
-    /// under `SCHED_IDLE` before it waits for the next.
+    /// The thread has no more work: its account closes, and it waits for
+    /// the next job at the requests' own priority, neither lifted nor under
+    /// `SCHED_IDLE`, so that it takes that job, and opens its account, as
+    /// soon as it comes, however busy the core. (Where leaving `SCHED_IDLE`
+    /// is refused, it waits under it, and the governor lifts nobody.)
     pub fn done(&self) {
         let Some(shared) = &self.shared else { return };
         let mut state = shared.lock();
         let Some(slot) = state.threads[self.index].as_mut() else {
             return;
         };
-        if slot.account.take().is_some() {
-            if std::mem::take(&mut slot.lifted) {
-                sched::run_only_when_idle();
-            }
-            state.busy -= 1;
+        if slot.account.take().is_none() {
+            return;
         }
+        slot.lifted = false;
+        state.busy -= 1;
+        drop(state);
+        sched::run_normally();
     }
 }
 
@@ -259,14 +289,15 @@ impl Shared {
             } else {
                 -account.owed / self.share
             });
-            if lift == slot.lifted {
-                continue;
-            }
-            if lift && !slot.thread.lift() {
-                refused = true;
-                break;
-            }
-            if !lift {
+            // A lift is made again at every look while the thread is owed:
+            // the thread may have put itself under `SCHED_IDLE` just after
+            // an earlier one (see `Member::working`).
+            if lift {
+                if !slot.thread.lift() {
+                    refused = true;
+                    break;
+                }
+            } else if slot.lifted {
                 slot.thread.lower();
             }
             slot.lifted = lift;
@@ -283,69 +314,4 @@ impl Shared {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_share_no_governor() {
-        assert!(Governor::start(0.0).unwrap().is_none());
-    }
-
-    #[cfg(target_os = "linux")]
-    fn policy() -> i32 {
-        // SAFETY: reads the calling thread's policy.
-        unsafe { libc::sched_getscheduler(0) }
-    }
-
-    /// Spins until the calling thread has used `cpu` more CPU time.
-    fn spin(cpu: Duration) {
-        let until = sched::thread_cpu_time() + cpu;
-        while sched::thread_cpu_time() < until {
-            std::hint::spin_loop();
-        }
-    }
-
-    /// A member waits under `SCHED_IDLE`; a busy one that got no CPU time is
-    /// owed its share and lifted; once it has had more than its share, it
-    /// is lowered again.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_busy_thread_is_lifted_while_owed_and_lowered_once_paid() {
-        let governor = Governor::start(0.5).unwrap().unwrap();
-        let member = join(Some(&governor));
-        assert_eq!(policy(), libc::SCHED_IDLE);
-        member.working();
-        // Asleep, the thread uses no CPU time: it is owed.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while policy() != libc::SCHED_OTHER {
-            assert!(Instant::now() < deadline, "never lifted");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        // Spinning, it takes more than half the core: paid, then ahead.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while policy() != libc::SCHED_IDLE {
-            assert!(Instant::now() < deadline, "never lowered");
-            spin(Duration::from_millis(1));
-        }
-        member.done();
-        assert_eq!(policy(), libc::SCHED_IDLE);
-    }
-
-    /// Between hashes a member is under `SCHED_IDLE`, even if it was lifted.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_thread_done_waits_idle() {
-        let governor = Governor::start(1.0).unwrap().unwrap();
-        let member = join(Some(&governor));
-        member.working();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while policy() != libc::SCHED_OTHER {
-            assert!(Instant::now() < deadline, "never lifted");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        member.done();
-        assert_eq!(policy(), libc::SCHED_IDLE);
-        std::thread::sleep(QUANTUM * 4);
-        assert_eq!(policy(), libc::SCHED_IDLE, "not lifted while not working");
-    }
-}
+mod tests;
