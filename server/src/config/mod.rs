@@ -146,10 +146,12 @@ const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 50;
 /// Password hashes waiting for a core, beyond those running; at ~30 ms a
 /// hash on two cores, the last in line waits about a quarter of a second.
 const DEFAULT_HASH_QUEUE: usize = 16;
-/// Off: measured on one core, a share of 0.45 kept sign-ins going under
-/// read saturation (0.21 of their rate alone, none past 5 s, instead of
-/// none at all) but made the reads' p99 3.5× worse, and 4.9× during a login
-/// flood. Operators who would rather keep sign-ins alive set it.
+/// Off: measured on one core (2026-12-07), a share of 0.42 kept sign-ins
+/// going under read saturation (0.39–0.41 of their rate alone, none past
+/// 5 s, instead of none at all), but the reads, which then have the rest of
+/// the core, answered 2.3–2.7× slower at p99, and 1.8–2.5× during a login
+/// flood (README, Benchmarks). Operators who would rather keep sign-ins
+/// alive set it.
 const DEFAULT_HASH_CPU_SHARE: f64 = 0.0;
 const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
