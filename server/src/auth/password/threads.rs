@@ -15,8 +15,8 @@
 //!
 //! The threads run under `SCHED_IDLE`: they get the CPU when no request
 //! wants it, and any request that wakes up takes the CPU from them at once.
-//! (With `PASSWORD_HASH_CPU_SHARE`, a busy hashing thread is lifted to
-//! normal priority while it gets less than that share of a core, so that
+//! (With `PASSWORD_HASH_CPU_SHARE`, a busy hashing thread is lifted above
+//! the requests while it gets less than that share of a core, so that
 //! sign-ins go on while requests keep the CPU busy: see `share`.)
 //! A request costs microseconds and a hash tens of milliseconds, so a
 //! request that waited for a hash to finish, or for the end of the hash's
@@ -303,8 +303,9 @@ mod tests {
         assert_eq!(threads.run(|_| policy()).await.unwrap(), libc::SCHED_IDLE);
     }
 
-    /// With a share, a hash that gets no CPU time is lifted to normal
-    /// priority (`share` has the account's own tests); the next waits idle.
+    /// With a share, a hash that gets no CPU time is lifted above the
+    /// requests (`share` has the account's own tests); with the queue
+    /// empty, the thread waits at the requests' priority, not lifted.
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn with_a_share_a_starved_hash_is_lifted() {
@@ -314,9 +315,24 @@ mod tests {
             while policy() != libc::SCHED_OTHER && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            policy()
+            // SAFETY: gettid has no preconditions.
+            (policy(), unsafe { libc::gettid() })
         };
-        assert_eq!(threads.run(starved).await.unwrap(), libc::SCHED_OTHER);
-        assert_eq!(threads.run(|_| policy()).await.unwrap(), libc::SCHED_IDLE);
+        let (lifted, tid) = threads.run(starved).await.unwrap();
+        assert_eq!(lifted, libc::SCHED_OTHER);
+        // SAFETY: read another thread's policy and nice level.
+        let waiting = || unsafe {
+            (
+                libc::sched_getscheduler(tid),
+                libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t),
+            )
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while waiting() != (libc::SCHED_OTHER, 0) {
+            assert!(Instant::now() < deadline, "still lifted while waiting");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(waiting(), (libc::SCHED_OTHER, 0), "lifted while waiting");
     }
 }

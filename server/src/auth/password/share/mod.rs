@@ -173,7 +173,7 @@ pub fn join(governor: Option<&Governor>) -> Member {
 
 impl Member {
     /// The thread has work, from now until [`done`](Self::done), however
-    /// many jobs that is: its account opens, even, and the thread goes
+    /// many jobs that is: its account opens, and the thread goes
     /// under `SCHED_IDLE`, for the governor to lift it while it is owed.
     ///
     /// The account opens first: a thread that went under `SCHED_IDLE` with
@@ -193,10 +193,14 @@ impl Member {
         if slot.account.is_some() {
             return;
         }
+        // The account opens a `QUANTUM`'s worth in the thread's debt: a
+        // thread that has the core at once (light load) is never lifted,
+        // and one that does not is lifted a `QUANTUM` later.
+        let debt = QUANTUM.as_secs_f64() * shared.share;
         slot.account = Some(Account {
             cpu,
             at: Instant::now(),
-            owed: 0.0,
+            owed: -debt,
         });
         slot.lifted = false;
         state.busy += 1;
