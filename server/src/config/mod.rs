@@ -149,7 +149,7 @@ const DEFAULT_HASH_QUEUE: usize = 16;
 /// Off: measured on one core (2026-12-07), a share of 0.42 kept sign-ins
 /// going under read saturation (0.39–0.41 of their rate alone, none past
 /// 5 s, instead of none at all), but the reads, which then have the rest of
-/// the core, answered 2.3–2.7× slower at p99, and 1.8–2.5× during a login
+/// the core, answered 2.3–3.6× slower at p99, and 1.8–3.0× during a login
 /// flood (README, Benchmarks). Operators who would rather keep sign-ins
 /// alive set it.
 const DEFAULT_HASH_CPU_SHARE: f64 = 0.0;
