@@ -39,7 +39,7 @@ mod linux {
 
         /// Puts the thread back under `SCHED_IDLE`.
         pub fn lower(&self) {
-            set_policy(self.tid, libc::SCHED_IDLE);
+            set_policy(self.tid, libc::SCHED_IDLE, 0);
         }
     }
 
@@ -63,8 +63,11 @@ mod linux {
         )
     }
 
-    fn set_policy(tid: libc::pid_t, policy: libc::c_int) -> bool {
-        let param = libc::sched_param { sched_priority: 0 };
+    /// `priority`: 0 for the normal and idle policies, 1–99 for real time.
+    fn set_policy(tid: libc::pid_t, policy: libc::c_int, priority: libc::c_int) -> bool {
+        let param = libc::sched_param {
+            sched_priority: priority,
+        };
         // SAFETY: changes one thread's policy; a thread of this process.
         unsafe { libc::sched_setscheduler(tid, policy, &param) == 0 }
     }
@@ -81,7 +84,7 @@ mod linux {
     /// where that is refused, at the lowest nice level.
     pub fn run_only_when_idle() {
         // SAFETY: gettid has no preconditions.
-        if !set_policy(unsafe { libc::gettid() }, libc::SCHED_IDLE) {
+        if !set_policy(unsafe { libc::gettid() }, libc::SCHED_IDLE, 0) {
             tracing::warn!("SCHED_IDLE refused; password hashing runs at nice 19");
             // SAFETY: nice(2) changes only the calling thread's priority.
             unsafe {
@@ -152,10 +155,7 @@ mod linux {
     /// level above the hash's, with short time slices, is the fallback.
     pub fn govern_from_above() {
         const SLICE_NS: u64 = 100_000;
-        let param = libc::sched_param { sched_priority: 1 };
-        // SAFETY: changes the calling thread's policy.
-        let real_time = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) == 0 };
-        let _ = real_time
+        let _ = set_policy(0, libc::SCHED_FIFO, 1)
             || set_attr_with_slice(0, libc::SCHED_OTHER, GOVERNOR_NICE, SLICE_NS)
             || set_attr_with_slice(0, libc::SCHED_OTHER, 0, SLICE_NS);
     }

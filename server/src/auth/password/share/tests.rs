@@ -34,6 +34,16 @@ fn until_priority(priority: (i32, i32), what: &str) {
     }
 }
 
+/// A member of a fresh governor giving `share`, working and lifted.
+#[cfg(target_os = "linux")]
+fn lifted_member(share: f64) -> (Governor, Member) {
+    let governor = Governor::start(share).unwrap().unwrap();
+    let member = join(Some(&governor));
+    member.working();
+    until_priority(LIFTED, "lifted");
+    (governor, member)
+}
+
 /// Spins until the calling thread has used `cpu` more CPU time.
 fn spin(cpu: Duration) {
     let until = sched::thread_cpu_time() + cpu;
@@ -70,10 +80,7 @@ fn a_working_thread_is_lifted_while_owed_and_lowered_once_paid() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thread_done_waits_at_the_requests_priority() {
-    let governor = Governor::start(1.0).unwrap().unwrap();
-    let member = join(Some(&governor));
-    member.working();
-    until_priority(LIFTED, "lifted");
+    let (_governor, member) = lifted_member(1.0);
     member.done();
     assert_eq!(priority(), WAITING);
     std::thread::sleep(QUANTUM * 4);
@@ -88,10 +95,7 @@ fn a_thread_done_waits_at_the_requests_priority() {
 #[cfg(target_os = "linux")]
 #[test]
 fn working_again_keeps_the_account() {
-    let governor = Governor::start(1.0).unwrap().unwrap();
-    let member = join(Some(&governor));
-    member.working();
-    until_priority(LIFTED, "lifted");
+    let (governor, member) = lifted_member(1.0);
     member.working();
     assert_eq!(priority(), LIFTED);
     assert_eq!(governor.shared.lock().busy, 1);
