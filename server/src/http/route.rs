@@ -19,7 +19,10 @@ use axum::{
 use axum_extra::extract::CookieJar;
 
 use super::{
-    extract::{Admin, AuthUser, ClientIp, Device, PathId, QueryParams, RecentAdmin, RecentUser},
+    extract::{
+        Admin, AuthUser, ClientIp, Device, OwnAccountOrAdmin, PathId, QueryParams, RecentAdmin,
+        RecentUser,
+    },
     openapi::DocumentBuilder,
     ApiContext, ApiJson,
 };
@@ -143,6 +146,7 @@ macro_rules! bodiless_extractors {
 bodiless_extractors!(
     Admin,
     AuthUser,
+    OwnAccountOrAdmin,
     ClientIp,
     RecentAdmin,
     RecentUser,

@@ -1,18 +1,18 @@
 //! Accounts: the signed-in user's own profile, and for admins every
 //! account, a page at a time, with its role and status to change, and
 //! deleting one. A user may read their own account by id; anyone else's
-//! is not found (404), so an id reveals nothing.
+//! is not found (404), so an id reveals nothing (`OwnAccountOrAdmin`).
 
 use app::api::{
     endpoints::{DeleteUser, GetUser, ListUsers, Me, UpdateMe, UpdateUser},
     types::{ListQuery, User, UserPage},
-    values::{DisplayName, Role, UserId},
+    values::{DisplayName, UserId},
     FieldError, ProblemCode,
 };
 use axum::extract::State;
 
 use super::{
-    extract::{Admin, AuthUser, Device, PathId, QueryParams, RecentAdmin},
+    extract::{Admin, AuthUser, Device, OwnAccountOrAdmin, PathId, QueryParams, RecentAdmin},
     listing::Page,
     route::{ApiRouter, Payload, Reply},
     ApiContext,
@@ -109,12 +109,8 @@ async fn list_users(
 
 async fn get_user(
     State(context): State<ApiContext>,
-    caller: AuthUser,
-    PathId(id): PathId<UserId>,
+    OwnAccountOrAdmin(id): OwnAccountOrAdmin,
 ) -> Result<Reply<GetUser>, ApiError> {
-    if caller.user_id != id && caller.role != Role::Admin {
-        return Err(ApiError::not_found());
-    }
     let user = users::find_by_id(context.db.pool(), id)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -197,6 +197,34 @@ impl FromRequestParts<ApiContext> for RecentAdmin {
     }
 }
 
+/// The id of the account the path names, asked for by that account itself
+/// or by an admin. Anyone else signed in gets 404 `not_found`, exactly as
+/// for an id that names nothing: whether another account exists is not
+/// theirs to learn.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnAccountOrAdmin(pub UserId);
+
+impl FromRequestParts<ApiContext> for OwnAccountOrAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = AuthUser::from_request_parts(parts, context).await?;
+        let PathId(user_id) = PathId::<UserId>::from_request_parts(parts, context).await?;
+        if may_see_account(&caller, user_id) {
+            Ok(Self(user_id))
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+fn may_see_account(caller: &AuthUser, user_id: UserId) -> bool {
+    caller.user_id == user_id || caller.role == Role::Admin
+}
+
 fn ensure_recent(caller: &AuthUser, context: &ApiContext, now: i64) -> Result<(), ApiError> {
     let max_age = context.settings.reauth_max_age.as_secs();
     if is_recent(caller.auth_time, max_age, now) {

@@ -66,3 +66,19 @@ fn a_bearer_value_that_cannot_be_a_token_is_malformed_not_absent() {
         assert_eq!(bearer_token(&headers), Bearer::Absent);
     }
 }
+
+#[test]
+fn an_account_is_seen_by_itself_and_by_admins_only() {
+    let me = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    let someone_else = UserId::from_uuid(uuid::Uuid::from_u128(2));
+    let caller = |role| AuthUser {
+        user_id: me,
+        session_id: SessionId::from_uuid(uuid::Uuid::from_u128(3)),
+        role,
+        auth_time: 1,
+        amr: Vec::new(),
+    };
+    assert!(may_see_account(&caller(Role::User), me));
+    assert!(!may_see_account(&caller(Role::User), someone_else));
+    assert!(may_see_account(&caller(Role::Admin), someone_else));
+}
