@@ -21,6 +21,21 @@ async function openBeforeTheApp(page: Page, path: string): Promise<void> {
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
 }
 
+/**
+ * Counts the page's form submissions from now on. Enter in a field submits
+ * its form (if at all) while the key press is handled: the `submit` event
+ * fires before any navigation starts, and before `press` returns. So the
+ * count read right after the key presses is final, with nothing to wait for.
+ */
+async function watchSubmissions(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const counter = window as unknown as { submissions: number };
+    counter.submissions = 0;
+    document.addEventListener("submit", () => (counter.submissions += 1), { capture: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { submissions: number }).submissions);
+}
+
 /** Nothing typed into a form may ever reach the address bar. */
 function expectNoFieldsIn(page: Page, path: string | null, secrets: string[]): void {
   if (path !== null) expect(new URL(page.url()).pathname).toBe(path);
@@ -45,10 +60,11 @@ test("Enter in the sign-in form before the app has loaded sends nothing, and the
 
   await page.getByLabel("Email address").fill(user.email);
   await page.getByLabel("Password", { exact: true }).fill(user.password);
+  const submissions = await watchSubmissions(page);
   await page.getByLabel("Password", { exact: true }).press("Enter");
+  expect(await submissions()).toBe(0);
   await page.getByLabel("Email address").press("Enter");
-  // Give a navigation, had there been one, the time to start.
-  await page.waitForTimeout(500);
+  expect(await submissions()).toBe(0);
   expectNoFieldsIn(page, "/login", [user.email, user.password]);
 
   release();
@@ -75,9 +91,11 @@ test("Enter in the registration form before the app has loaded sends nothing, an
   await page.getByLabel("Name").fill("Early Bird");
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  const submissions = await watchSubmissions(page);
   await page.getByLabel("Password", { exact: true }).press("Enter");
+  expect(await submissions()).toBe(0);
   await page.getByLabel("Name").press("Enter");
-  await page.waitForTimeout(500);
+  expect(await submissions()).toBe(0);
   expectNoFieldsIn(page, "/register", [email, PASSWORD, "Early Bird"]);
 
   release();
