@@ -222,6 +222,7 @@ async fn api_context(
         mailer.clone(),
         me_cache.clone(),
         passwords.clone(),
+        factors.clone(),
         settings.clone(),
     );
     Ok(ApiContext {

@@ -12,7 +12,9 @@
 //! Undoing says the change was not the owner's: whoever made it may know
 //! the password, so every session ends, the password is replaced by one
 //! nobody knows, and a reset link goes to the address that is back. The
-//! second factors stay: they are what the owner still has.
+//! second factors added since the session that asked for the change was
+//! opened are taken back with it (`auth::factors::take_back`); older ones
+//! stay: they are what the owner still has.
 //!
 //! What an attacker may try, and what answers it:
 //! - Learn whether an address has an account by asking to move to it: the
@@ -39,6 +41,9 @@
 //! - Undo the undo (chain two changes, then undo the later one to regain
 //!   the account): an undo spends the undo links of every later change,
 //!   never those of earlier ones, so the oldest address has the last word.
+//! - Add a passkey (or an authenticator app) before moving the account,
+//!   to sign in again after the owner undoes the move: the undo takes
+//!   back every second factor added since the asking session was opened.
 //! - Suppress the notice to the old address by filling its hourly mail
 //!   quota: a change whose notice cannot be queued is not made (429).
 
@@ -59,7 +64,7 @@ use crate::{
         email_changes::{self, NewEmailChange},
         email_tokens::{self, Purpose},
         is_unique_violation, pending_signups,
-        sessions::EndReason,
+        sessions::{self, EndReason},
         users::{self, UserRow},
     },
 };
@@ -204,6 +209,13 @@ impl AccountLifecycle {
         }
         // Sign-ups of the address can never become accounts now.
         pending_signups::delete_for_email(&mut *transaction, &change.new_email).await?;
+        // Whoever asked held the account from the asking session's start
+        // (or, with that session's row gone, from the asking).
+        let suspect_since = match change.session_id() {
+            Some(session_id) => sessions::opened_at(&mut *transaction, session_id).await?,
+            None => None,
+        }
+        .unwrap_or(change.created_at);
         let undo = tokens::generate();
         email_change_undos::insert(
             &mut *transaction,
@@ -212,6 +224,7 @@ impl AccountLifecycle {
                 user_id: user.id,
                 old_email: &user.email,
                 new_email: &change.new_email,
+                suspect_since,
             },
             now,
             now + UNDO_TTL_SECS,
@@ -307,7 +320,18 @@ impl AccountLifecycle {
         email_change_undos::delete_later(&mut *transaction, user.id, &undo.id).await?;
         email_changes::delete_for_user(&mut *transaction, user.id).await?;
         pending_signups::delete_for_email(&mut *transaction, &undo.old_email).await?;
-        let detail = format!("back to {} from {}", undo.old_email, user.email);
+        let taken_back = self
+            .factors
+            .take_back_added_since(&mut transaction, user.id, undo.suspect_since())
+            .await?;
+        let taken_back = taken_back.describe();
+        let detail = match &taken_back {
+            Some(factors) => format!(
+                "back to {} from {}; {factors} added since were removed",
+                undo.old_email, user.email
+            ),
+            None => format!("back to {} from {}", undo.old_email, user.email),
+        };
         security_log::record_in(
             &mut *transaction,
             user.id,
@@ -319,8 +343,13 @@ impl AccountLifecycle {
         .await?;
         let reset =
             password_resets::new_link(&mut transaction, &self.settings, user.id, now).await?;
-        let letter = account_letters::email_change_undone(&undo.old_email, &user.name, &reset)
-            .link_expiring_at(now + RESET_TTL_SECS);
+        let letter = account_letters::email_change_undone(
+            &undo.old_email,
+            &user.name,
+            &reset,
+            taken_back.as_deref(),
+        )
+        .link_expiring_at(now + RESET_TTL_SECS);
         if self.mailer.enqueue(&mut transaction, &letter, now).await? != Queued::Yes {
             // The undo stands without it; "forgot password" makes another.
             email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now)

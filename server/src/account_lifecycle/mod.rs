@@ -22,7 +22,7 @@ pub mod email_change;
 use std::sync::Arc;
 
 use crate::{
-    auth::{password::Passwords, sessions::Sessions},
+    auth::{factors::Factors, password::Passwords, sessions::Sessions},
     config::Settings,
     db::Database,
     mail::Mailer,
@@ -39,6 +39,7 @@ pub struct AccountLifecycle {
     mailer: Mailer,
     me_cache: MeCache,
     passwords: Passwords,
+    factors: Factors,
     settings: Arc<Settings>,
 }
 
@@ -49,6 +50,7 @@ impl AccountLifecycle {
         mailer: Mailer,
         me_cache: MeCache,
         passwords: Passwords,
+        factors: Factors,
         settings: Arc<Settings>,
     ) -> Self {
         Self {
@@ -57,6 +59,7 @@ impl AccountLifecycle {
             mailer,
             me_cache,
             passwords,
+            factors,
             settings,
         }
     }

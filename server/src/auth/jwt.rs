@@ -179,6 +179,14 @@ impl AccessTokens {
         if !typ_ok {
             return Err(Rejection::Invalid);
         }
+        // No token outlives this server's own lifetime, whatever lifetime it
+        // was issued under: a revoked session is remembered only that long
+        // (`revocation`), so a token signed before a restart that shortened
+        // `ACCESS_TOKEN_TTL_SECS` would otherwise outlive its revocation.
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        if data.claims.iat.saturating_add(ttl) < crate::clock::unix_now() {
+            return Err(Rejection::Expired);
+        }
         Ok(data.claims)
     }
 }

@@ -60,10 +60,13 @@ pub(super) fn signed_in(
     Ok((body, cookies::with_device_cookie(jar, device)))
 }
 
-/// Opens a session for `user`, read before its password was checked. The
-/// session opens only under the credential epoch read with it, so a change
-/// that landed meanwhile wins: after a new password or a disable nothing
-/// opens; after a new role only, the session opens with the new role.
+/// Opens a session for `user`, read before its password was checked, on
+/// the password alone. The session opens only under the credential epoch
+/// read with it, so a change that landed meanwhile wins: after a new
+/// password, a new address, a disable or a second factor turned on,
+/// nothing opens; after a change that leaves the password enough (a new
+/// role, a passkey), the session opens under the new epoch, with the new
+/// role.
 pub(super) async fn open_session(
     context: &ApiContext,
     mut user: UserRow,
@@ -92,7 +95,14 @@ pub(super) async fn open_session(
         if current.is_disabled() {
             return Err(account_disabled());
         }
-        if current.password_hash != user.password_hash {
+        // The proofs were checked against the account as it was: retried
+        // only while they are still all the account asks for. A second
+        // factor turned on meanwhile would otherwise be skipped by the
+        // very sign-in it was turned on against.
+        if current.password_hash != user.password_hash
+            || current.email != user.email
+            || context.factors.has_second_factor(current.id).await?
+        {
             break;
         }
         user = current;

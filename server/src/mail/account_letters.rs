@@ -123,27 +123,48 @@ pub fn email_changed(
 
 /// After an undo, to the address that is back: the password no longer
 /// works, and this link chooses a new one (a reset link).
-pub fn email_change_undone(to_address: &Email, name: &DisplayName, reset_link: &str) -> Letter {
+/// `taken_back` names the second factors added while the account was in
+/// other hands, which the undo removed.
+pub fn email_change_undone(
+    to_address: &Email,
+    name: &DisplayName,
+    reset_link: &str,
+    taken_back: Option<&str>,
+) -> Letter {
+    let factors = taken_back.map(|factors| {
+        format!(
+            "The second factors added since the change was asked for were removed \
+             too ({factors}): set them up again once you are back in."
+        )
+    });
     let text = format!(
         "Hello {name},\n\n\
          The change of your account's email address was undone: you sign in \
          with this address again. Every session was signed out, and the \
          password stopped working, since whoever changed the address may \
-         know it. Choose a new one here:\n\n\
+         know it.{factors_text} Choose a new password here:\n\n\
          {reset_link}\n\n\
          The link works once and expires in 30 minutes; after that, ask for \
-         a new one from the sign-in page (\"Forgot your password?\").\n"
+         a new one from the sign-in page (\"Forgot your password?\").\n",
+        factors_text = factors
+            .as_ref()
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default(),
     );
     let html = layout(&format!(
         "<p>Hello {name},</p>\
          <p>The change of your account's email address was undone: you sign in \
          with this address again. Every session was signed out, and the \
          password stopped working, since whoever changed the address may \
-         know it.</p>\
+         know it.</p>{factors_html}\
          <p><a href=\"{link}\">Choose a new password</a></p>\
          <p>The link works once and expires in 30 minutes; after that, ask for \
          a new one from the sign-in page (\"Forgot your password?\").</p>",
         name = escape(name.as_str()),
+        factors_html = factors
+            .as_ref()
+            .map(|f| format!("<p>{}</p>", escape(f)))
+            .unwrap_or_default(),
         link = escape(reset_link),
     ));
     Letter {
@@ -229,7 +250,7 @@ mod tests {
         for letter in [
             email_change_taken(&to, &name, "https://x/login"),
             email_changed(&to, &name, &to, "https://x/undo"),
-            email_change_undone(&to, &name, "https://x/reset"),
+            email_change_undone(&to, &name, "https://x/reset", Some("<b>a passkey</b>")),
             account_deleted(&to, &name, DeletedBy::Admin, "https://x/register"),
         ] {
             assert!(!letter.html.contains("<b>"), "{}", letter.subject);

@@ -91,6 +91,16 @@ impl MailKind {
             | Self::AccountDeleted => false,
         }
     }
+
+    /// Whether `MAIL_HOURLY_LIMIT` applies. A security notice (a second
+    /// factor added or removed, new recovery codes, one used) never waits
+    /// for the next hour: each follows a change only the account's own
+    /// proofs can make, so nobody else can fill an inbox with them, and an
+    /// intruder who spent the hour's notices on small changes must not then
+    /// turn a factor off unannounced.
+    pub fn is_capped(self) -> bool {
+        self != Self::SecurityNotice
+    }
 }
 
 /// Whether a letter went into the outbox.
@@ -160,12 +170,17 @@ impl Mailer {
             html_body: &letter.html,
             link: &letter.link,
         };
+        let limit = if letter.kind.is_capped() {
+            self.hourly_limit
+        } else {
+            i64::MAX
+        };
         let queued = mail_outbox::insert_capped_expiring(
             &mut **transaction,
             mail,
             letter.link_expires_at,
             now,
-            self.hourly_limit,
+            limit,
         )
         .await?;
         if queued {

@@ -16,6 +16,19 @@ pub struct UndoRow {
     pub old_email: Email,
     #[sqlx(try_from = "String")]
     pub new_email: Email,
+    /// When the change was confirmed.
+    pub created_at: i64,
+    /// Since when the account was in the hands that made the change: the
+    /// second factors added since are taken back by the undo.
+    pub suspect_since: Option<i64>,
+}
+
+impl UndoRow {
+    /// Since when second factors are suspect; for undos stored before
+    /// this was recorded, since the change itself.
+    pub fn suspect_since(&self) -> i64 {
+        self.suspect_since.unwrap_or(self.created_at)
+    }
 }
 
 pub struct NewUndo<'a> {
@@ -23,6 +36,7 @@ pub struct NewUndo<'a> {
     pub user_id: UserId,
     pub old_email: &'a Email,
     pub new_email: &'a Email,
+    pub suspect_since: i64,
 }
 
 pub async fn insert<'e>(
@@ -33,8 +47,9 @@ pub async fn insert<'e>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO email_change_undos \
-             (id, token_hash, user_id, old_email, new_email, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             (id, token_hash, user_id, old_email, new_email, created_at, expires_at, \
+              suspect_since) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(undo.token_hash)
@@ -43,12 +58,13 @@ pub async fn insert<'e>(
     .bind(undo.new_email.as_str())
     .bind(now)
     .bind(expires_at)
+    .bind(undo.suspect_since)
     .execute(db)
     .await?;
     Ok(())
 }
 
-const COLUMNS: &str = "id, user_id, old_email, new_email";
+const COLUMNS: &str = "id, user_id, old_email, new_email, created_at, suspect_since";
 
 /// The live undo a link's token names, without using it.
 pub async fn find_live<'e>(

@@ -16,6 +16,8 @@ pub struct EmailChangeRow {
     #[sqlx(try_from = "String")]
     pub new_email: Email,
     pub session_id: Option<String>,
+    /// When it was asked for.
+    pub created_at: i64,
     pub expires_at: i64,
 }
 
@@ -60,7 +62,7 @@ pub async fn replace<'e>(
     Ok(())
 }
 
-const COLUMNS: &str = "user_id, new_email, session_id, expires_at";
+const COLUMNS: &str = "user_id, new_email, session_id, created_at, expires_at";
 
 /// The live change a link's token names, without taking it.
 pub async fn find_live<'e>(

@@ -144,6 +144,21 @@ pub async fn delete<'e>(
     .await
 }
 
+/// Removes the account's passkeys added at `since` or later; returns how
+/// many.
+pub async fn delete_added_since<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    since: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND created_at >= $2")
+        .bind(user_id.to_string())
+        .bind(since)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
 /// Records a verified use: the new counter, flags and credential record.
 /// `false` when the passkey is gone, or when the counter does not move
 /// forward from the one stored (WebAuthn §7.2 step 21: a copy of the

@@ -38,6 +38,20 @@ pub async fn delete_all<'e>(
     Ok(())
 }
 
+/// Removes the account's codes made at `since` or later; returns how many.
+pub async fn delete_created_since<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    since: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1 AND created_at >= $2")
+        .bind(user_id.to_string())
+        .bind(since)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
 /// Spends one unused code of the account; `false` when it is not one.
 pub async fn spend<'e>(
     db: impl Executor<'e, Database = Any>,

@@ -102,6 +102,21 @@ pub async fn delete_confirmed<'e>(
     Ok(result.rows_affected() == 1)
 }
 
+/// Removes the factor if it was turned on at `since` or later; `false`
+/// when it was not (off, waiting for its first code, or older).
+pub async fn delete_confirmed_since<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+    since: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM totp_factors WHERE user_id = $1 AND confirmed_at >= $2")
+        .bind(user_id.to_string())
+        .bind(since)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Whether any account has a second factor on (start-up's key check).
 pub async fn any_confirmed<'e>(db: impl Executor<'e, Database = Any>) -> Result<bool, sqlx::Error> {
     let found: Option<i64> =

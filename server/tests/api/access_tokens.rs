@@ -1,4 +1,5 @@
-//! Every way an access token can be wrong is a 401 with a Bearer challenge.
+//! Every way an access token can be wrong is a 401 with a Bearer challenge,
+//! one issued under a longer lifetime than this server's included.
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -95,6 +96,23 @@ async fn a_corpus_of_bad_tokens_is_refused(backend: Backend) {
             Some(sign(
                 typed(Algorithm::HS256),
                 &with("exp", json!(now - 1)),
+                secret,
+            )),
+            "token_expired",
+        ),
+        (
+            // Issued under a longer ACCESS_TOKEN_TTL_SECS before a restart:
+            // still before its `exp`, but older than this server's lifetime,
+            // which is as long as a revoked session is remembered.
+            "older than the lifetime",
+            Some(sign(
+                typed(Algorithm::HS256),
+                &{
+                    let mut c = good.clone();
+                    c["iat"] = json!(now - 15 * 60 - 1);
+                    c["exp"] = json!(now + 60 * 60);
+                    c
+                },
                 secret,
             )),
             "token_expired",

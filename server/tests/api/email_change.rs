@@ -162,7 +162,8 @@ async fn undoing_ends_every_session_and_mails_a_reset_to_the_old_address(backend
     let undo_token = change(&app, &session, &session.email, &new_email).await;
     // The one who changed it signs in with the new address.
     let thief = app.sign_in(&new_email).await;
-    // A second factor, which the undo leaves alone.
+    // A second factor older than the session that asked, which the undo
+    // leaves alone (newer ones: `email_change_undo`).
     app.execute(&format!(
         "INSERT INTO totp_factors (user_id, secret, created_at, confirmed_at) \
          VALUES ('{}', 'sealed', 1, 1)",
@@ -206,7 +207,7 @@ async fn undoing_ends_every_session_and_mails_a_reset_to_the_old_address(backend
                 ))
                 .await,
         2,
-        "the second factors stay"
+        "the older second factors stay"
     );
 
     // A reset link went to the old address, and works.

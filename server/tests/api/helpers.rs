@@ -12,6 +12,7 @@ use tempfile::TempDir;
 
 mod cookies;
 mod databases;
+mod locks;
 mod mail;
 
 pub use cookies::{cookie_named, set_cookie};

@@ -91,7 +91,7 @@ async fn answer_sign_in(app: &TestApp, device: &mut SoftPasskey) -> Value {
     json!({"challenge_id": challenge["challenge_id"], "credential": credential})
 }
 
-async fn passkey_login(app: &TestApp, device: &mut SoftPasskey) -> reqwest::Response {
+pub(crate) async fn passkey_login(app: &TestApp, device: &mut SoftPasskey) -> reqwest::Response {
     let answer = answer_sign_in(app, device).await;
     app.post_json("/api/auth/passkey/login", &answer).await
 }

@@ -51,7 +51,7 @@ async fn list(app: &TestApp, session: &Session) -> Vec<Value> {
     body["sessions"].as_array().unwrap().clone()
 }
 
-fn session_id_of(access_token: &str) -> String {
+pub(crate) fn session_id_of(access_token: &str) -> String {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     let payload = access_token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();

@@ -57,6 +57,13 @@ pub(crate) async fn send(
 /// Turns the authenticator app on for a signed-in user; returns the app and
 /// the recovery codes.
 pub(crate) async fn enable(app: &TestApp, session: &Session) -> (App, Vec<String>) {
+    let mut authenticator = enroll(app, session).await;
+    let codes = confirm(app, session, &mut authenticator).await;
+    (authenticator, codes)
+}
+
+/// The first half of turning the app on: the secret, shown to the app.
+pub(crate) async fn enroll(app: &TestApp, session: &Session) -> App {
     let response = send(
         app,
         Method::POST,
@@ -67,10 +74,18 @@ pub(crate) async fn enable(app: &TestApp, session: &Session) -> (App, Vec<String
     .await;
     assert_eq!(response.status(), 200);
     let enrollment: Value = response.json().await.unwrap();
-    let mut authenticator = App {
+    App {
         secret: enrollment["secret"].as_str().unwrap().to_owned(),
         step: 0,
-    };
+    }
+}
+
+/// The second half: the app's code confirms it; returns the recovery codes.
+pub(crate) async fn confirm(
+    app: &TestApp,
+    session: &Session,
+    authenticator: &mut App,
+) -> Vec<String> {
     let code = authenticator.next_code();
     let response = send(
         app,
@@ -82,13 +97,12 @@ pub(crate) async fn enable(app: &TestApp, session: &Session) -> (App, Vec<String
     .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    let codes = body["codes"]
+    body["codes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|code| code.as_str().unwrap().to_owned())
-        .collect();
-    (authenticator, codes)
+        .collect()
 }
 
 fn claims(access_token: &str) -> Value {

@@ -41,12 +41,14 @@ use webauthn_rs::prelude::{Webauthn, WebauthnError};
 
 mod passkey_use;
 mod passkeys;
+mod take_back;
 mod totp;
 
 use totp::open;
 
 pub use passkey_use::{Ceremony, PasskeyProof};
 pub use passkeys::{relying_party, CEREMONY_TTL_SECS};
+pub use take_back::TakenBack;
 
 use super::{jwt::Amr, sessions::Sessions, tokens};
 use crate::device::Device;

@@ -126,20 +126,21 @@ impl Factors {
     pub(super) fn totp(&self, secret: &[u8], user: &UserRow) -> Result<Totp, FactorError> {
         Builder::new()
             .with_secret(secret.to_vec())
-            .with_account_name(user.email.as_str())
-            .with_issuer(Some(self.issuer()))
+            .with_account_name(label(user.email.as_str()))
+            .with_issuer(Some(label(
+                self.settings.app_url.host_str().unwrap_or("accounts"),
+            )))
             .build()
             .map_err(|_| FactorError::Corrupt)
     }
+}
 
-    /// What the authenticator app shows the account under: the app's host.
-    fn issuer(&self) -> String {
-        self.settings
-            .app_url
-            .host_str()
-            .unwrap_or("accounts")
-            .replace(':', "")
-    }
+/// A name the authenticator app shows (the account's address, or the
+/// app's host as the issuer). A key URI's label separates the two with a
+/// colon, so neither may hold one: a valid address can (`"a:b"@example.com`,
+/// quoted), and an IPv6 host does.
+fn label(name: &str) -> String {
+    name.replace(':', "")
 }
 
 /// `base64(nonce ‖ ciphertext)`, bound to the account by the associated
@@ -189,6 +190,19 @@ mod tests {
     use chacha20poly1305::KeyInit;
 
     use super::*;
+
+    #[test]
+    fn every_valid_address_makes_a_key_uri() {
+        for email in ["ada@example.com", "\"a:b\"@example.com"] {
+            let email = app::api::values::check_email(email).unwrap();
+            let totp = Builder::new()
+                .with_secret(vec![7u8; 20])
+                .with_account_name(label(&email))
+                .with_issuer(Some(label("[::1]")))
+                .build();
+            assert!(totp.is_ok(), "{email}");
+        }
+    }
 
     fn cipher() -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(&[7u8; 32].into())

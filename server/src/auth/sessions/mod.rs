@@ -20,7 +20,9 @@
 //! - Sign in with the old password while it is being reset (or while the
 //!   account is disabled or demoted): the session opens only under the
 //!   epoch its password was checked under, so the change wins; a demoted
-//!   account's sign-in is retried with the new role by the caller.
+//!   account's sign-in is retried with the new role by the caller, but
+//!   never one whose password, address or second factor changed (a sign-in
+//!   racing the owner turning on an authenticator app gets no session).
 //! - Keep refreshing a session after a disable or a new password: the
 //!   rotation's statement checks the epoch and the account, and the change
 //!   ended the session in its own transaction anyway.
@@ -28,7 +30,9 @@
 //!   the moment that token was rotated it yields an access token without a
 //!   successor; after it, the whole session ends (reuse detection).
 //! - A stale access token: its session is in the revocation set of every
-//!   instance from the moment the revoking transaction commits.
+//!   instance from the moment the revoking transaction commits (on SQLite,
+//!   a revocation by the `admin` command, another process, within the
+//!   30 s reconciliation).
 //! - Pile up sessions (a script signing in again and again): an account
 //!   keeps at most `MAX_SESSIONS_PER_USER` live ones; the statement that
 //!   opens one more ends the least recently used in the same transaction.

@@ -128,7 +128,10 @@ pub async fn revoke_own<'e>(
 /// Revokes the user's live sessions beyond the `keep` most recently used,
 /// `newest` (the session just opened, which must never make room for
 /// itself) counted first; returns their ids. One statement: it counts and
-/// ends together.
+/// ends together. The outer `revoked_at IS NULL` is not redundant: on
+/// PostgreSQL, a row another ending locked and revoked meanwhile is checked
+/// again against the outer condition only, not the subquery, and would
+/// otherwise be ended (and announced) twice.
 pub async fn revoke_beyond<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,
@@ -145,6 +148,7 @@ pub async fn revoke_beyond<'e>(
                         AND id <> $5 \
                       ORDER BY last_seen_at DESC, created_at DESC, id DESC \
                       LIMIT $6 OFFSET $7) \
+           AND revoked_at IS NULL \
          RETURNING id",
     )
     .bind(now)

@@ -295,3 +295,14 @@ pub async fn list_live<'e>(
     }
     query.bind(limit).fetch_all(db).await
 }
+
+/// When the session was opened, ended or not; `None` once its row is gone.
+pub async fn opened_at<'e>(
+    db: impl Executor<'e, Database = Any>,
+    session_id: SessionId,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+        .bind(session_id.to_string())
+        .fetch_optional(db)
+        .await
+}

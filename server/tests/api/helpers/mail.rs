@@ -33,6 +33,26 @@ impl TestApp {
         }
     }
 
+    /// Waits until `to` has a message with `subject`; returns where the
+    /// first such is among them (1-based, as `nth` below).
+    pub async fn wait_for_subject(&self, to: &str, subject: &str) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(index) = self
+                .mail_to(to)
+                .iter()
+                .position(|message| message.subject == subject)
+            {
+                return index + 1;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no message to {to} with the subject {subject:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The token of the verification link in the `nth` message to `to`.
     pub async fn verification_token(&self, to: &str, nth: usize) -> String {
         self.link_token(to, nth, "/verify-email?token=").await

@@ -1,0 +1,81 @@
+//! Undoing a change of address takes back the second factors added since
+//! the session that asked for the change was opened. The attack: someone
+//! with the password signs in, adds a passkey and an authenticator app of
+//! their own, and moves the account to their address; the owner undoes the
+//! move from the old address. Their passkey must not sign them in again,
+//! and their app must not lock the owner out; the owner's older passkey
+//! keeps working.
+
+use crate::{
+    both_backends,
+    email_change::{change, undo},
+    helpers::*,
+    passkeys::{add_passkey, passkey_app, passkey_login, ORIGIN},
+    soft_passkey::SoftPasskey,
+    two_factor::enable,
+};
+
+both_backends!(an_undo_takes_back_the_factors_the_other_hands_added);
+
+async fn an_undo_takes_back_the_factors_the_other_hands_added(backend: Backend) {
+    let app = passkey_app(backend).await;
+    let email = app.verified_user("owner").await;
+    let owner = app.sign_in(&email).await;
+    let mut owners_key = SoftPasskey::at(ORIGIN);
+    add_passkey(&app, &owner, &mut owners_key, "Owner's laptop").await;
+    // Older than any session opened from here on.
+    app.execute("UPDATE passkeys SET created_at = created_at - 60")
+        .await;
+
+    // Other hands, with the password: a passkey and an app of their own,
+    // then the account moved to their address.
+    let intruder = app.sign_in(&email).await;
+    let mut intruders_key = SoftPasskey::at(ORIGIN);
+    add_passkey(&app, &intruder, &mut intruders_key, "Mine now").await;
+    enable(&app, &intruder).await;
+    let undo_token = change(&app, &intruder, &email, &unique_email("intruder")).await;
+
+    let response = undo(&app, &undo_token).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+
+    assert_problem(
+        passkey_login(&app, &mut intruders_key).await,
+        400,
+        "unknown_passkey",
+    )
+    .await;
+    assert_eq!(passkey_login(&app, &mut owners_key).await.status(), 200);
+    let user_id = &intruder.user_id;
+    for table in ["totp_factors", "recovery_codes"] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE user_id = '{user_id}'"
+            ))
+            .await,
+            0,
+            "{table}"
+        );
+    }
+
+    // The reset link in the letter that says so; after it, the password
+    // alone signs in (no app of someone else's asks for a code).
+    let nth = app.wait_for_subject(&email, "Choose a new password").await;
+    let letter = &app.mail_to(&email)[nth - 1];
+    assert!(
+        letter
+            .text
+            .contains("(a passkey and the authenticator app with its recovery codes)"),
+        "{}",
+        letter.text
+    );
+    let reset = app.reset_token(&email, nth).await;
+    let new_password = "Cobalt-Fennel-Lantern-84";
+    let response = app
+        .post_json(
+            "/api/auth/reset-password",
+            &serde_json::json!({"token": reset, "password": new_password}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.login(&email, new_password).await.status(), 200);
+}
