@@ -6,10 +6,12 @@
 //! what is keyed by its address: pending sign-ups, other accounts' waiting
 //! changes to it, failed sign-ins, and every message to it but the goodbye
 //! that confirms the deletion, and the mail to the addresses it had lately
-//! or asked for (those no other account has now). Shared records
+//! (those no other account has now); to an address it only asked to move
+//! to, the confirmation link it asked for. Shared records
 //! the account wrote (people of the directory) stay, without its id (the
-//! foreign keys set it NULL). Mentions of its address in other accounts'
-//! activity are replaced. Afterwards the address is free to sign up again.
+//! foreign keys set it NULL). Mentions of the addresses it had in other
+//! accounts' activity are replaced, whole addresses only. Afterwards the
+//! address is free to sign up again.
 //!
 //! What an attacker may try, and what answers it:
 //! - Delete the account from a borrowed, signed-in browser: it needs a
@@ -27,6 +29,10 @@
 //!   the account gone, or deletes it as the other left it.
 //! - Delete another account by its id as a non-admin: only admins may name
 //!   an id (`DELETE /api/users/{id}`); the owner's own endpoint takes none.
+//! - Edit other accounts' activity, or drop mail meant for someone else,
+//!   by asking to move to an address (or to part of one) and then deleting
+//!   the account: only addresses the account had are scrubbed, as whole
+//!   addresses; of an address only asked for, only its own link goes.
 
 use app::{
     api::values::{Email, UserId},
@@ -40,8 +46,9 @@ use crate::{
     mail::account_letters::{self, DeletedBy},
     security_log::{self, EventKind},
     store::{
-        email_change_undos, email_changes, mail_outbox, pending_signups, security_events,
-        sign_in_failures, users,
+        email_change_undos, email_changes,
+        mail_outbox::{self, MailKind},
+        pending_signups, security_events, sign_in_failures, users,
     },
 };
 
@@ -92,16 +99,19 @@ impl AccountLifecycle {
             transaction.rollback().await?;
             return Err(DeleteRefused::NotFound);
         };
-        // Every address the account had lately, or asked for: mail to them
-        // is the account's too.
+        // Every address the account had lately: mail to them is the
+        // account's, and so are the mentions of them. An address it only
+        // asked to move to was never shown to be its own: only the link
+        // it asked for goes, and mentions of it stay (anyone may ask for
+        // any address, so scrubbing it would let anyone edit others'
+        // activity).
         let mut addresses = vec![user.email.clone()];
         addresses.extend(email_change_undos::addresses_of(&mut *transaction, id).await?);
-        if let Some(waiting) = email_changes::find_for_user(&mut *transaction, id, i64::MIN).await?
-        {
-            addresses.push(waiting.new_email);
-        }
         addresses.sort();
         addresses.dedup();
+        let asked_for = email_changes::find_for_user(&mut *transaction, id, i64::MIN)
+            .await?
+            .map(|waiting| waiting.new_email);
         let ending = self
             .sessions
             .end_all_for_deletion_within(&mut transaction, id, now)
@@ -126,6 +136,14 @@ impl AccountLifecycle {
             mail_outbox::delete_for_recipient(&mut *transaction, address).await?;
             security_events::scrub_mentions(&mut *transaction, address.as_str(), DELETED_MENTION)
                 .await?;
+        }
+        if let Some(address) = asked_for.filter(|address| !addresses.contains(address)) {
+            mail_outbox::delete_for_recipient_of_kind(
+                &mut *transaction,
+                &address,
+                MailKind::ConfirmEmailChange,
+            )
+            .await?;
         }
         let deleted_by = match &by {
             Deleter::Owner => DeletedBy::Owner,

@@ -326,8 +326,10 @@ impl AccountLifecycle {
             .await?;
         let taken_back = taken_back.describe();
         let detail = match &taken_back {
+            // Addresses between spaces or at the end, as deletion's scrub
+            // of them expects.
             Some(factors) => format!(
-                "back to {} from {}; {factors} added since were removed",
+                "the second factors added since were removed ({factors}); back to {} from {}",
                 undo.old_email, user.email
             ),
             None => format!("back to {} from {}", undo.old_email, user.email),

@@ -376,6 +376,20 @@ pub async fn delete_for_recipient<'e>(
     Ok(result.rows_affected())
 }
 
+/// Deletes the messages of one kind to `recipient`.
+pub async fn delete_for_recipient_of_kind<'e>(
+    db: impl Executor<'e, Database = Any>,
+    recipient: &Email,
+    kind: MailKind,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM mail_outbox WHERE recipient = $1 AND kind = $2")
+        .bind(recipient.as_str())
+        .bind(kind.as_str())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,21 +62,25 @@ pub async fn recent<'e>(
     .await
 }
 
-/// Replaces `text` wherever another account's events mention it (an
-/// admin's "turned off the authenticator app of …"), in one statement:
-/// a deleted account's address stays in nobody's activity.
+/// Replaces the address `address` wherever another account's events
+/// mention it (an admin's "turned off the authenticator app of …"), in one
+/// statement: a deleted account's address stays in nobody's activity. Only
+/// the whole address, as details write it (between spaces, or at either
+/// end): `ce@example.com` is not scrubbed out of `alice@example.com`.
 pub async fn scrub_mentions<'e>(
     db: impl Executor<'e, Database = Any>,
-    text: &str,
+    address: &str,
     replacement: &str,
 ) -> Result<u64, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE security_events SET detail = REPLACE(detail, $1, $2) \
-         WHERE detail IS NOT NULL AND REPLACE(detail, $3, '') <> detail",
+        "UPDATE security_events \
+         SET detail = TRIM(REPLACE(' ' || detail || ' ', ' ' || $1 || ' ', ' ' || $2 || ' ')) \
+         WHERE detail IS NOT NULL \
+           AND REPLACE(' ' || detail || ' ', ' ' || $3 || ' ', '') <> ' ' || detail || ' '",
     )
-    .bind(text)
+    .bind(address)
     .bind(replacement)
-    .bind(text)
+    .bind(address)
     .execute(db)
     .await?;
     Ok(result.rows_affected())

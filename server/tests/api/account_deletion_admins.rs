@@ -1,15 +1,17 @@
 //! Deleting accounts where admins are involved (see `account_deletion.rs`
 //! for what a deletion leaves behind): the last admin deleting themselves,
 //! the last two at once, an admin deleting another account (and someone
-//! who is not an admin trying to), and an admin deleting themselves by id.
+//! who is not an admin trying to), an admin deleting themselves by id, and
+//! a user who deletes their account to edit an admin's activity.
 
 use futures::future::join_all;
 use serde_json::Value;
 
 use crate::{
     account_deletion::{delete_me, delete_user},
-    both_backends,
+    both_backends, email_change,
     helpers::*,
+    two_factor::{enable, send},
 };
 
 both_backends!(
@@ -17,6 +19,7 @@ both_backends!(
     the_last_two_admins_deleting_themselves_at_once_leave_one,
     an_admin_deletes_an_account,
     an_admin_cannot_delete_themselves_by_id,
+    deleting_an_account_scrubs_only_whole_addresses_it_had,
 );
 
 async fn the_last_admin_cannot_delete_their_account(backend: Backend) {
@@ -157,5 +160,64 @@ async fn an_admin_cannot_delete_themselves_by_id(backend: Backend) {
             .await
             .status(),
         200
+    );
+}
+
+/// A deleted account's addresses are scrubbed from other accounts'
+/// activity, but only the addresses it had, and only whole: an account
+/// whose address is the tail of someone else's, or one that merely asked
+/// to move to an address someone else had, must not rewrite an admin's
+/// record of them when deleted.
+async fn deleting_an_account_scrubs_only_whole_addresses_it_had(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("keeper").await;
+    let alice = app.signed_in("alice").await;
+    enable(&app, &alice).await;
+    let path = format!("/api/users/{}/totp", alice.user_id);
+    let response = send(
+        &app,
+        reqwest::Method::DELETE,
+        &path,
+        &admin.access_token,
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 204);
+    let record = format!("turned off the authenticator app of {}", alice.email);
+    let admins_activity = || async {
+        app.get_with_token("/api/me/activity", &admin.access_token)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+            .to_string()
+    };
+    assert!(admins_activity().await.contains(&record));
+
+    // An account at alice's address without its first letter, deleted.
+    let tail = alice.email[1..].to_owned();
+    let response = app.register(&tail, STRONG_PASSWORD, "Tail").await;
+    assert_eq!(response.status(), 202);
+    let token = app.verification_token(&tail, 1).await;
+    assert_eq!(
+        app.verify_email(&token, STRONG_PASSWORD).await.status(),
+        200
+    );
+    let tails = app.sign_in(&tail).await;
+    assert_eq!(delete_me(&app, &tails.access_token).await.status(), 204);
+    assert!(admins_activity().await.contains(&record), "a tail scrubbed");
+
+    // Alice moves on; her old address, now nobody's, is asked for by
+    // another account, which is then deleted.
+    // (The admin's change ended her sessions.)
+    let alice_again = app.sign_in(&alice.email).await;
+    email_change::change(&app, &alice_again, &alice.email, &unique_email("alice-new")).await;
+    let mallory = app.signed_in("mallory").await;
+    let response = email_change::ask(&app, &mallory.access_token, &alice.email).await;
+    assert_eq!(response.status(), 202);
+    assert_eq!(delete_me(&app, &mallory.access_token).await.status(), 204);
+    assert!(
+        admins_activity().await.contains(&record),
+        "an address only asked for scrubbed"
     );
 }
