@@ -142,19 +142,30 @@ pub fn validate_registration(
     }
 }
 
-/// Login asks only that both fields are filled in; whether they match an
-/// account is for the server to say, in one message for both cases.
+/// Login asks that both fields are filled in, and that the address could
+/// be one; whether they match an account is for the server to say, in one
+/// message for both cases. The typed address is the sign-in lockout's key
+/// and the limits' target as it is, so it is held to what every address
+/// has: at most 254 characters (not megabytes), an `@` (no other kind of
+/// key has one: `session …`, `device …`), and no control characters (a
+/// NUL cannot even be stored). The full syntax check stays with sign-up,
+/// which keeps it out of the page every visitor loads.
 pub fn validate_login(request: &LoginRequest) -> Result<(String, String), Vec<FieldError>> {
     let mut errors = Vec::new();
     let email = normalize_email(&request.email);
-    if email.is_empty() {
-        errors.push(FieldError::new("email", "Enter your email address."));
+    let problem = if email.is_empty() {
+        Some("Enter your email address.")
     } else if email.chars().any(char::is_control) {
-        // No address has one, and a NUL cannot even be stored.
-        errors.push(FieldError::new(
-            "email",
-            "An email address has no control characters.",
-        ));
+        Some("An email address has no control characters.")
+    } else if email.chars().count() > EMAIL_MAX_CHARS {
+        Some("An email address has at most 254 characters.")
+    } else if !email.contains('@') {
+        Some("Enter an email address like name@example.com.")
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        errors.push(FieldError::new("email", message));
     }
     if request.password.is_empty() {
         errors.push(FieldError::new("password", "Enter your password."));
@@ -287,6 +298,24 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
         assert_eq!(fields, ["name", "email", "phone", "notes"]);
         assert!(check_phone("12").is_err());
+    }
+
+    #[test]
+    fn a_login_address_must_be_an_address() {
+        for email in [
+            "x".repeat(3_000) + "@example.com",
+            "session 0190f0f0-0000-7000-8000-000000000000".to_owned(),
+            "device abc".to_owned(),
+        ] {
+            let errors = validate_login(&LoginRequest {
+                email,
+                password: "x".into(),
+                remember: true,
+            })
+            .unwrap_err();
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].field, "email");
+        }
     }
 
     #[test]

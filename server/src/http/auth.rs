@@ -77,14 +77,16 @@ async fn check_password(
     request: <Login as Endpoint>::Request,
 ) -> Result<Reply<Login>, ApiError> {
     let (email, password) = validate_login(&request).map_err(ApiError::Validation)?;
+    // The browser's device cookie, if it signed in to this address before,
+    // counts its failures apart from everyone else's, and its tries too:
+    // others spending the address's share of tries (or locking it) leave
+    // the owner's browser its own.
+    let key = context.lockout.key(&email, cookies::device_cookie(&jar));
     context
         .limits
-        .check(Policy::Login, ip, Some(&email))
+        .check(Policy::Login, ip, Some(key.as_str()))
         .await?;
     let now = unix_now();
-    // The browser's device cookie, if it signed in to this address before,
-    // counts its failures apart from everyone else's.
-    let key = context.lockout.key(&email, cookies::device_cookie(&jar));
     // Both questions on one connection: each one given back to the pool
     // costs a trip to its thread.
     let mut connection = context.db.pool().acquire().await?;
@@ -160,9 +162,13 @@ async fn reauthenticate(
         .ok_or_else(|| {
             ApiError::bad_token(ProblemCode::InvalidToken, "This account no longer exists.")
         })?;
+    // Tries counted per session, like its lockout: tries at the address
+    // made elsewhere (anyone can make them) do not block the owner's
+    // step-up.
+    let key = Key::session(caller.session_id);
     context
         .limits
-        .check(Policy::Login, ip, Some(user.email.as_str()))
+        .check(Policy::Login, ip, Some(key.as_str()))
         .await?;
     if request.password.is_empty() {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -172,10 +178,7 @@ async fn reauthenticate(
     }
     let now = unix_now();
     let mut connection = context.db.pool().acquire().await?;
-    let attempt = context
-        .lockout
-        .begin(&mut connection, Key::session(caller.session_id), now)
-        .await?;
+    let attempt = context.lockout.begin(&mut connection, key, now).await?;
     drop(connection);
     let checked = context
         .passwords

@@ -2,7 +2,8 @@
 //! the lock are one statement, so parallel guesses at the moment a lock
 //! ends get no more tries than the limit; and a browser that signed in to
 //! the account before (it holds a device cookie) is not locked out by
-//! failures made elsewhere.
+//! failures made elsewhere, nor held to the address's share of tries that
+//! others spent; neither is a signed-in session's step-up.
 
 use futures::future::join_all;
 use serde_json::json;
@@ -21,6 +22,7 @@ both_backends!(
     the_owners_device_is_not_locked_out_by_failures_elsewhere,
     a_stolen_device_cookie_locks_on_its_own,
     a_device_cookie_counts_only_for_its_own_address,
+    tries_spent_elsewhere_leave_the_owners_device_and_step_up_theirs,
 );
 
 const WRONG: &str = "Not-The-Password-42";
@@ -165,4 +167,46 @@ async fn a_device_cookie_counts_only_for_its_own_address(backend: Backend) {
             .status(),
         429
     );
+}
+
+async fn tries_spent_elsewhere_leave_the_owners_device_and_step_up_theirs(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("RATE_LIMITS", "on"),
+            ("RATE_LIMIT_LOGIN_PER_IP", "100/hour"),
+            ("RATE_LIMIT_LOGIN_PER_TARGET", "3/hour"),
+        ],
+    )
+    .await;
+    let email = app.verified_user("owner").await;
+    let response = app.login(&email, STRONG_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let device = cookie_named(&response, "device").expect("a device cookie");
+    let body: serde_json::Value = response.json().await.unwrap();
+    let access_token = body["access_token"].as_str().unwrap().to_owned();
+
+    // Someone else spends the rest of the address's tries.
+    for _ in 0..2 {
+        assert_eq!(app.login(&email, WRONG).await.status(), 401);
+    }
+    assert_problem(
+        app.login(&email, STRONG_PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+
+    // The owner's browser, and the owner's session proving itself again.
+    let response = login_with_device(&app, &email, STRONG_PASSWORD, Some(&device.value)).await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .send_with_token(
+            reqwest::Method::POST,
+            "/api/auth/reauthenticate",
+            &access_token,
+            Some(&json!({"password": STRONG_PASSWORD})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
 }
