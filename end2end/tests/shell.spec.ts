@@ -124,3 +124,28 @@ test("the files under public/ are cached for a day", async ({ request }) => {
   expect(icon.status()).toBe(200);
   expect(icon.headers()["cache-control"]).toBe("public, max-age=86400, stale-while-revalidate=604800");
 });
+
+test.describe("a sign-out that does not reach the server", () => {
+  // The aborted request, as the browser reports it.
+  test.use({ expectedConsoleErrors: [/net::ERR_FAILED/] });
+
+  test("says so, and the user stays signed in until one does", async ({ page, request }) => {
+    const user = await createVerifiedUser(request, "Stays");
+    await signIn(page, user.email);
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await page.route("**/api/auth/logout", (route) => route.abort());
+    await nav.getByRole("button", { name: "Sign out" }).click();
+    await expect(nav.getByRole("alert")).toContainText("Not signed out");
+    await expect(page.getByTestId("nav-user")).toHaveText(user.name);
+    await expect(page).not.toHaveURL(/\/login$/);
+
+    await page.unroute("**/api/auth/logout");
+    await nav.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await expect(nav.getByRole("alert")).toHaveCount(0);
+    // Really over: a reload does not bring the session back.
+    await page.reload();
+    await waitForHydration(page);
+    await expect(nav.getByRole("link", { name: "Sign in" })).toBeVisible();
+  });
+});

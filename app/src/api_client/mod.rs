@@ -168,12 +168,15 @@ impl ApiClient {
         in_flight.await
     }
 
-    /// Ends this session on the server and forgets the token, whatever the
-    /// server answers: the user asked to be signed out.
+    /// Ends this session on the server, then forgets the token. When the
+    /// server did not end it (offline, a fault, too many requests), the
+    /// token stays and the error says why: forgetting it would show a
+    /// signed-out page over a session that a reload brings back, which on
+    /// a shared computer is the next person's.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let outcome = self.call::<endpoints::Logout>((), &()).await;
+        self.call::<endpoints::Logout>((), &()).await?;
         self.inner.forget(EndReason::SignedOut);
-        outcome
+        Ok(())
     }
 
     /// Ends every session of the user.
@@ -263,11 +266,16 @@ impl ApiClient {
         }
         // If another request renewed the token since this one left, the
         // new token is already here; otherwise renew (or join the renewal).
+        // A renewal that failed with the session still on (offline, a
+        // fault, too many requests) says so; one that ended it says that.
         if self.inner.generation.get() == sent_with {
-            self.refresh().await.map_err(|error| match error {
-                ClientError::Network(_) => error,
-                _ => ClientError::SessionExpired,
-            })?;
+            if let Err(error) = self.refresh().await {
+                return Err(if self.has_token() {
+                    error
+                } else {
+                    ClientError::SessionExpired
+                });
+            }
         }
         if !self.has_token() {
             return Err(ClientError::SessionExpired);
@@ -312,6 +320,7 @@ impl Inner {
     }
 
     async fn refresh_once(inner: &Rc<Self>) -> Result<TokenResponse, ClientError> {
+        let started = inner.generation.get();
         let response = inner
             .dispatch(
                 endpoints::Refresh::METHOD,
@@ -322,9 +331,24 @@ impl Inner {
             )
             .await?;
         match decode::<TokenResponse>(response).map(|answer| answer.value) {
+            // Signed out, or in anew, while this was on its way: the answer
+            // is for a session this tab no longer has. It is not adopted:
+            // it must neither bring a signed-out session back nor replace a
+            // new one (whose token the callers then use).
+            Ok(tokens) if inner.generation.get() != started => {
+                if inner.access_token.borrow().is_some() {
+                    Ok(tokens)
+                } else {
+                    Err(ClientError::SessionExpired)
+                }
+            }
             Ok(tokens) => {
                 inner.adopt(&tokens);
                 Ok(tokens)
+            }
+            // Too many requests: the session is fine, only not now.
+            Err(ClientError::Problem(problem)) if problem.status == 429 => {
+                Err(ClientError::Problem(problem))
             }
             // The server refused the session: it is over.
             Err(ClientError::Problem(problem)) if (400..500).contains(&problem.status) => {

@@ -141,10 +141,12 @@ impl Auth {
         Ok(tokens)
     }
 
+    /// Signs out here and in the other tabs; when the server did not end
+    /// the session, nothing changes and the error says why.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let outcome = self.require_client()?.logout().await;
+        self.require_client()?.logout().await?;
         self.tell_other_tabs(TabMessage::SignedOut);
-        outcome
+        Ok(())
     }
 
     pub async fn logout_everywhere(&self) -> Result<(), ClientError> {

@@ -15,13 +15,22 @@ pub fn SiteHeader() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let signing_out = RwSignal::new(false);
+    // A sign-out the server did not make leaves the session on: said so,
+    // rather than a sign-in page over a session a reload brings back. (One
+    // sentence for every cause: the errors' own sentences would bring their
+    // formatting into the module every page loads.)
+    let sign_out_failed = RwSignal::new(false);
     let sign_out = move |_| {
         signing_out.set(true);
+        sign_out_failed.set(false);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let _ = auth.logout().await;
+            let outcome = auth.logout().await;
             signing_out.set(false);
-            navigate(Page::Login.path(), Default::default());
+            match outcome {
+                Ok(()) => navigate(Page::Login.path(), Default::default()),
+                Err(_) => sign_out_failed.set(true),
+            }
         });
     };
 
@@ -50,6 +59,11 @@ pub fn SiteHeader() -> impl IntoView {
                                     "Sign out"
                                 </button>
                             </li>
+                            {move || sign_out_failed.get().then(|| view! {
+                                <li class="nav-error" role="alert">
+                                    "Not signed out: the server did not answer. You are still signed in; try again."
+                                </li>
+                            })}
                         }
                             .into_any(),
                         AuthStatus::SignedOut => view! {

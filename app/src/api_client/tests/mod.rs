@@ -1,9 +1,11 @@
 //! The retry and single-flight rules, against a fake server on one thread:
 //! the fake and its helpers here, the renewal of expired tokens in
-//! `renewal`, the step-up re-authentication in `step_up` (with the fake
-//! user at its prompt in `fake_user`).
+//! `renewal`, what a refusal or an outage of the renewal or the sign-out
+//! leaves in `outages`, the step-up re-authentication in `step_up` (with
+//! the fake user at its prompt in `fake_user`).
 
 mod fake_user;
+mod outages;
 mod renewal;
 mod step_up;
 
@@ -37,6 +39,9 @@ struct FakeServer {
     refreshes: Cell<usize>,
     refuse_refresh: Cell<bool>,
     refresh_offline: Cell<bool>,
+    /// Refresh answers this problem (a 429, a 503) instead.
+    refresh_problem: Cell<Option<ProblemCode>>,
+    logout_offline: Cell<bool>,
     /// Refresh succeeds, but the session is revoked a moment later.
     revoke_after_refresh: Cell<bool>,
     /// `/api/me` answers as the real API does (a user), not with an echo.
@@ -149,7 +154,9 @@ impl Fake {
                 if server.refresh_offline.get() {
                     return Err("offline".into());
                 }
-                if server.refuse_refresh.get() {
+                if let Some(code) = server.refresh_problem.get() {
+                    problem(code)
+                } else if server.refuse_refresh.get() {
                     problem(ProblemCode::InvalidRefreshToken)
                 } else {
                     let token = format!("t{}", server.refreshes.get());
@@ -160,6 +167,9 @@ impl Fake {
                     };
                     ok(&tokens(&token))
                 }
+            }
+            (Method::Post, Logout::PATH) if server.logout_offline.get() => {
+                return Err("offline".into());
             }
             (Method::Post, Logout::PATH) => HttpResponse {
                 status: 204,
