@@ -265,6 +265,15 @@ impl From<sqlx::Error> for ApiError {
             tracing::warn!(error = %error, "transient database error");
             return Self::unavailable("The database is busy; please retry.");
         }
+        // A row this request writes names one that a request at the same
+        // moment deleted (an account, with everything naming it): the
+        // request's subject is gone, which is no fault of the server's.
+        if matches!(&error, sqlx::Error::Database(db) if db.is_foreign_key_violation()) {
+            return Self::new(
+                ProblemCode::NotFound,
+                "What this request refers to was deleted while it was being handled.",
+            );
+        }
         Self::Internal(anyhow::Error::new(error).context("database error"))
     }
 }

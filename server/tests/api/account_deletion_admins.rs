@@ -2,7 +2,8 @@
 //! for what a deletion leaves behind): the last admin deleting themselves,
 //! the last two at once, an admin deleting another account (and someone
 //! who is not an admin trying to), an admin deleting themselves by id, and
-//! a user who deletes their account to edit an admin's activity.
+//! a user who deletes their account to edit an admin's activity, and a
+//! write of the account's that its deletion overtakes.
 
 use futures::future::join_all;
 use serde_json::Value;
@@ -20,6 +21,7 @@ both_backends!(
     an_admin_deletes_an_account,
     an_admin_cannot_delete_themselves_by_id,
     deleting_an_account_scrubs_only_whole_addresses_it_had,
+    a_write_racing_its_accounts_deletion_is_a_404,
 );
 
 async fn the_last_admin_cannot_delete_their_account(backend: Backend) {
@@ -220,4 +222,33 @@ async fn deleting_an_account_scrubs_only_whole_addresses_it_had(backend: Backend
         admins_activity().await.contains(&record),
         "an address only asked for scrubbed"
     );
+}
+
+/// An account deleted while one of its requests writes a row naming it
+/// (past the token check, before the insert): the write finds the account
+/// gone and says so, a 404, not a 500. The deletion holds the account's row
+/// (on SQLite, the database) until the write waits for it.
+async fn a_write_racing_its_accounts_deletion_is_a_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.signed_in("vanishing").await;
+    let mut deletion = app.database.pool().begin().await.unwrap();
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(&user.user_id)
+        .execute(&mut *deletion)
+        .await
+        .unwrap();
+    let person = serde_json::json!({"name": "Orphan"});
+    let (response, ()) = tokio::join!(
+        app.send_with_token(
+            reqwest::Method::POST,
+            "/api/people",
+            &user.access_token,
+            Some(&person),
+        ),
+        async {
+            app.wait_for_lock_waiters(backend, 1).await;
+            deletion.commit().await.unwrap();
+        }
+    );
+    assert_problem(response, 404, "not_found").await;
 }
