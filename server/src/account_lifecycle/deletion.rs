@@ -133,15 +133,15 @@ impl AccountLifecycle {
             {
                 continue;
             }
-            mail_outbox::delete_for_recipient(&mut *transaction, address).await?;
+            mail_outbox::delete_for_recipient(&mut *transaction, address, None).await?;
             security_events::scrub_mentions(&mut *transaction, address.as_str(), DELETED_MENTION)
                 .await?;
         }
         if let Some(address) = asked_for.filter(|address| !addresses.contains(address)) {
-            mail_outbox::delete_for_recipient_of_kind(
+            mail_outbox::delete_for_recipient(
                 &mut *transaction,
                 &address,
-                MailKind::ConfirmEmailChange,
+                Some(MailKind::ConfirmEmailChange),
             )
             .await?;
         }

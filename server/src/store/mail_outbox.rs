@@ -362,31 +362,22 @@ pub async fn delete_finished_before<'e>(
     Ok(result.rows_affected())
 }
 
-/// Deletes every message to `recipient`, waiting, sent or given up: the
-/// address's account is being deleted. A worker delivering one of them
-/// right now finds nothing left to mark.
+/// Deletes the messages to `recipient`, waiting, sent or given up (only
+/// those of `kind`, when given): the account they are for is being
+/// deleted. A worker delivering one of them right now finds nothing left
+/// to mark.
 pub async fn delete_for_recipient<'e>(
     db: impl Executor<'e, Database = Any>,
     recipient: &Email,
+    kind: Option<MailKind>,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM mail_outbox WHERE recipient = $1")
-        .bind(recipient.as_str())
-        .execute(db)
-        .await?;
-    Ok(result.rows_affected())
-}
-
-/// Deletes the messages of one kind to `recipient`.
-pub async fn delete_for_recipient_of_kind<'e>(
-    db: impl Executor<'e, Database = Any>,
-    recipient: &Email,
-    kind: MailKind,
-) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM mail_outbox WHERE recipient = $1 AND kind = $2")
-        .bind(recipient.as_str())
-        .bind(kind.as_str())
-        .execute(db)
-        .await?;
+    let result =
+        sqlx::query("DELETE FROM mail_outbox WHERE recipient = $1 AND ($2 IS NULL OR kind = $3)")
+            .bind(recipient.as_str())
+            .bind(kind.map(MailKind::as_str))
+            .bind(kind.map(MailKind::as_str))
+            .execute(db)
+            .await?;
     Ok(result.rows_affected())
 }
 
