@@ -40,16 +40,15 @@ async fn wrong_sign_ins(
     answers
 }
 
+/// Limits on, with room for 100 sign-ins from one client but 3 per target.
+pub(crate) const THREE_PER_TARGET: [(&str, &str); 3] = [
+    ("RATE_LIMITS", "on"),
+    ("RATE_LIMIT_LOGIN_PER_IP", "100/hour"),
+    ("RATE_LIMIT_LOGIN_PER_TARGET", "3/hour"),
+];
+
 async fn per_target_limits_treat_unknown_addresses_like_known_ones(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        &[
-            ("RATE_LIMITS", "on"),
-            ("RATE_LIMIT_LOGIN_PER_IP", "100/hour"),
-            ("RATE_LIMIT_LOGIN_PER_TARGET", "3/hour"),
-        ],
-    )
-    .await;
+    let app = spawn_app_with(backend, &THREE_PER_TARGET).await;
     let known = app.verified_user("Known").await;
     let unknown = unique_email("nobody");
 

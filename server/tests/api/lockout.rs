@@ -14,6 +14,7 @@ use crate::{
         assert_problem, cookie_named, spawn_app_with, unique_email, Backend, TestApp,
         STRONG_PASSWORD,
     },
+    limits::THREE_PER_TARGET,
 };
 
 both_backends!(
@@ -170,15 +171,7 @@ async fn a_device_cookie_counts_only_for_its_own_address(backend: Backend) {
 }
 
 async fn tries_spent_elsewhere_leave_the_owners_device_and_step_up_theirs(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        &[
-            ("RATE_LIMITS", "on"),
-            ("RATE_LIMIT_LOGIN_PER_IP", "100/hour"),
-            ("RATE_LIMIT_LOGIN_PER_TARGET", "3/hour"),
-        ],
-    )
-    .await;
+    let app = spawn_app_with(backend, &THREE_PER_TARGET).await;
     let email = app.verified_user("owner").await;
     let response = app.login(&email, STRONG_PASSWORD).await;
     assert_eq!(response.status(), 200);

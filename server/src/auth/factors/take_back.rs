@@ -41,12 +41,7 @@ impl TakenBack {
         } else if self.recovery_codes {
             parts.push("the recovery codes".to_owned());
         }
-        match parts.as_slice() {
-            [] => None,
-            [one] => Some(one.clone()),
-            [first, second] => Some(format!("{first} and {second}")),
-            _ => unreachable!("at most two parts"),
-        }
+        (!parts.is_empty()).then(|| parts.join(" and "))
     }
 }
 
