@@ -15,6 +15,8 @@
 //! checks what that gives up itself: a database that has a migration
 //! neither set knows was upgraded by a newer build, and is refused.
 
+mod fold;
+
 use std::{path::Path, time::Duration};
 
 use anyhow::Context as _;
@@ -92,6 +94,7 @@ impl Database {
         let backend = Backend::of_url(url).context("unsupported DATABASE_URL scheme")?;
 
         if backend == Backend::Sqlite {
+            fold::register()?;
             if let Some(dir) = sqlite_file_path(url).and_then(|path| path.parent()) {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).with_context(|| {

@@ -4,6 +4,18 @@
 //! byte at a time), and shutdown stops accepting, lets every connection
 //! finish its request in flight, and then returns; the caller bounds how
 //! long that may take.
+//!
+//! HTTP/1.1 only. hyper's HTTP/2 has no deadline for a request's headers,
+//! so HTTP/2 without TLS sent straight to the port ("prior knowledge")
+//! could hold a connection open with a header block it never finished. No
+//! browser speaks HTTP/2 without TLS, and a proxy in front (nginx in
+//! `scripts/cluster/`) speaks HTTP/1.1 to the app while it may speak
+//! HTTP/2 to browsers. A client that opens with HTTP/2's preface gets an
+//! HTTP/1.1 error and the connection closes. (`serve_connection`, not
+//! `serve_connection_with_upgrades`: the latter first reads whether the
+//! client opens with HTTP/2's preface, whatever the builder allows, and
+//! that read has no deadline either, so "PRI" and silence held a
+//! connection. Nothing here upgrades a connection.)
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -22,15 +34,11 @@ pub async fn serve(
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
 
@@ -56,7 +64,7 @@ pub async fn serve(
             router.clone().oneshot(request.map(Body::new))
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -88,6 +88,10 @@ struct Inner {
     /// Bumped on every successful reauthentication, so a request can tell
     /// whether the user proved who they are since it left.
     reauthentications: Cell<u64>,
+    /// Bumped whenever the user cancels a step-up, so a request refused
+    /// for want of one that left before the cancel fails without asking
+    /// again: the user has just answered.
+    step_ups_cancelled: Cell<u64>,
 }
 
 impl ApiClient {
@@ -102,6 +106,7 @@ impl ApiClient {
                 reauthenticator: RefCell::new(None),
                 step_up_in_flight: RefCell::new(None),
                 reauthentications: Cell::new(0),
+                step_ups_cancelled: Cell::new(0),
             }),
         }
     }
@@ -221,6 +226,7 @@ impl ApiClient {
         if_match: Option<&str>,
     ) -> Result<HttpResponse, ClientError> {
         let proofs_before = self.inner.reauthentications.get();
+        let cancels_before = self.inner.step_ups_cancelled.get();
         let response = self
             .exchange(method, path, bearer, body.clone(), if_match)
             .await?;
@@ -233,9 +239,12 @@ impl ApiClient {
             return Ok(response);
         };
         // If the user proved who they are since this request left, the
-        // token that says so is already here; otherwise ask (or join the
-        // question already asked).
+        // token that says so is already here; if they declined since, that
+        // is the answer; otherwise ask (or join the question already asked).
         if !self.inner.reauthenticated_since(proofs_before) {
+            if self.inner.step_up_cancelled_since(cancels_before) {
+                return Err(ClientError::ReauthenticationCancelled);
+            }
             self.step_up(reauthenticator).await?;
         }
         // One replay only: a second refusal is the answer.

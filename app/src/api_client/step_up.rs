@@ -141,6 +141,10 @@ impl ApiClient {
                     let shared = async move {
                         let outcome = client.prove_identity(reauthenticator.as_ref()).await;
                         client.inner.step_up_in_flight.borrow_mut().take();
+                        if matches!(outcome, Err(ClientError::ReauthenticationCancelled)) {
+                            let cancelled = &client.inner.step_ups_cancelled;
+                            cancelled.set(cancelled.get() + 1);
+                        }
                         reauthenticator.finished();
                         outcome
                     }
@@ -189,5 +193,11 @@ impl Inner {
     /// happened was overtaken by one: then it is replayed without asking.
     pub(super) fn reauthenticated_since(&self, before: u64) -> bool {
         self.reauthentications.get() != before
+    }
+
+    /// Whether the user cancelled a step-up since a call left when
+    /// `before` had been cancelled.
+    pub(super) fn step_up_cancelled_since(&self, before: u64) -> bool {
+        self.step_ups_cancelled.get() != before
     }
 }

@@ -1,6 +1,7 @@
 //! Safe defaults: production unless told otherwise, development tools only
 //! for this machine under the configured name, HSTS in production, plain
-//! request ids only, and a deadline for request headers (slowloris).
+//! request ids only, and a deadline for request headers (slowloris), which
+//! HTTP/2 without TLS cannot escape.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use tokio::{
 
 use crate::{
     both_backends,
-    helpers::{spawn_app, spawn_app_with, Backend},
+    helpers::{spawn_app, spawn_app_with, Backend, TestApp},
 };
 
 async fn without_app_env_the_dev_mailbox_does_not_exist(backend: Backend) {
@@ -71,26 +72,54 @@ async fn only_short_plain_request_ids_are_kept(backend: Backend) {
 
 async fn a_client_sending_headers_a_byte_at_a_time_is_cut_off(backend: Backend) {
     let app = spawn_app_with(backend, &[("HEADER_READ_TIMEOUT_SECS", "1")]).await;
+    assert_cut_off(
+        &app,
+        b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ",
+    )
+    .await;
+}
+
+/// HTTP/2 without TLS ("prior knowledge"), straight to the port: hyper's
+/// HTTP/2 has no deadline for a request's headers, so a client that opened
+/// a connection this way could hold it with a header block it never ends.
+/// No browser speaks it and nginx speaks HTTP/1.1 to the app, so the server
+/// speaks HTTP/1.1 only, where the deadline holds.
+async fn http2_without_tls_cannot_hold_a_connection_open(backend: Backend) {
+    let app = spawn_app_with(backend, &[("HEADER_READ_TIMEOUT_SECS", "1")]).await;
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    // An empty SETTINGS frame, then the start of a HEADERS frame of 16 KiB
+    // on stream 1, without END_HEADERS, whose block then drips in.
+    opening.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    opening.extend_from_slice(&[0, 0x40, 0, 1, 0, 0, 0, 0, 1]);
+    assert_cut_off(&app, &opening).await;
+}
+
+/// Sends `opening` and then filler one byte every 200 ms, never finishing
+/// the request; the server must close the connection within a few seconds.
+async fn assert_cut_off(app: &TestApp, opening: &[u8]) {
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&address).await.unwrap();
-    let request = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
     let started = Instant::now();
-    // Slowloris: one byte every 200 ms, never finishing the headers. The
-    // server must close the connection long before we would run out.
     let mut closed = false;
-    for byte in request.iter().chain(std::iter::repeat(&b'a')).take(100) {
+    for byte in opening
+        .iter()
+        .chain(std::iter::repeat(&b'a'))
+        .take(opening.len() + 100)
+    {
         if stream.write_all(&[*byte]).await.is_err() {
             closed = true;
             break;
         }
         let mut buffer = [0u8; 512];
         match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buffer)).await {
-            // End of stream, or whatever the server sent before closing.
-            Ok(Ok(_)) | Ok(Err(_)) => {
+            // End of stream, or the connection reset.
+            Ok(Ok(0)) | Ok(Err(_)) => {
                 closed = true;
                 break;
             }
-            Err(_) => {}
+            // Whatever the server says first (an error page, HTTP/2's
+            // settings): the connection may still be open.
+            Ok(Ok(_)) | Err(_) => {}
         }
     }
     assert!(closed, "the connection is still open after 20 s");
@@ -106,4 +135,5 @@ both_backends!(
     dev_tools_answer_only_the_configured_host,
     only_short_plain_request_ids_are_kept,
     a_client_sending_headers_a_byte_at_a_time_is_cut_off,
+    http2_without_tls_cannot_hold_a_connection_open,
 );

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{both_backends, helpers::*};
+use crate::{both_backends, helpers::*, sessions::session_id_of};
 
 both_backends!(
     forgot_password_answers_alike_for_known_and_unknown_addresses,
@@ -12,6 +12,7 @@ both_backends!(
     weak_passwords_and_bad_links_are_refused_without_spending_the_link,
     a_pending_sign_up_gets_no_reset_link,
     changing_the_password_keeps_this_session_and_ends_the_others,
+    a_refresh_that_waited_for_its_own_sessions_change_goes_on,
     changing_the_password_needs_the_current_one_and_a_strong_new_one,
 );
 
@@ -249,6 +250,52 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others(backend: B
     assert_eq!(app.login(&email, NEW_PASSWORD).await.status(), 200);
     let mail = app.wait_for_mail(&email, 2).await;
     assert_eq!(mail[1].subject, "Your password was changed");
+}
+
+/// The session that changes the password renews its token at the same
+/// moment. On PostgreSQL the order is forced: the change has moved this
+/// session to the new credential epoch and waits (on a row the test holds)
+/// to end the other one, while the renewal waits for this session's row.
+/// A renewal that then checked the row's new epoch against the account's
+/// epoch as it was when the renewal began (its statement's snapshot) took
+/// the session for a stale one: 401, and the browser signed out.
+async fn a_refresh_that_waited_for_its_own_sessions_change_goes_on(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = app.verified_user("renewing").await;
+    let here = app.sign_in(&email).await;
+    let there = app.sign_in(&email).await;
+    let mut hold = app.database.pool().begin().await.unwrap();
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+            .bind(session_id_of(&there.access_token))
+            .execute(&mut *hold)
+            .await
+            .unwrap();
+    }
+
+    let (changed, renewed) =
+        tokio::join!(change(&app, &here, STRONG_PASSWORD, NEW_PASSWORD), async {
+            app.wait_for_lock_waiters(backend, 1).await;
+            let (renewed, ()) = tokio::join!(app.refresh(&here.refresh_token), async {
+                app.wait_for_lock_waiters(backend, 2).await;
+                hold.commit().await.unwrap();
+            });
+            renewed
+        });
+
+    assert_eq!(changed.status(), 204);
+    assert_eq!(renewed.status(), 200, "{}", renewed.text().await.unwrap());
+    let cookie = set_cookie(&renewed).expect("a new refresh cookie").value;
+    let body: Value = renewed.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(app.get_with_token("/api/me", token).await.status(), 200);
+    assert_eq!(app.refresh(&cookie).await.status(), 200);
+    assert_problem(
+        app.refresh(&there.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
 }
 
 async fn changing_the_password_needs_the_current_one_and_a_strong_new_one(backend: Backend) {

@@ -121,6 +121,35 @@ fn cancelling_fails_the_call_readably_and_sends_nothing_more() {
 }
 
 #[test]
+fn a_call_challenged_after_the_user_cancelled_fails_without_asking_again() {
+    let fake = Fake::default();
+    let user = FakeUser::answering(&[None, Some("right")]);
+    let client = signed_in_with(&fake, &user);
+
+    // This request leaves before the user is asked; its refusal comes back
+    // only after they have cancelled the prompt another call opened.
+    let open = fake.hold_next("/api/sensitive/slow");
+    let slow = sensitive(&client, "/api/sensitive/slow", None);
+    let other = async {
+        let cancelled = sensitive(&client, "/api/sensitive/quick", None).await;
+        assert_eq!(
+            cancelled.unwrap_err(),
+            ClientError::ReauthenticationCancelled
+        );
+        let _ = open.send(());
+    };
+    let (answer, ()) = block_on(futures::future::join(slow, other));
+
+    assert_eq!(answer.unwrap_err(), ClientError::ReauthenticationCancelled);
+    assert_eq!(user.asked().len(), 1, "asked once, not again at once");
+    assert_eq!(fake.requests_to("/api/sensitive/slow").len(), 1);
+    // A call made after the cancel asks again.
+    let answer = block_on(sensitive(&client, "/api/sensitive/later", None)).unwrap();
+    assert_eq!(answer["path"], "/api/sensitive/later");
+    assert_eq!(user.asked().len(), 2);
+}
+
+#[test]
 fn a_wrong_password_asks_again_with_the_verdict_then_succeeds() {
     let fake = Fake::default();
     let user = FakeUser::answering(&[Some("wrong"), Some("right")]);

@@ -55,13 +55,12 @@ impl Sql {
     }
 
     /// The email or the name contains the (escaped, lower-case) pattern,
-    /// ignoring case. SQLite's LIKE ignores the case of ASCII letters, and
-    /// only of those, just as its LOWER() folds only them: so there the
-    /// columns are compared as they are, sparing a LOWER() of every row
-    /// tested, for the same answer.
+    /// ignoring case. SQLite's LIKE and LOWER() ignore the case of ASCII
+    /// letters only, so there each column is lower-cased by the server's
+    /// `fold()` (`db/fold.rs`), by the same rules as the term.
     pub(super) fn matches(&mut self, pattern: &str, backend: Backend) -> &mut Self {
         let (email, name) = match backend {
-            Backend::Sqlite => ("(email LIKE ", " ESCAPE '\\' OR name LIKE "),
+            Backend::Sqlite => ("(fold(email) LIKE ", " ESCAPE '\\' OR fold(name) LIKE "),
             Backend::Postgres => ("(LOWER(email) LIKE ", " ESCAPE '\\' OR LOWER(name) LIKE "),
         };
         self.push(email)

@@ -169,6 +169,14 @@ pub enum Rotation {
 /// either finishes before it or sees it and gives nothing out. The second is the
 /// compare-and-set on the token: of several concurrent rotations of one
 /// token exactly one changes a row and stores its successor.
+///
+/// A claim that finds nothing looks once more. On PostgreSQL a statement
+/// that waited for the row re-checks the row's new version, but reads the
+/// account in its subquery as it was when the statement began: a session
+/// that a password change carried over to the new epoch (the session that
+/// made the change) then looked stale, and its renewal signed it out. The
+/// second look is a new statement, which sees everything committed; it
+/// still refuses a session that was ended or left behind.
 pub async fn rotate(
     db: &AnyPool,
     session_id: SessionId,
@@ -178,20 +186,13 @@ pub async fn rotate(
     idle_since: i64,
 ) -> Result<Rotation, sqlx::Error> {
     let mut transaction = db.begin().await?;
-    let live = sqlx::query(
-        "UPDATE sessions SET last_seen_at = $1 \
-         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4 \
-           AND credential_epoch = (SELECT u.credential_epoch FROM users u \
-                                   WHERE u.id = sessions.user_id AND u.disabled_at IS NULL)",
-    )
-    .bind(now)
-    .bind(session_id.to_string())
-    .bind(now)
-    .bind(idle_since)
-    .execute(&mut *transaction)
-    .await?
-    .rows_affected()
-        == 1;
+    let mut live = false;
+    for _ in 0..2 {
+        live = claim_live(&mut transaction, session_id, now, idle_since).await?;
+        if live {
+            break;
+        }
+    }
     if !live {
         transaction.rollback().await?;
         return Ok(Rotation::SessionEnded);
@@ -218,6 +219,29 @@ pub async fn rotate(
     insert_token(&mut *transaction, new_hash, session_id, now).await?;
     transaction.commit().await?;
     Ok(Rotation::Rotated)
+}
+
+/// Marks the session used now if it is live and current (see [`rotate`]).
+async fn claim_live(
+    transaction: &mut sqlx::Transaction<'_, Any>,
+    session_id: SessionId,
+    now: i64,
+    idle_since: i64,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 \
+         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4 \
+           AND credential_epoch = (SELECT u.credential_epoch FROM users u \
+                                   WHERE u.id = sessions.user_id AND u.disabled_at IS NULL)",
+    )
+    .bind(now)
+    .bind(session_id.to_string())
+    .bind(now)
+    .bind(idle_since)
+    .execute(&mut **transaction)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
 }
 
 /// Records a fresh proof of who the user of a live session is, in one
