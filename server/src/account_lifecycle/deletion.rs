@@ -109,7 +109,7 @@ impl AccountLifecycle {
         addresses.extend(email_change_undos::addresses_of(&mut *transaction, id).await?);
         addresses.sort();
         addresses.dedup();
-        let asked_for = email_changes::find_for_user(&mut *transaction, id, i64::MIN)
+        let asked_for = email_changes::find_any_for_user(&mut *transaction, id)
             .await?
             .map(|waiting| waiting.new_email);
         let ending = self

@@ -28,6 +28,12 @@
 //!   is one conditional delete; exactly one request gets it.
 //! - Use a replaced, expired or already used link: it is gone (400
 //!   `invalid_link`).
+//! - Confirm the link from a borrowed session after the owner took the
+//!   account back (reset or changed the password elsewhere, signed out
+//!   everywhere, ended that session from the list): a change is confirmed
+//!   only while the session that asked for it was not ended on purpose
+//!   (its own sign-out, its expiry and the session cap keep it), checked in
+//!   the statement that takes the change.
 //! - Take the new address between the request and the confirmation (a
 //!   sign-up, another account's change): the UNIQUE constraint on the
 //!   address refuses the update in the confirming statement; 409

@@ -1,12 +1,13 @@
 //! The `email_changes` table: changes of address waiting for the link
 //! mailed to the new address, one per account. Asking again is one upsert
 //! that replaces the link; confirming takes the row out in one conditional
-//! delete, so of two requests with the same link exactly one gets it.
+//! delete, so of two requests with the same link exactly one gets it, and
+//! only while the session that asked has not been ended on purpose.
 
 use app::api::values::{Email, SessionId, UserId};
 use sqlx::{Any, Executor};
 
-use super::parse_id;
+use super::{parse_id, sessions::EndReason};
 
 /// A change of address as its link finds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -79,14 +80,15 @@ pub async fn find_live<'e>(
     .await
 }
 
-/// The account's waiting change, if it is still live.
+/// The account's waiting change, if its link still works (see [`take`]).
 pub async fn find_for_user<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,
     now: i64,
 ) -> Result<Option<EmailChangeRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM email_changes WHERE user_id = $1 AND expires_at > $2"
+        "SELECT {COLUMNS} FROM email_changes WHERE user_id = $1 AND expires_at > $2 AND {}",
+        asking_session_stands()
     ))
     .bind(user_id.to_string())
     .bind(now)
@@ -94,9 +96,35 @@ pub async fn find_for_user<'e>(
     .await
 }
 
+/// The account's change of address as stored, whether or not its link
+/// still works.
+pub async fn find_any_for_user<'e>(
+    db: impl Executor<'e, Database = Any>,
+    user_id: UserId,
+) -> Result<Option<EmailChangeRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM email_changes WHERE user_id = $1"
+    ))
+    .bind(user_id.to_string())
+    .fetch_optional(db)
+    .await
+}
+
+/// How the session that asked for a change may have ended with its change
+/// still good: signed out by itself (the owner may ask on one device and
+/// open the link on another) or pushed out by the session cap. An expired
+/// session has no reason and keeps it too. Every other ending is someone
+/// (the owner, an admin, the server on a stolen token) ending it or all
+/// sessions on purpose, and takes its waiting change with it.
+const ENDINGS_THAT_KEEP_THE_CHANGE: [EndReason; 2] = [EndReason::Logout, EndReason::SessionLimit];
+
 /// Takes the live change of `user_id` that the token names, in one
 /// statement: `None` when another request took it first, or it expired,
-/// was replaced or cancelled.
+/// was replaced or cancelled, or the session that asked for it was ended
+/// on purpose (a password reset or change elsewhere, signing out
+/// everywhere, ending it from the list: see [`ENDINGS_THAT_KEEP_THE_CHANGE`]).
+/// A session's row outlives any link (housekeeping keeps ended sessions for
+/// a day), so a change whose session is gone is refused too.
 pub async fn take<'e>(
     db: impl Executor<'e, Database = Any>,
     token_hash: &str,
@@ -105,13 +133,26 @@ pub async fn take<'e>(
 ) -> Result<Option<EmailChangeRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "DELETE FROM email_changes WHERE token_hash = $1 AND user_id = $2 AND expires_at > $3 \
-         RETURNING {COLUMNS}"
+           AND {} RETURNING {COLUMNS}",
+        asking_session_stands()
     ))
     .bind(token_hash)
     .bind(user_id.to_string())
     .bind(now)
     .fetch_optional(db)
     .await
+}
+
+/// The condition on an `email_changes` row that its asking session was not
+/// ended on purpose. The reasons are this program's own constants.
+fn asking_session_stands() -> String {
+    let kept = ENDINGS_THAT_KEEP_THE_CHANGE
+        .map(|reason| format!("'{}'", reason.as_str()))
+        .join(", ");
+    format!(
+        "EXISTS (SELECT 1 FROM sessions s WHERE s.id = email_changes.session_id \
+                 AND (s.revoked_at IS NULL OR s.revoked_reason IN ({kept})))"
+    )
 }
 
 /// Cancels the account's waiting change.

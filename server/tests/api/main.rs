@@ -13,6 +13,7 @@ mod contract;
 mod email_change;
 mod email_change_pending;
 mod email_change_races;
+mod email_change_sessions;
 mod email_change_undo;
 mod export;
 mod foundation;
