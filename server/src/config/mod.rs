@@ -10,6 +10,7 @@ use url::Url;
 pub mod error;
 mod lockout;
 mod mail;
+mod production;
 pub mod rate_limits;
 mod values;
 pub use error::ConfigError;
@@ -180,6 +181,7 @@ impl Settings {
             None => Environment::Production,
         };
 
+        let app_url_given = var("APP_URL").is_some();
         let app_url = parse_app_url(&var("APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()))?;
 
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
@@ -343,7 +345,7 @@ impl Settings {
             1..=600,
         )?;
 
-        Ok(Self {
+        let settings = Self {
             environment,
             app_url,
             database_url,
@@ -368,7 +370,11 @@ impl Settings {
             hash_cpu_share,
             header_read_timeout,
             request_timeout,
-        })
+        };
+        if !environment.is_development() {
+            production::refuse_unsafe(&settings, app_url_given)?;
+        }
+        Ok(settings)
     }
 
     /// The absolute URL of a page of the app, e.g. `/verify-email`, under

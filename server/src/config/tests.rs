@@ -11,6 +11,7 @@ fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
 }
 
 const DEV: (&str, &str) = ("APP_ENV", "development");
+const APP_URL: (&str, &str) = ("APP_URL", "https://accounts.example.com");
 const SECRET: &str = "Xq3v9LmP2rT8wZ5yB1nK7cH4jD6fG0sA";
 
 #[test]
@@ -19,12 +20,17 @@ fn defaults_to_production_which_needs_a_secret_and_mail() {
     assert_eq!(error.variable, "JWT_SECRET");
     let error = settings(&[("JWT_SECRET", SECRET)]).unwrap_err();
     assert_eq!(error.variable, "SMTP_URL");
-    let on_purpose =
-        settings(&[("JWT_SECRET", SECRET), ("MAIL_OUTBOX_DIR", "/var/mail/app")]).unwrap();
+    let on_purpose = settings(&[
+        ("JWT_SECRET", SECRET),
+        ("MAIL_OUTBOX_DIR", "/var/mail/app"),
+        APP_URL,
+    ])
+    .unwrap();
     assert_eq!(on_purpose.environment, Environment::Production);
     let smtp = settings(&[
         ("JWT_SECRET", SECRET),
-        ("SMTP_URL", "smtp://mail.example.com"),
+        ("SMTP_URL", "smtp://mail.example.com?tls=required"),
+        APP_URL,
     ])
     .unwrap();
     assert_eq!(smtp.environment, Environment::Production);
@@ -63,6 +69,7 @@ fn production_requires_a_jwt_secret() {
         ("APP_ENV", "production"),
         ("JWT_SECRET", secret),
         ("MAIL_OUTBOX_DIR", "outbox"),
+        APP_URL,
     ])
     .unwrap();
     assert!(
@@ -135,6 +142,7 @@ fn blank_values_count_as_unset() {
         ("DATABASE_URL", ""),
         ("JWT_SECRET", SECRET),
         ("MAIL_OUTBOX_DIR", "outbox"),
+        APP_URL,
     ])
     .unwrap();
     assert_eq!(settings.environment, Environment::Production);
@@ -206,4 +214,79 @@ fn metrics_are_off_unless_given_an_address_of_their_own() {
     assert!(error.reason.contains("public"), "{error}");
     let error = settings(&[DEV, ("METRICS_ADDR", "soon")]).unwrap_err();
     assert!(error.reason.contains("127.0.0.1:9100"), "{error}");
+}
+
+#[test]
+fn production_refuses_settings_that_expose_secrets_or_addresses() {
+    let production = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![("JWT_SECRET", SECRET), ("MAIL_OUTBOX_DIR", "/var/mail/app")];
+        vars.extend_from_slice(extra);
+        settings(&vars)
+    };
+    let refused = |extra: &[(&'static str, &'static str)]| production(extra).unwrap_err().variable;
+
+    assert_eq!(refused(&[]), "APP_URL", "required");
+    assert_eq!(
+        refused(&[("APP_URL", "http://accounts.example.com")]),
+        "APP_URL"
+    );
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://localhost:3000",
+        "http://[::1]:3000",
+    ] {
+        production(&[("APP_URL", local)]).unwrap();
+    }
+    production(&[APP_URL]).unwrap();
+
+    for plain in [
+        "smtp://user:pass@mail.example.com",
+        "smtp://mail.example.com:587?tls=opportunistic",
+    ] {
+        assert_eq!(
+            refused(&[APP_URL, ("SMTP_URL", plain)]),
+            "SMTP_URL",
+            "{plain}"
+        );
+    }
+    for safe in [
+        "smtps://user:pass@mail.example.com",
+        "smtp://user:pass@mail.example.com:587?tls=required",
+        "smtp://127.0.0.1:25",
+        "smtp://localhost:1025",
+        "smtp://[::1]:25",
+    ] {
+        production(&[APP_URL, ("SMTP_URL", safe)]).unwrap();
+    }
+
+    for everyone in [
+        "0.0.0.0/0",
+        "::/0",
+        "10.0.0.0/7",
+        "::ffff:0.0.0.0/96",
+        "2000::/3",
+    ] {
+        assert_eq!(
+            refused(&[APP_URL, ("TRUSTED_PROXIES", everyone)]),
+            "TRUSTED_PROXIES",
+            "{everyone}"
+        );
+    }
+    production(&[
+        APP_URL,
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.0/8, 173.245.48.0/20, 2400:cb00::/32, ::ffff:10.0.0.0/104",
+        ),
+    ])
+    .unwrap();
+
+    // Development takes them all, for trying things out.
+    settings(&[
+        DEV,
+        ("APP_URL", "http://accounts.example.com"),
+        ("SMTP_URL", "smtp://mail.example.com"),
+        ("TRUSTED_PROXIES", "0.0.0.0/0"),
+    ])
+    .unwrap();
 }
