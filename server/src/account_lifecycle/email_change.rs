@@ -50,6 +50,9 @@
 //! - Add a passkey (or an authenticator app) before moving the account,
 //!   to sign in again after the owner undoes the move: the undo takes
 //!   back every second factor added since the asking session was opened.
+//! - Ask to move the account while it is being deleted, so that the link's
+//!   mail to the new address outlives it: asking takes the account's row
+//!   first, like the deletion, so it waits and then finds no account.
 //! - Suppress the notice to the old address by filling its hourly mail
 //!   quota: a change whose notice cannot be queued is not made (429).
 
@@ -102,7 +105,8 @@ impl AccountLifecycle {
     /// Stores the account's only waiting change (replacing the one before)
     /// and mails the new address: its confirmation link, or, when another
     /// account (this one included) has it, the notice that it is taken.
-    /// Over the address's hourly mail limit nothing is stored.
+    /// Over the address's hourly mail limit nothing is stored. `false` when
+    /// the account is gone (deleted meanwhile): nothing is stored or sent.
     pub async fn request_email_change(
         &self,
         user: &UserRow,
@@ -110,13 +114,20 @@ impl AccountLifecycle {
         new_email: &Email,
         device: &Device,
         now: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         // Read before the transaction, whose first statement then writes
         // (on SQLite a transaction that reads first cannot write once
         // another connection has committed).
         let owner = users::find_by_email(self.db.pool(), new_email).await?;
         let token = tokens::generate();
         let mut transaction = self.db.pool().begin().await?;
+        // Like every change of the account's address: a deletion under way
+        // finishes first (its list of mail to take back would miss this
+        // link's), and then there is no account to ask for.
+        if !users::lock(&mut *transaction, user.id).await? {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
         email_changes::replace(
             &mut *transaction,
             NewEmailChange {
@@ -151,7 +162,7 @@ impl AccountLifecycle {
             .link_expiring_at(now + CONFIRM_TTL_SECS),
         };
         self.mailer.commit_with(transaction, &letter, now).await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Cancels the account's waiting change, if any: its link stops

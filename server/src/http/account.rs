@@ -68,10 +68,13 @@ async fn change_email(
     let email = Email::parse(&request.email)
         .map_err(|invalid| ApiError::Validation(vec![FieldError::new("email", invalid.0)]))?;
     let user = account(&context, &caller).await?;
-    context
+    if !context
         .lifecycle
         .request_email_change(&user, caller.session_id, &email, &device, unix_now())
-        .await?;
+        .await?
+    {
+        return Err(gone());
+    }
     Ok(Reply::new(MessageResponse::new(
         "Check the new address's inbox and open the link we sent there within 30 minutes. \
          Until then, sign in with your current address.",
