@@ -12,9 +12,11 @@
 //! Undoing says the change was not the owner's: whoever made it may know
 //! the password, so every session ends, the password is replaced by one
 //! nobody knows, and a reset link goes to the address that is back. The
-//! second factors added since the session that asked for the change was
-//! opened are taken back with it (`auth::factors::take_back`); older ones
-//! stay: they are what the owner still has.
+//! second factors added since the footing of the session that asked for
+//! the change (its opening, or earlier when it was opened with a factor or
+//! password an earlier session made) are taken back with it
+//! (`auth::factors::take_back`); older ones stay: they are what the owner
+//! still has.
 //!
 //! What an attacker may try, and what answers it:
 //! - Learn whether an address has an account by asking to move to it: the
@@ -49,7 +51,9 @@
 //!   never those of earlier ones, so the oldest address has the last word.
 //! - Add a passkey (or an authenticator app) before moving the account,
 //!   to sign in again after the owner undoes the move: the undo takes
-//!   back every second factor added since the asking session was opened.
+//!   back every second factor added since the asking session's footing,
+//!   which follows a chain of sessions (a passkey added in one, a second
+//!   one opened with it to ask from) back to the first one's.
 //! - Ask to move the account while it is being deleted, so that the link's
 //!   mail to the new address outlives it: asking takes the account's row
 //!   first, like the deletion, so it waits and then finds no account.
@@ -226,10 +230,11 @@ impl AccountLifecycle {
         }
         // Sign-ups of the address can never become accounts now.
         pending_signups::delete_for_email(&mut *transaction, &change.new_email).await?;
-        // Whoever asked held the account from the asking session's start
-        // (or, with that session's row gone, from the asking).
+        // Whoever asked may have had a hand in the account from the asking
+        // session's footing (or, with that session's row gone, from the
+        // asking).
         let suspect_since = match change.session_id() {
-            Some(session_id) => sessions::opened_at(&mut *transaction, session_id).await?,
+            Some(session_id) => sessions::footing(&mut *transaction, session_id).await?,
             None => None,
         }
         .unwrap_or(change.created_at);

@@ -31,7 +31,7 @@ use super::{
 };
 use crate::{
     auth::{
-        factors::FactorError,
+        factors::{earliest, FactorError},
         jwt::Authentication,
         sessions::{CookieLife, Refused},
     },
@@ -196,6 +196,7 @@ async fn reauthenticate(
     }
     // With a second factor on, the password alone does not step up.
     let mut authentication = Authentication::password(now);
+    let mut footing = user.password_footing;
     if context.factors.has_second_factor(user.id).await? {
         let Some(code) = request
             .code
@@ -212,7 +213,10 @@ async fn reauthenticate(
             .verify(&user, second_step::second_proof(code), &device, now)
             .await;
         match method {
-            Ok(method) => authentication.methods.push(method),
+            Ok(proved) => {
+                authentication.methods.push(proved.method);
+                footing = earliest(footing, proved.footing);
+            }
             Err(FactorError::WrongCode) => {
                 context
                     .security_log
@@ -225,7 +229,7 @@ async fn reauthenticate(
     context.lockout.succeeded(&attempt).await?;
     let recorded = context
         .sessions
-        .reauthenticated(user.id, caller.session_id, &authentication, now)
+        .reauthenticated(user.id, caller.session_id, &authentication, footing, now)
         .await?;
     if !recorded {
         return Err(ApiError::bad_token(

@@ -226,6 +226,7 @@ async fn login(
                 user.id,
                 user.credential_epoch,
                 authentication,
+                Some(proof.footing),
                 &device,
                 request.remember,
                 now,
@@ -332,7 +333,13 @@ async fn reauthenticate(
     };
     let recorded = context
         .sessions
-        .reauthenticated(proof.user.id, caller.session_id, &authentication, now)
+        .reauthenticated(
+            proof.user.id,
+            caller.session_id,
+            &authentication,
+            Some(proof.footing),
+            now,
+        )
         .await?;
     if !recorded {
         return Err(ApiError::bad_token(

@@ -94,7 +94,8 @@ async fn reset_password(
         transaction.rollback().await?;
         return Err(invalid());
     }
-    users::update_password_hash(&mut *transaction, user.id, &password_hash, now).await?;
+    // Proven through the mailbox: no session chose it.
+    users::update_password_hash(&mut *transaction, user.id, &password_hash, None, now).await?;
     // The link reached the inbox: the address is proven.
     users::mark_verified(&mut *transaction, user.id, now).await?;
     email_tokens::spend_all(&mut *transaction, user.id, Purpose::ResetPassword, now).await?;
@@ -179,8 +180,17 @@ async fn change_password(
     check_new_password(&context, "new_password", &request.new_password, &user).await?;
     let password_hash = context.passwords.hash(request.new_password).await?;
     let now = unix_now();
+    // Whoever holds this session chose it (auth::factors::footing).
+    let footing = context.sessions.footing(caller.session_id, now).await?;
     let mut transaction = context.db.pool().begin().await?;
-    users::update_password_hash(&mut *transaction, user.id, &password_hash, now).await?;
+    users::update_password_hash(
+        &mut *transaction,
+        user.id,
+        &password_hash,
+        Some(footing),
+        now,
+    )
+    .await?;
     security_log::record_in(
         &mut *transaction,
         user.id,

@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     auth::{
-        factors::{Ceremony, FactorError, Proof},
+        factors::{earliest, Ceremony, FactorError, Proof},
         jwt::{Amr, Authentication},
         tokens,
     },
@@ -154,10 +154,16 @@ pub(super) async fn finish_second_factor(
     let attempt = context.lockout.begin(&mut connection, key, now).await?;
     drop(connection);
     let mut methods = vec![Amr::Pwd];
+    // The password checked at the first step, as the challenge's epoch
+    // still holds it, and the second proof's factor.
+    let mut footing = user.password_footing;
     match proof {
         SecondProof::Code(proof) => {
             match context.factors.verify(&user, proof, &device, now).await {
-                Ok(method) => methods.push(method),
+                Ok(proved) => {
+                    methods.push(proved.method);
+                    footing = earliest(footing, proved.footing);
+                }
                 Err(FactorError::WrongCode) => {
                     // A validation error to the client: counted here, by name.
                     context.metrics.sign_in(SignInOutcome::WrongCode);
@@ -199,6 +205,7 @@ pub(super) async fn finish_second_factor(
                 .await
                 .map_err(refused)?;
             methods.extend(proof.methods);
+            footing = earliest(footing, Some(proof.footing));
         }
     }
     if !login_challenges::take(context.db.pool(), &challenge_hash).await? {
@@ -215,6 +222,7 @@ pub(super) async fn finish_second_factor(
             user.id,
             challenge.credential_epoch,
             authentication,
+            footing,
             &device,
             challenge.remember != 0,
             now,

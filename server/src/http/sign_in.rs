@@ -81,6 +81,7 @@ pub(super) async fn open_session(
                 user.id,
                 user.credential_epoch,
                 Authentication::password(now),
+                user.password_footing,
                 device,
                 remember,
                 now,

@@ -20,10 +20,13 @@ pub struct PasskeyRow {
     pub backed_up: i64,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// How far back a session opened with this passkey may reach: the
+    /// footing of the session that added it (its creation, in older rows).
+    pub footing: i64,
 }
 
-const COLUMNS: &str =
-    "id, user_id, name, credential, sign_count, backed_up, created_at, last_used_at";
+const COLUMNS: &str = "id, user_id, name, credential, sign_count, backed_up, created_at, \
+                       last_used_at, COALESCE(footing, created_at) AS footing";
 
 pub struct NewPasskey<'a> {
     pub id: PasskeyId,
@@ -33,6 +36,8 @@ pub struct NewPasskey<'a> {
     pub credential: &'a str,
     pub sign_count: i64,
     pub backed_up: bool,
+    /// The footing of the session that adds it.
+    pub footing: i64,
     pub now: i64,
 }
 
@@ -44,8 +49,9 @@ pub async fn insert<'e>(
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO passkeys \
-         (id, user_id, credential_id, name, credential, sign_count, backed_up, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (credential_id) DO NOTHING",
+         (id, user_id, credential_id, name, credential, sign_count, backed_up, created_at, \
+          footing) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (credential_id) DO NOTHING",
     )
     .bind(passkey.id.to_string())
     .bind(passkey.user_id.to_string())
@@ -55,6 +61,7 @@ pub async fn insert<'e>(
     .bind(passkey.sign_count)
     .bind(i64::from(passkey.backed_up))
     .bind(passkey.now)
+    .bind(passkey.footing)
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -12,6 +12,17 @@ pub struct TotpRow {
     /// The encrypted secret.
     pub secret: String,
     pub confirmed_at: Option<i64>,
+    /// The footing of the session that turned it on (see
+    /// `migrations/20261208000001_footing.sql`); `None` in older rows.
+    pub footing: Option<i64>,
+}
+
+impl TotpRow {
+    /// How far back a session opened with this app's code may reach: the
+    /// footing of the session that turned it on, or when it was turned on.
+    pub fn footing(&self) -> Option<i64> {
+        self.footing.or(self.confirmed_at)
+    }
 }
 
 /// Stores a new pending secret, replacing a pending one; `false` when the
@@ -41,27 +52,30 @@ pub async fn find<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,
 ) -> Result<Option<TotpRow>, sqlx::Error> {
-    sqlx::query_as("SELECT secret, confirmed_at FROM totp_factors WHERE user_id = $1")
+    sqlx::query_as("SELECT secret, confirmed_at, footing FROM totp_factors WHERE user_id = $1")
         .bind(user_id.to_string())
         .fetch_optional(db)
         .await
 }
 
-/// Turns the pending secret on with the step of its first code; `false`
-/// when it is not pending (already on, replaced, or gone).
+/// Turns the pending secret on with the step of its first code, from a
+/// session standing at `footing`; `false` when it is not pending (already
+/// on, replaced, or gone).
 pub async fn confirm<'e>(
     db: impl Executor<'e, Database = Any>,
     user_id: UserId,
     secret: &str,
     step: i64,
+    footing: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE totp_factors SET confirmed_at = $1, last_used_step = $2 \
-         WHERE user_id = $3 AND secret = $4 AND confirmed_at IS NULL",
+        "UPDATE totp_factors SET confirmed_at = $1, last_used_step = $2, footing = $3 \
+         WHERE user_id = $4 AND secret = $5 AND confirmed_at IS NULL",
     )
     .bind(now)
     .bind(step)
+    .bind(footing)
     .bind(user_id.to_string())
     .bind(secret)
     .execute(db)

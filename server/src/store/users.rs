@@ -45,6 +45,10 @@ pub struct UserRow {
     /// Raised by every change that must end or downgrade the account's
     /// sessions; a session lives only while it carries the current one.
     pub credential_epoch: i64,
+    /// The footing of the session that chose the password (see
+    /// `migrations/20261208000001_footing.sql`); `None` for one proven
+    /// through the mailbox (a sign-up, a reset) or set before the column.
+    pub password_footing: Option<i64>,
 }
 
 /// The profile's fields read as the account's own (`row.email`).
@@ -65,7 +69,7 @@ pub struct NewUser<'a> {
 
 const PROFILE_COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, disabled_at";
 const COLUMNS: &str = "id, email, name, role, email_verified_at, created_at, disabled_at, \
-                       password_hash, credential_epoch";
+                       password_hash, credential_epoch, password_footing";
 
 /// Creates an account whose address was just proven (a confirmed sign-up).
 /// Fails with a unique violation when the email is taken.
@@ -163,19 +167,22 @@ pub async fn update_name<'e>(
 
 /// Sets a new password and raises the credential epoch with it, so the
 /// sessions opened with the old one can be told apart and ended in the
-/// same transaction.
+/// same transaction. `footing`: that of the session that chose it, `None`
+/// for a password proven through the mailbox (a reset).
 pub async fn update_password_hash<'e>(
     db: impl Executor<'e, Database = Any>,
     id: UserId,
     password_hash: &str,
+    footing: Option<i64>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET password_hash = $1, updated_at = $2, \
+        "UPDATE users SET password_hash = $1, password_footing = $2, updated_at = $3, \
              credential_epoch = credential_epoch + 1 \
-         WHERE id = $3",
+         WHERE id = $4",
     )
     .bind(password_hash)
+    .bind(footing)
     .bind(now)
     .bind(id.to_string())
     .execute(db)
@@ -236,8 +243,8 @@ pub async fn restore_email<'e>(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE users SET email = $1, password_hash = $2, updated_at = $3, \
-             credential_epoch = credential_epoch + 1 \
+        "UPDATE users SET email = $1, password_hash = $2, password_footing = NULL, \
+             updated_at = $3, credential_epoch = credential_epoch + 1 \
          WHERE id = $4",
     )
     .bind(email.as_str())

@@ -39,6 +39,7 @@ use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use totp_rs::Secret;
 use webauthn_rs::prelude::{Webauthn, WebauthnError};
 
+mod footing;
 mod passkey_use;
 mod passkeys;
 mod take_back;
@@ -46,6 +47,7 @@ mod totp;
 
 use totp::open;
 
+pub use footing::{earliest, Proved};
 pub use passkey_use::{Ceremony, PasskeyProof};
 pub use passkeys::{relying_party, CEREMONY_TTL_SECS};
 pub use take_back::TakenBack;
@@ -168,8 +170,9 @@ impl Factors {
             return Err(FactorError::NotOn);
         }
         let codes = new_recovery_codes();
+        let footing = self.footing_of(keep, now).await?;
         let mut transaction = self.db.pool().begin().await?;
-        recovery_codes::replace(&mut transaction, user.id, &hashes(&codes), now).await?;
+        recovery_codes::replace(&mut transaction, user.id, &hashes(&codes), footing, now).await?;
         self.commit_change(
             transaction,
             user,
@@ -184,16 +187,16 @@ impl Factors {
         Ok(codes)
     }
 
-    /// Checks a second proof of who `user` is: the method it proved on
-    /// success, `WrongCode` otherwise. A code is taken once; a recovery
-    /// code is spent (and its owner mailed).
+    /// Checks a second proof of who `user` is: the method it proved and the
+    /// factor's footing on success, `WrongCode` otherwise. A code is taken
+    /// once; a recovery code is spent (and its owner mailed).
     pub async fn verify(
         &self,
         user: &UserRow,
         proof: Proof<'_>,
         device: &Device,
         now: i64,
-    ) -> Result<Amr, FactorError> {
+    ) -> Result<Proved, FactorError> {
         match proof {
             Proof::Code(code) => {
                 let cipher = self.cipher.as_ref().ok_or(FactorError::Unavailable)?;
@@ -207,7 +210,10 @@ impl Factors {
                     .check(&normalize_code(code), unix(now))
                     .ok_or(FactorError::WrongCode)?;
                 if totp_factors::take_step(self.db.pool(), user.id, step as i64).await? {
-                    Ok(Amr::Otp)
+                    Ok(Proved {
+                        method: Amr::Otp,
+                        footing: row.footing(),
+                    })
                 } else {
                     // Seen already: a replay, or a second tab.
                     Err(FactorError::WrongCode)
@@ -216,10 +222,12 @@ impl Factors {
             Proof::RecoveryCode(code) => {
                 let hash = tokens::hash(&normalize_recovery_code(code));
                 let mut transaction = self.db.pool().begin().await?;
-                if !recovery_codes::spend(&mut *transaction, user.id, &hash, now).await? {
+                let Some(footing) =
+                    recovery_codes::spend(&mut *transaction, user.id, &hash, now).await?
+                else {
                     transaction.rollback().await?;
                     return Err(FactorError::WrongCode);
-                }
+                };
                 security_log::record_in(
                     &mut *transaction,
                     user.id,
@@ -234,7 +242,10 @@ impl Factors {
                     "A recovery code was just used to sign in to your account.",
                 );
                 self.mailer.commit_with(transaction, &letter, now).await?;
-                Ok(Amr::Otp)
+                Ok(Proved {
+                    method: Amr::Otp,
+                    footing: Some(footing),
+                })
             }
         }
     }

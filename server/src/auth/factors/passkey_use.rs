@@ -82,6 +82,8 @@ impl Ceremony<'_> {
 pub struct PasskeyProof {
     pub user: UserRow,
     pub methods: Vec<Amr>,
+    /// The passkey's footing (`footing`): that of the session that added it.
+    pub footing: i64,
 }
 
 impl Factors {
@@ -232,7 +234,11 @@ impl Factors {
         if result.user_verified() {
             methods.push(Amr::User);
         }
-        Ok(PasskeyProof { user, methods })
+        Ok(PasskeyProof {
+            user,
+            methods,
+            footing: row.footing,
+        })
     }
 
     /// Logs and records a counter that went backwards, and refuses.

@@ -5,10 +5,13 @@
 //! recovery codes of theirs would lock the owner out of the account just
 //! given back. Factors older than that stay: they are the owner's.
 //!
-//! "Added since" is measured from when the session that asked for the
-//! change was opened: a borrowed browser's session counts from its own
-//! start, so a factor the owner added in that very session goes too, and
-//! is set up again in a minute; one the other hands added stays out.
+//! "Added since" is measured from the footing of the session that asked
+//! for the change (`footing`): from its own start, or, when it was opened
+//! or stepped up with a factor or a password that an earlier session made,
+//! from that session's footing, so a chain of sessions (add a passkey, sign
+//! in with it, ask from there) is followed back to where it began. A factor
+//! the owner added within that reach goes too, and is set up again in a
+//! minute; one the other hands added stays out.
 
 use app::api::values::UserId;
 use sqlx::AnyConnection;

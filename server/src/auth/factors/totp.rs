@@ -74,13 +74,22 @@ impl Factors {
             .check(&normalize_code(code), unix(now))
             .ok_or(FactorError::WrongCode)?;
         let codes = new_recovery_codes();
+        let footing = self.footing_of(keep, now).await?;
         let mut transaction = self.db.pool().begin().await?;
-        if !totp_factors::confirm(&mut *transaction, user.id, &row.secret, step as i64, now).await?
-        {
+        let confirmed = totp_factors::confirm(
+            &mut *transaction,
+            user.id,
+            &row.secret,
+            step as i64,
+            footing,
+            now,
+        )
+        .await?;
+        if !confirmed {
             transaction.rollback().await?;
             return Err(FactorError::NotOn);
         }
-        recovery_codes::replace(&mut transaction, user.id, &hashes(&codes), now).await?;
+        recovery_codes::replace(&mut transaction, user.id, &hashes(&codes), footing, now).await?;
         self.commit_change(
             transaction,
             user,

@@ -155,12 +155,16 @@ impl Sessions {
     /// Opens a session for a user who just proved who they are, with
     /// credentials read at `credential_epoch`. `None` when the account
     /// changed since (a new password, role or a disable) or was disabled:
-    /// nothing was opened.
+    /// nothing was opened. `footing`: the earliest footing among the proofs
+    /// (a factor's, or a password's that a session chose), `None` when all
+    /// of them are fresh; the session stands from its opening or from that.
+    #[allow(clippy::too_many_arguments)]
     pub async fn open(
         &self,
         user_id: UserId,
         credential_epoch: i64,
         authentication: Authentication,
+        footing: Option<i64>,
         device: &Device,
         remember: bool,
         now: i64,
@@ -187,6 +191,7 @@ impl Sessions {
                 remember,
                 auth_time: authentication.at,
                 amr: &authentication.stored_methods(),
+                footing: footing.unwrap_or(now),
             },
             &tokens::hash(&refresh_token),
             now,
@@ -241,11 +246,24 @@ impl Sessions {
     /// Records that the user of a live session just proved who they are
     /// again; `false` when the session has ended or its credentials have
     /// changed (nothing was recorded).
+    /// The session's footing (`auth::factors` explains footings): what a
+    /// factor it adds or a password it chooses keeps. Now, if its row is
+    /// gone.
+    pub async fn footing(&self, session_id: SessionId, now: i64) -> Result<i64, sqlx::Error> {
+        Ok(sessions::footing(self.db.pool(), session_id)
+            .await?
+            .unwrap_or(now)
+            .min(now))
+    }
+
+    /// `footing` as for [`Sessions::open`]: a proof from an older factor
+    /// moves the session's footing back to that factor's.
     pub async fn reauthenticated(
         &self,
         user_id: UserId,
         session_id: SessionId,
         authentication: &Authentication,
+        footing: Option<i64>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         sessions::reauthenticated(
@@ -254,6 +272,7 @@ impl Sessions {
             session_id,
             authentication.at,
             &authentication.stored_methods(),
+            footing.unwrap_or(now),
             now,
         )
         .await

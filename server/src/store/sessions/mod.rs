@@ -28,6 +28,10 @@ pub struct NewSession<'a> {
     /// comma-separated).
     pub auth_time: i64,
     pub amr: &'a str,
+    /// The earliest moment whose changes its holder may have had a hand in
+    /// (see [`footing`]): the opening, or earlier when a proof came from a
+    /// factor or password that an earlier session made.
+    pub footing: i64,
 }
 
 /// A refresh token as found by its hash, with the session it belongs to.
@@ -89,9 +93,9 @@ pub async fn create(
     let opened = sqlx::query(&format!(
         "INSERT INTO sessions \
          (id, user_id, created_at, expires_at, last_seen_at, user_agent, ip_address, remember, \
-          auth_time, amr, credential_epoch) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.credential_epoch FROM users u \
-         WHERE u.id = $11 AND u.credential_epoch = $12 AND u.disabled_at IS NULL{lock}"
+          auth_time, amr, footing, credential_epoch) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, u.credential_epoch FROM users u \
+         WHERE u.id = $12 AND u.credential_epoch = $13 AND u.disabled_at IS NULL{lock}"
     ))
     .bind(session.id.to_string())
     .bind(session.user_id.to_string())
@@ -103,6 +107,7 @@ pub async fn create(
     .bind(i64::from(session.remember))
     .bind(session.auth_time)
     .bind(session.amr)
+    .bind(session.footing.min(now))
     .bind(session.user_id.to_string())
     .bind(session.credential_epoch)
     .execute(&mut *transaction)
@@ -253,17 +258,24 @@ pub async fn reauthenticated<'e>(
     session_id: SessionId,
     auth_time: i64,
     amr: &str,
+    footing: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
+    // The footing only ever moves back: the proof's reach joins the
+    // session's own.
     let result = sqlx::query(
-        "UPDATE sessions SET auth_time = $1, amr = $2, last_seen_at = $3 \
-         WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL AND expires_at > $6 \
+        "UPDATE sessions SET auth_time = $1, amr = $2, last_seen_at = $3, \
+             footing = CASE WHEN COALESCE(footing, created_at) > $4 THEN $5 \
+                            ELSE COALESCE(footing, created_at) END \
+         WHERE id = $6 AND user_id = $7 AND revoked_at IS NULL AND expires_at > $8 \
            AND credential_epoch = (SELECT u.credential_epoch FROM users u \
                                    WHERE u.id = sessions.user_id AND u.disabled_at IS NULL)",
     )
     .bind(auth_time)
     .bind(amr)
     .bind(now)
+    .bind(footing)
+    .bind(footing)
     .bind(session_id.to_string())
     .bind(user_id.to_string())
     .bind(now)
@@ -320,12 +332,14 @@ pub async fn list_live<'e>(
     query.bind(limit).fetch_all(db).await
 }
 
-/// When the session was opened, ended or not; `None` once its row is gone.
-pub async fn opened_at<'e>(
+/// The session's footing (see `migrations/20261208000001_footing.sql`):
+/// the earliest moment whose changes its holder may have had a hand in; its
+/// opening in rows older than the column. `None` once its row is gone.
+pub async fn footing<'e>(
     db: impl Executor<'e, Database = Any>,
     session_id: SessionId,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+    sqlx::query_scalar("SELECT COALESCE(footing, created_at) FROM sessions WHERE id = $1")
         .bind(session_id.to_string())
         .fetch_optional(db)
         .await
