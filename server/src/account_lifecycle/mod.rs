@@ -18,6 +18,7 @@
 
 pub mod deletion;
 pub mod email_change;
+mod email_change_undo;
 
 use std::sync::Arc;
 

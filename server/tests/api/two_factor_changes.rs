@@ -5,7 +5,9 @@
 //! the admins' endpoint, an unknown account, turning off what is off, and
 //! signing in with the password alone while the owner turns the app on,
 //! an address whose colon a key URI's label cannot hold, and changes made
-//! unannounced once the hour's mail to the address is spent.
+//! unannounced once the hour's mail to the address is spent, and new
+//! recovery codes made as the app is turned off (kept, they would work
+//! without it).
 
 use reqwest::Method;
 use serde_json::Value;
@@ -23,6 +25,7 @@ both_backends!(
     sign_ins_racing_the_app_being_turned_on_leave_nothing_alive,
     an_address_with_a_colon_turns_the_app_on_and_signs_in,
     every_change_to_the_factors_is_told_past_the_hourly_mail_limit,
+    new_codes_made_as_the_app_is_turned_off_are_not_kept,
 );
 
 async fn turning_the_app_off_and_replacing_codes(backend: Backend) {
@@ -196,4 +199,64 @@ async fn every_change_to_the_factors_is_told_past_the_hourly_mail_limit(backend:
         .filter(|message| message.subject == "A change to how your account is protected")
         .count();
     assert_eq!(notices, 5);
+}
+
+/// The owner makes new recovery codes while an admin turns the app off.
+/// On PostgreSQL the order is forced: turning off has taken the account's
+/// row and removed the app and its codes, and waits (on the mail lock the
+/// test holds) to commit; then the codes are asked for, after their check
+/// that the app is on saw it still there. They must not be kept: an
+/// account without the app would hold codes that work.
+async fn new_codes_made_as_the_app_is_turned_off_are_not_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in_admin("helpdesk").await;
+    let email = app.verified_user("switching").await;
+    let making = app.sign_in(&email).await;
+    enable(&app, &making).await;
+    let mut hold = app.database.pool().begin().await.unwrap();
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("mail_outbox:security_notice:{email}"))
+            .execute(&mut *hold)
+            .await
+            .unwrap();
+    }
+
+    let path = "/api/me/recovery-codes";
+    let turn_off = format!("/api/users/{}/totp", making.user_id);
+    let (off, made) = tokio::join!(
+        send(&app, Method::DELETE, &turn_off, &admin.access_token, None),
+        async {
+            app.wait_for_lock_waiters(backend, 1).await;
+            let (made, ()) = tokio::join!(
+                send(&app, Method::POST, path, &making.access_token, None),
+                async {
+                    app.wait_for_lock_waiters(backend, 2).await;
+                    hold.commit().await.unwrap();
+                }
+            );
+            made
+        }
+    );
+
+    assert_eq!(off.status(), 204);
+    if backend == Backend::Postgres {
+        assert_problem(made, 409, "second_factor_not_enabled").await;
+    }
+    let user_id = &making.user_id;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM totp_factors WHERE user_id = '{user_id}'"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = '{user_id}'"
+        ))
+        .await,
+        0,
+        "codes without the app"
+    );
 }

@@ -18,6 +18,9 @@
 //!   conditional statement, so the same code works once (even in parallel).
 //! - Reuse a recovery code: spending one is a conditional update that only
 //!   one request can make.
+//! - Make new recovery codes while the app is being turned off, to keep
+//!   codes that work without it: both take the account's row first, and
+//!   the codes are made only if the app is still on under it.
 //! - Turn the factor off, or read new recovery codes, from a borrowed
 //!   signed-in browser: every change needs a recent authentication (the
 //!   step-up extractor), and the owner is mailed.
@@ -172,6 +175,16 @@ impl Factors {
         let codes = new_recovery_codes();
         let footing = self.footing_of(keep, now).await?;
         let mut transaction = self.db.pool().begin().await?;
+        // The app may have been turned off since the check above: under the
+        // account's row (which turning it off takes first too), look again.
+        let still_on = users::lock(&mut *transaction, user.id).await?
+            && totp_factors::find(&mut *transaction, user.id)
+                .await?
+                .is_some_and(|row| row.confirmed_at.is_some());
+        if !still_on {
+            transaction.rollback().await?;
+            return Err(FactorError::NotOn);
+        }
         recovery_codes::replace(&mut transaction, user.id, &hashes(&codes), footing, now).await?;
         self.commit_change(
             transaction,

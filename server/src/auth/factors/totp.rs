@@ -19,7 +19,10 @@ use super::{hashes, new_recovery_codes, normalize_code, unix, FactorError, Facto
 use crate::{
     device::Device,
     security_log::EventKind,
-    store::{recovery_codes, totp_factors, users::UserRow},
+    store::{
+        recovery_codes, totp_factors,
+        users::{self, UserRow},
+    },
 };
 
 impl Factors {
@@ -114,6 +117,9 @@ impl Factors {
         now: i64,
     ) -> Result<(), FactorError> {
         let mut transaction = self.db.pool().begin().await?;
+        // The account's row first, as making new recovery codes takes it:
+        // codes made at the same moment come before or find the app gone.
+        users::lock(&mut *transaction, user.id).await?;
         if !totp_factors::delete_confirmed(&mut *transaction, user.id).await? {
             transaction.rollback().await?;
             return Err(FactorError::NotOn);
