@@ -11,19 +11,19 @@
 //! browser speaks HTTP/2 without TLS, and a proxy in front (nginx in
 //! `scripts/cluster/`) speaks HTTP/1.1 to the app while it may speak
 //! HTTP/2 to browsers. A client that opens with HTTP/2's preface gets an
-//! HTTP/1.1 error and the connection closes. (`serve_connection`, not
-//! `serve_connection_with_upgrades`: the latter first reads whether the
-//! client opens with HTTP/2's preface, whatever the builder allows, and
-//! that read has no deadline either, so "PRI" and silence held a
-//! connection. Nothing here upgrades a connection.)
+//! HTTP/1.1 error and the connection closes. (hyper-util's automatic
+//! builder, used before, first read whether the client opened with
+//! HTTP/2's preface, and that read had no deadline either, so "PRI" and
+//! silence held a connection; hyper's own HTTP/1 builder reads nothing
+//! before its deadline starts.)
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::{body::Body, extract::ConnectInfo, http::Request, Router};
 use hyper::body::Incoming;
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto::Builder, graceful::GracefulShutdown},
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
 };
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
@@ -34,9 +34,8 @@ pub async fn serve(
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
@@ -63,9 +62,7 @@ pub async fn serve(
                 .insert(ConnectInfo::<SocketAddr>(peer));
             router.clone().oneshot(request.map(Body::new))
         });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -1,13 +1,17 @@
 //! Where mail goes (an SMTP relay, or `.eml` files on purpose), from whom,
 //! and how much of it an address may get in an hour. Production refuses to
 //! start without a relay unless files were asked for: mail that silently
-//! goes nowhere would leave every sign-up unverifiable.
+//! goes nowhere would leave every sign-up unverifiable. Production also
+//! refuses a relay reached without TLS (lettre sends a plain `smtp://` in
+//! the clear, and `tls=opportunistic` can be stripped on the way; either
+//! would show the relay's password and every link), unless it is on this
+//! machine.
 
 use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use super::{ConfigError, Environment};
+use super::{values::is_loopback, ConfigError, Environment};
 
 const DEFAULT_MAIL_FROM: &str = "Accounts <no-reply@accounts.localhost>";
 const DEFAULT_MAIL_HOURLY_LIMIT: u32 = 3;
@@ -34,7 +38,19 @@ impl MailSettings {
     ) -> Result<Self, ConfigError> {
         let smtp_url = var("SMTP_URL")
             .map(|url| match Url::parse(url.trim()) {
-                Ok(parsed) if matches!(parsed.scheme(), "smtp" | "smtps") => Ok(url),
+                Ok(parsed) if matches!(parsed.scheme(), "smtp" | "smtps") => {
+                    let safe = environment.is_development()
+                        || tls_required(&parsed)
+                        || is_loopback(&parsed);
+                    if safe {
+                        Ok(url)
+                    } else {
+                        Err(ConfigError::new(
+                            "SMTP_URL",
+                            "must use TLS in production: smtps://… or smtp://…?tls=required (without TLS only to a relay on this machine)",
+                        ))
+                    }
+                }
                 _ => Err(ConfigError::new(
                     "SMTP_URL",
                     "expected smtp://[user:password@]host[:port] or smtps://…",
@@ -76,4 +92,12 @@ impl MailSettings {
             hourly_limit,
         })
     }
+}
+
+/// `smtps://`, or `smtp://` with `tls=required` (STARTTLS or nothing).
+fn tls_required(url: &Url) -> bool {
+    url.scheme() == "smtps"
+        || url
+            .query_pairs()
+            .any(|(key, value)| key == "tls" && value == "required")
 }

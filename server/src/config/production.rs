@@ -4,20 +4,15 @@
 //!   one-time tokens, and the refresh cookie's `__Secure-` prefix (which
 //!   stops a network attacker planting a cookie) needs it. A loopback host
 //!   may stay `http://` (a proxy on the same machine, the cluster set-up).
-//! - `SMTP_URL` must use TLS: `smtps://`, or `smtp://…?tls=required`.
-//!   lettre sends a plain `smtp://` without TLS, and an opportunistic one
-//!   can be stripped on the way; either would show the relay's password and
-//!   every link. A relay on this machine is exempt.
+//! - `SMTP_URL` must use TLS (checked where it is read, in `mail`).
 //! - `TRUSTED_PROXIES` must not trust (nearly) everyone: with `0.0.0.0/0`
 //!   every client is a proxy, and the left-most `X-Forwarded-For` entry,
 //!   which the client writes, would choose its rate-limit bucket.
 
 use std::net::IpAddr;
 
+use super::{values::is_loopback, ConfigError, Settings};
 use ipnet::IpNet;
-use url::{Host, Url};
-
-use super::{ConfigError, Settings};
 
 /// The widest networks production trusts as proxies: a /8 of IPv4 (a
 /// provider's ranges are far narrower) and a /16 of IPv6.
@@ -37,21 +32,6 @@ pub(super) fn refuse_unsafe(settings: &Settings, app_url_given: bool) -> Result<
             "must be https:// in production (http:// only for a host on this machine)",
         ));
     }
-    if let Some(smtp_url) = &settings.mail.smtp_url {
-        // Checked to be a URL when read.
-        let url =
-            Url::parse(smtp_url.trim()).map_err(|_| ConfigError::new("SMTP_URL", "not a URL"))?;
-        let tls_required = url.scheme() == "smtps"
-            || url
-                .query_pairs()
-                .any(|(key, value)| key == "tls" && value == "required");
-        if !tls_required && !is_loopback(&url) {
-            return Err(ConfigError::new(
-                "SMTP_URL",
-                "must use TLS in production: smtps://… or smtp://…?tls=required (without TLS only to a relay on this machine)",
-            ));
-        }
-    }
     if let Some(network) = settings
         .trusted_proxies
         .iter()
@@ -65,25 +45,6 @@ pub(super) fn refuse_unsafe(settings: &Settings, app_url_given: bool) -> Result<
         ));
     }
     Ok(())
-}
-
-/// Whether the URL's host is this machine: `localhost` (and its
-/// subdomains), 127.0.0.0/8 or ::1.
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        // A URL of a scheme the URL standard does not know (`smtp`) keeps
-        // an IPv4 address as a name.
-        Some(Host::Domain(domain)) => match domain.parse::<IpAddr>() {
-            Ok(address) => address.is_loopback(),
-            Err(_) => {
-                let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-                domain == "localhost" || domain.ends_with(".localhost")
-            }
-        },
-        Some(Host::Ipv4(address)) => address.is_loopback(),
-        Some(Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
-    }
 }
 
 fn too_wide(network: &IpNet) -> bool {

@@ -1,9 +1,9 @@
 //! Reading single values: each check names its variable when it refuses.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
-use url::Url;
+use url::{Host, Url};
 
 use super::{ConfigError, MIN_JWT_SECRET_BYTES};
 
@@ -117,4 +117,23 @@ pub(super) fn parse_metrics_addr(
         }
     }
     Ok(addr)
+}
+
+/// Whether the URL's host is this machine: `localhost` (and its
+/// subdomains), 127.0.0.0/8 or ::1.
+pub(super) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        // A URL of a scheme the URL standard does not know (`smtp`) keeps
+        // an IPv4 address as a name.
+        Some(Host::Domain(domain)) => match domain.parse::<IpAddr>() {
+            Ok(address) => address.is_loopback(),
+            Err(_) => {
+                let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+                domain == "localhost" || domain.ends_with(".localhost")
+            }
+        },
+        Some(Host::Ipv4(address)) => address.is_loopback(),
+        Some(Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
 }

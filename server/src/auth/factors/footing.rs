@@ -20,9 +20,6 @@
 //! address has the last word, applied to whatever the session could have
 //! done.
 
-use app::api::values::SessionId;
-
-use super::Factors;
 use crate::auth::jwt::Amr;
 
 /// A second proof that held: its method, and the footing of the factor
@@ -39,17 +36,6 @@ pub fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (one, None) | (None, one) => one,
-    }
-}
-
-impl Factors {
-    /// The footing a factor added now from `session` keeps: the session's.
-    pub(super) async fn footing_of(
-        &self,
-        session: SessionId,
-        now: i64,
-    ) -> Result<i64, sqlx::Error> {
-        self.sessions.footing(session, now).await
     }
 }
 

@@ -173,7 +173,7 @@ impl Factors {
             return Err(FactorError::NotOn);
         }
         let codes = new_recovery_codes();
-        let footing = self.footing_of(keep, now).await?;
+        let footing = self.sessions.footing(keep, now).await?;
         let mut transaction = self.db.pool().begin().await?;
         // The app may have been turned off since the check above: under the
         // account's row (which turning it off takes first too), look again.

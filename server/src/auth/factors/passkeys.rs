@@ -169,7 +169,7 @@ impl Factors {
         let internals = Credential::from(passkey.clone());
         let id = PasskeyId::from_uuid(uuid::Uuid::now_v7());
         let record = serde_json::to_string(&passkey).map_err(|_| FactorError::Corrupt)?;
-        let footing = self.footing_of(keep, now).await?;
+        let footing = self.sessions.footing(keep, now).await?;
         let mut transaction = self.db.pool().begin().await?;
         let added = passkeys::insert(
             &mut *transaction,

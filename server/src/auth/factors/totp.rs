@@ -77,7 +77,7 @@ impl Factors {
             .check(&normalize_code(code), unix(now))
             .ok_or(FactorError::WrongCode)?;
         let codes = new_recovery_codes();
-        let footing = self.footing_of(keep, now).await?;
+        let footing = self.sessions.footing(keep, now).await?;
         let mut transaction = self.db.pool().begin().await?;
         let confirmed = totp_factors::confirm(
             &mut *transaction,

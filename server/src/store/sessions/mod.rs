@@ -191,13 +191,8 @@ pub async fn rotate(
     idle_since: i64,
 ) -> Result<Rotation, sqlx::Error> {
     let mut transaction = db.begin().await?;
-    let mut live = false;
-    for _ in 0..2 {
-        live = claim_live(&mut transaction, session_id, now, idle_since).await?;
-        if live {
-            break;
-        }
-    }
+    let live = claim_live(&mut transaction, session_id, now, idle_since).await?
+        || claim_live(&mut transaction, session_id, now, idle_since).await?;
     if !live {
         transaction.rollback().await?;
         return Ok(Rotation::SessionEnded);
