@@ -36,6 +36,7 @@ mod registration;
 mod registration_links;
 mod review_findings;
 mod search;
+mod search_rows;
 mod session_endings;
 mod session_pages;
 mod sessions;
